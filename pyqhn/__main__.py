@@ -1,0 +1,3 @@
+from pyqhn.cli import main
+
+main()
