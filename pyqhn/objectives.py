@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bits import check_n_qubits, index_to_bits
+from .bits import bits_to_index, check_n_qubits, index_to_bits
 
 __all__ = [
     "OBJECTIVES",
@@ -369,6 +369,18 @@ def parameter_shift_jacobian(
     return 0.5 * (q[0] - q[1])
 
 
+def _hamming_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Broadcast Hamming distance of int64 indices: popcount of ``a XOR b``."""
+    x = np.bitwise_xor(a, b).astype(np.uint64)
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x).astype(np.int64)
+    count = np.zeros(x.shape, dtype=np.int64)  # numpy < 2.0
+    while np.any(x):
+        count += (x & np.uint64(1)).astype(np.int64)
+        x = x >> np.uint64(1)
+    return count
+
+
 def selbo_parameter_shift_grad(
     sampler: Callable[[np.ndarray, int, int], np.ndarray],
     theta,
@@ -404,21 +416,20 @@ def selbo_parameter_shift_grad(
     """
     theta = np.asarray(theta, dtype=float)
     ll = np.asarray(log_likelihood, dtype=float)
-    n = int(round(np.log2(ll.size)))
     p_dim = theta.size
     points = np.concatenate([theta[None], shifted_params(theta).reshape(2 * p_dim, p_dim)])
     shots = np.asarray(sampler(points, n_samples, seed))  # (1 + 2P, m)
     base = shots[0]
-    k1 = np.asarray(hamming_kernel_factor(bandwidth))
-    bits_all = index_to_bits(shots, n)  # (1 + 2P, m, n)
-    bits_p = _as_bits(prior_samples, n)
+    e = float(hamming_kernel_factor(bandwidth)[0, 1])  # validates the bandwidth
+    prior_idx = np.asarray(prior_samples)
+    if prior_idx.ndim == 2:
+        prior_idx = bits_to_index(prior_idx)
 
-    def mean_kernel(a, b):  # a: (S, m, n), b: (l, n) -> (S,)
-        d = np.sum(a[:, :, None, :] != b[None, None, :, :], axis=-1)
-        return np.mean(k1[0, 1] ** d, axis=(1, 2))
+    def mean_kernel(a, b):  # a: (S, m), b: (l,) int indices -> (S,) mean of k over pairs
+        return np.mean(e ** _hamming_distance(a[:, :, None], b[None, None, :]), axis=(1, 2))
 
-    k_base = mean_kernel(bits_all[1:], bits_all[0])  # E_{q_i^± ⊗ q} k
-    k_prior = mean_kernel(bits_all[1:], bits_p)  # E_{q_i^± ⊗ p} k
+    k_base = mean_kernel(shots[1:], base)  # E_{q_i^± ⊗ q} k
+    k_prior = mean_kernel(shots[1:], prior_idx)  # E_{q_i^± ⊗ p} k
     e_ll = ll[shots[1:]].mean(axis=-1)
     d_ll = 0.5 * (e_ll[:p_dim] - e_ll[p_dim:])
     d_mmd = (k_base[:p_dim] - k_base[p_dim:]) - (k_prior[:p_dim] - k_prior[p_dim:])
