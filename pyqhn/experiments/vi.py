@@ -46,6 +46,7 @@ __all__ = [
     "evaluate_samples",
     "run_vi",
     "plot_vi",
+    "vi_command",
 ]
 
 DATASETS = ("gaussian", "moons", "ring")
@@ -425,3 +426,41 @@ def plot_vi(histories: dict, table: pd.DataFrame, config: VIConfig, out_dir: str
     fig.savefig(out / "vi.png", dpi=120)
     fig.savefig(out / "vi.pdf")
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _click_command():
+    import click
+
+    @click.command("vi")
+    @click.option("--quick", is_flag=True, help="Tiny sizes (smoke run).")
+    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+                  help="Output folder (created).")
+    @click.option("--runs", type=int, default=None, help="Initialisations (default 100).")
+    @click.option("--iterations", type=int, default=None, help="Adam steps per run.")
+    @click.option("--seed", type=int, default=0, show_default=True)
+    @click.option("--objectives", default=None,
+                  help="Comma list of mle,elbo,selbo,selbo-sampled "
+                       "(default mle,elbo,selbo-sampled).")
+    @click.option("--datasets", default=None, help="Comma list of gaussian,moons,ring.")
+    def vi(quick, out_dir, runs, iterations, seed, objectives, datasets):
+        """MLE vs ELBO vs SELBO on 2-D Gaussian, two moons and ring (N_layer = 1)."""
+        cfg = VIConfig.quick(seed=seed) if quick else VIConfig(seed=seed)
+        if runs is not None:
+            cfg = replace(cfg, runs=runs)
+        if iterations is not None:
+            cfg = replace(cfg, iterations=iterations)
+        if objectives:
+            cfg = replace(cfg, objectives=tuple(s.strip() for s in objectives.split(",")))
+        if datasets:
+            cfg = replace(cfg, datasets=tuple(s.strip() for s in datasets.split(",")))
+        summary = run_vi(out_dir, config=cfg)
+        click.echo(f"wrote {', '.join(summary['files'])} and summary.json to {out_dir}")
+
+    return vi
+
+
+#: ``pyqhn reproduce vi``: add with ``reproduce.add_command(vi.vi_command)``.
+vi_command = _click_command()

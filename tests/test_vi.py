@@ -1,0 +1,57 @@
+"""Tests of the VI experiment's model tables and training loop (pyqhn.experiments.vi)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pyqhn  # noqa: F401
+from pyqhn.bits import bits_to_index
+from pyqhn.experiments import vi
+
+
+def _forward(bits: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Direct, unvectorised forward pass of one Fig. 2 style BiNN (documented order)."""
+    w = 2.0 * bits[:13] - 1.0
+    w1, b1, w2, b2 = w[:6].reshape(3, 2), w[6:9], w[9:12], w[12]
+    out = []
+    for p in x:
+        pre = w1 @ p + b1
+        h = np.maximum(pre, 0) if bits[13] == 1 else 1 / (1 + np.exp(-pre))
+        out.append(h @ w2 + b2)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", vi.DATASETS)
+def test_binn_tables_match_direct_forward_pass(name):
+    rng = np.random.default_rng(0)
+    x, y = vi.make_dataset(name, 30, rng)
+    assert x.shape == (30, 2) and set(np.unique(y)) <= {0.0, 1.0}
+    tables = vi.binn_tables(x, y)
+    for _ in range(5):
+        bits = rng.integers(0, 2, 14)
+        k = int(bits_to_index(bits))
+        logit = _forward(bits, x)
+        p = 1 / (1 + np.exp(-logit))
+        ce = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+        assert tables["ce"][k] == pytest.approx(ce, rel=1e-9)
+        assert tables["acc"][k] == pytest.approx(np.mean((logit > 0) == (y == 1)))
+
+
+def test_train_vi_elbo_increases_elbo_and_evaluation_selects_by_train_cost():
+    cfg = vi.VIConfig.quick(runs=2, iterations=4, n_train=20, n_test=20)
+    problem = vi.make_problem("gaussian", cfg, seed=1)
+    theta0 = np.random.default_rng(2).uniform(0, 2 * np.pi, (2, 2 * cfg.blocks * 14))
+    h = vi.train_vi(problem, "elbo", cfg, theta0)
+    assert h["elbo"].shape == (5, 2) and h["grad_norm"].shape == (5, 2)
+    assert np.all(h["elbo"][-1] > h["elbo"][0])
+    assert np.all(np.isfinite(h["selbo"])) and np.all(h["kl"] >= 0)
+    q = np.zeros((2, 2**14))
+    q[0, [3, 7]] = 0.5
+    q[1, 11] = 1.0
+    ev = vi.evaluate_samples(problem, q, shots=10, seed=0)
+    best0 = 3 if problem.ce_train[3] <= problem.ce_train[7] else 7
+    assert ev["best_test_acc"][0] == problem.acc_test[best0]
+    assert ev["mean_test_acc"][1] == pytest.approx(problem.acc_test[11])
+    with pytest.raises(ValueError, match="unknown objective"):
+        vi.train_vi(problem, "nope", cfg, theta0)
