@@ -1,0 +1,399 @@
+"""Exact noise-free engine in JAX: state, probabilities, energy, gradient and sampling.
+
+Two contraction methods, chosen by a flop estimate (``method="auto"``):
+
+``"mps"``
+    The brickwork circuit written as an exact matrix-product state without truncation.
+    The first block's CXs act on ``|0…0⟩`` and drop out; every later CX is split as
+    ``|0⟩⟨0|⊗I + |1⟩⟨1|⊗X``, a bond of dimension 2 between its sites, so the bond across
+    cut ``(j, j+1)`` is ``2**(number of CXs on that pair)``: 4 and 2 for 4 blocks, 8 and 4
+    for 6. Each site tensor is a product of 2×2 gates; the two halves of the chain are
+    contracted to ``(2**(n-m), χ)`` and ``(χ, 2**m)`` matrices and one matrix product gives
+    all ``2**n`` amplitudes. Cost ``≈ 2**n · χ`` instead of ``2**n · n · blocks``.
+``"statevector"``
+    Gate by gate over all amplitudes, each block's single-qubit gates merged per site.
+    Used when the bond dimension gets large (deep circuits).
+
+All functions take a circuit (static) and angles ``theta`` of shape ``(..., n_params)`` in
+the flat layout of :mod:`pyqhn.circuits`; leading axes are batch axes. Amplitude index
+``k`` has site 1 as its least significant bit (:mod:`pyqhn.bits`). Everything runs in
+float64/complex128 on whatever device JAX uses (CPU or GPU, unchanged).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..bits import check_n_qubits
+from ..circuits import Circuit, cx_pairs, split_params
+
+__all__ = [
+    "ContractionPlan",
+    "contraction_plan",
+    "memory_required",
+    "state",
+    "probabilities",
+    "energy",
+    "energy_and_grad",
+    "energy_and_grad_fn",
+    "sample",
+    "sample_from_probabilities",
+    "n_qubits_for_cost",
+    "check_cost",
+]
+
+# Bytes of live arrays per amplitude in a value-and-gradient pass: ψ (complex128) and its
+# cotangent, |ψ|² and the cost (float64), with JAX's temporaries: measured ~6 complex arrays.
+_BYTES_PER_AMPLITUDE = 96
+
+
+class ContractionPlan(NamedTuple):
+    """How :mod:`exact` contracts one circuit.
+
+    ``method`` is ``"mps"`` or ``"statevector"``; ``cut`` the number of low sites in the
+    final matrix product (mps); ``bonds[j]`` the bond dimension between sites ``j+1`` and
+    ``j+2`` (0-based list of the ``n-1`` cuts); ``flops`` the estimated complex
+    multiply-adds of one amplitude evaluation for the chosen method.
+    """
+
+    method: str
+    cut: int
+    bonds: tuple[int, ...]
+    flops: float
+
+
+def _site_events(circuit: Circuit) -> list[list[tuple[int, str]]]:
+    """Per site (0-based), the blocks (1-based, ≥ 2) where it is a CX control or target."""
+    events: list[list[tuple[int, str]]] = [[] for _ in range(circuit.n_qubits)]
+    for d in range(2, circuit.blocks + 1):
+        for c, t in cx_pairs(circuit, d):
+            events[c - 1].append((d, "control"))
+            events[t - 1].append((d, "target"))
+    return events
+
+
+@functools.lru_cache(maxsize=256)
+def contraction_plan(circuit: Circuit, method: str = "auto") -> ContractionPlan:
+    """Choose the contraction for ``circuit`` (cached). ``method``: auto, mps, statevector."""
+    if method not in ("auto", "mps", "statevector"):
+        raise ValueError(f"method must be 'auto', 'mps' or 'statevector', got {method!r}")
+    n = circuit.n_qubits
+    events = _site_events(circuit)
+    bonds = tuple(
+        2 ** sum(1 for _, role in events[j] if role == "control") for j in range(n - 1)
+    )
+    chi = (1,) + bonds + (1,)  # chi[j] = bond left of site j+1 (0-based site j)
+    best = None
+    for m in range(1, n) if n > 1 else [1]:
+        low = sum(2 ** (j + 1) * chi[j] * chi[j + 1] for j in range(1, m))
+        high = sum(2 ** (n - j) * chi[j] * chi[j + 1] for j in range(m, n - 1))
+        total = low + high + 2**n * chi[m]
+        if best is None or total < best[1]:
+            best = (m, total)
+    m, mps_flops = best if n > 1 else (1, 2.0)
+    sv_flops = 2.0**n * (2 * n * circuit.blocks + n)
+    if method == "auto":
+        method = "mps" if mps_flops <= sv_flops else "statevector"
+    flops = mps_flops if method == "mps" else sv_flops
+    return ContractionPlan(method, m, bonds, float(flops))
+
+
+def _available_memory() -> int:
+    """Bytes the engine may use: 60 % of device memory (GPU) or of physical memory."""
+    dev = jax.devices()[0]
+    if dev.platform != "cpu":
+        stats = dev.memory_stats() or {}
+        if "bytes_limit" in stats:
+            return int(0.6 * stats["bytes_limit"])
+    try:
+        return int(0.6 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def memory_required(n_qubits: int, batch: int = 1) -> int:
+    """Estimated peak bytes of one value-and-gradient evaluation of ``batch`` parameter sets."""
+    return _BYTES_PER_AMPLITUDE * 2**n_qubits * batch
+
+
+def _check_memory(n_qubits: int) -> int:
+    """Largest batch that fits; raises with the memory needed if not even one does."""
+    check_n_qubits(n_qubits)
+    need = memory_required(n_qubits)
+    have = _available_memory()
+    if need > have:
+        raise MemoryError(
+            f"the exact engine needs about {need / 2**30:.1f} GiB for one {n_qubits}-qubit "
+            f"evaluation but only {have / 2**30:.1f} GiB is available; use fewer qubits or an "
+            "engine that does not hold all 2**n amplitudes (the MPS engine)"
+        )
+    return max(1, have // need)
+
+
+def check_cost(cost, n_qubits: int) -> jnp.ndarray:
+    """Validate a cost vector for ``n_qubits``: 1-D, length ``2**n``, finite, float64."""
+    c = np.asarray(cost, dtype=np.float64)
+    if c.ndim != 1 or c.shape[0] != 2**n_qubits:
+        raise ValueError(
+            f"the cost must be a vector of length 2**{n_qubits} = {2**n_qubits} for "
+            f"{n_qubits} qubits, got shape {c.shape}; check the circuit's qubit count"
+        )
+    if not np.all(np.isfinite(c)):
+        bad = int(np.flatnonzero(~np.isfinite(c))[0])
+        raise ValueError(f"the cost has non-finite values (first at index {bad}); fix the table")
+    return jnp.asarray(c)
+
+
+def _check_theta(circuit: Circuit, theta) -> jnp.ndarray:
+    t = jnp.asarray(theta, dtype=jnp.float64)
+    if t.ndim == 0 or t.shape[-1] != circuit.n_params:
+        raise ValueError(
+            f"expected angles of shape (..., {circuit.n_params}) for {circuit.name} on "
+            f"{circuit.n_qubits} qubits (2·blocks·n), got shape {t.shape}"
+        )
+    if not bool(jnp.all(jnp.isfinite(t))):
+        raise ValueError("the angles contain NaN or infinite values")
+    return t
+
+
+# ---------------------------------------------------------------------------------------
+# Pure single-parameter-set kernels (theta: (n_params,) -> amplitudes (2**n,))
+# ---------------------------------------------------------------------------------------
+
+
+def _layer_unitaries(ry: jnp.ndarray, rz: jnp.ndarray) -> jnp.ndarray:
+    """``Rz(φ)·Ry(θ)`` for every (block, site): ``(B, n, 2, 2)`` complex."""
+    c, s = jnp.cos(ry / 2), jnp.sin(ry / 2)
+    ph = jnp.exp(-0.5j * rz)  # Rz = diag(ph, conj(ph))
+    row0 = jnp.stack([ph * c, -ph * s], axis=-1)
+    row1 = jnp.stack([jnp.conj(ph) * s, jnp.conj(ph) * c], axis=-1)
+    return jnp.stack([row0, row1], axis=-2)
+
+
+def _mps_site_tensors(circuit: Circuit, u: jnp.ndarray) -> list[jnp.ndarray]:
+    """Exact site tensors ``(χ_left, 2, χ_right)`` of the final state."""
+    tensors = []
+    for j, ev in enumerate(_site_events(circuit)):
+        v = u[0, j, :, 0]  # U_1 |0⟩; block 1's CXs act trivially on |0…0⟩
+        roles = []
+        ev_by_block = dict(ev)
+        for d in range(2, circuit.blocks + 1):
+            role = ev_by_block.get(d)
+            if role == "control":  # v[..., b, s] = δ(b, s) v[..., s]
+                v = v[..., None, :] * jnp.eye(2, dtype=v.dtype)
+            elif role == "target":  # v[..., a, s] = v[..., s XOR a]
+                v = jnp.stack([v, v[..., ::-1]], axis=-2)
+            if role:
+                roles.append(role)
+            v = v @ u[d - 1, j].T
+        left = [i for i, r in enumerate(roles) if r == "target"]
+        right = [i for i, r in enumerate(roles) if r == "control"]
+        v = jnp.transpose(v, left + [len(roles)] + right)
+        tensors.append(v.reshape(2 ** len(left), 2, 2 ** len(right)))
+    return tensors
+
+
+def _mps_amplitudes(circuit: Circuit, plan: ContractionPlan, theta: jnp.ndarray) -> jnp.ndarray:
+    """Amplitudes as a ``(2**(n-m), 2**m)`` matrix (row = high sites, column = low sites)."""
+    ry, rz = split_params(circuit, theta)
+    t = _mps_site_tensors(circuit, _layer_unitaries(ry, rz))
+    n, m = circuit.n_qubits, plan.cut
+    if n == 1:
+        return t[0].reshape(1, 2)
+    # low sites 1..m: W[(a_j), (s_j … s_1)]
+    w = jnp.transpose(t[0][0], (1, 0))  # (χ, 2)
+    for j in range(1, m):
+        cl, _, cr = t[j].shape
+        w = (jnp.transpose(t[j], (2, 1, 0)).reshape(cr * 2, cl) @ w).reshape(cr, -1)
+    # high sites n..m+1: V[(s_n … s_j), a]
+    v = t[n - 1][:, :, 0].T  # (2, χ)
+    for j in range(n - 2, m - 1, -1):
+        cl, _, cr = t[j].shape
+        v = (v @ jnp.transpose(t[j], (2, 1, 0)).reshape(cr, 2 * cl)).reshape(-1, cl)
+    return v @ w
+
+
+def _apply_1q(psi: jnp.ndarray, u: jnp.ndarray, site: int, n: int) -> jnp.ndarray:
+    ax = n - site
+    return jnp.moveaxis(jnp.tensordot(u, psi, axes=([1], [ax])), 0, ax)
+
+
+def _apply_cx(psi: jnp.ndarray, control: int, target: int, n: int) -> jnp.ndarray:
+    ac, at = n - control, n - target
+    p0 = jnp.take(psi, 0, axis=ac)
+    p1 = jnp.flip(jnp.take(psi, 1, axis=ac), axis=at - (1 if at > ac else 0))
+    return jnp.stack([p0, p1], axis=ac)
+
+
+def _statevector_amplitudes(circuit: Circuit, theta: jnp.ndarray) -> jnp.ndarray:
+    n = circuit.n_qubits
+    ry, rz = split_params(circuit, theta)
+    u = _layer_unitaries(ry, rz)
+    psi = jnp.zeros((2,) * n, dtype=jnp.complex128).at[(0,) * n].set(1.0)
+    for d in range(1, circuit.blocks + 1):
+        for c, t in cx_pairs(circuit, d):
+            psi = _apply_cx(psi, c, t, n)
+        for j in range(1, n + 1):
+            psi = _apply_1q(psi, u[d - 1, j - 1], j, n)
+    return psi.reshape(2 ** (n - 1), 2) if n > 1 else psi.reshape(1, 2)
+
+
+def _amplitude_matrix(circuit: Circuit, plan: ContractionPlan, theta: jnp.ndarray):
+    if plan.method == "mps":
+        return _mps_amplitudes(circuit, plan, theta)
+    return _statevector_amplitudes(circuit, theta)
+
+
+def _probability_matrix(circuit, plan, theta):
+    a = _amplitude_matrix(circuit, plan, theta)
+    return jnp.real(a) ** 2 + jnp.imag(a) ** 2
+
+
+def _energy_single(circuit, plan, theta, cost):
+    p = _probability_matrix(circuit, plan, theta)
+    return jnp.sum(p * cost.reshape(p.shape))
+
+
+# ---------------------------------------------------------------------------------------
+# Compiled, batched public functions
+# ---------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(circuit: Circuit, method: str, what: str, chunk: int):
+    plan = contraction_plan(circuit, method)
+    n = circuit.n_qubits
+
+    def mapped(f, xs):
+        # vmap in chunks of `chunk` parameter sets to bound memory
+        return jax.lax.map(f, xs, batch_size=chunk) if xs.shape[0] > chunk else jax.vmap(f)(xs)
+
+    if what == "state":
+        fn = lambda th: _amplitude_matrix(circuit, plan, th).reshape(2**n)  # noqa: E731
+        return jax.jit(lambda ths: mapped(fn, ths))
+    if what == "probabilities":
+        fn = lambda th: _probability_matrix(circuit, plan, th).reshape(2**n)  # noqa: E731
+        return jax.jit(lambda ths: mapped(fn, ths))
+    if what == "energy":
+        return jax.jit(
+            lambda ths, c: mapped(lambda th: _energy_single(circuit, plan, th, c), ths)
+        )
+    if what == "energy_and_grad":
+        vg = jax.value_and_grad(lambda th, c: _energy_single(circuit, plan, th, c))
+        return jax.jit(lambda ths, c: mapped(lambda th: vg(th, c), ths))
+    raise ValueError(what)  # pragma: no cover
+
+
+def _batched(circuit: Circuit, theta, what: str, method: str, *args):
+    t = _check_theta(circuit, theta)
+    chunk = _check_memory(circuit.n_qubits)
+    lead = t.shape[:-1]
+    flat = t.reshape(-1, circuit.n_params)
+    fn = _compiled(circuit, method, what, int(min(chunk, max(1, flat.shape[0]))))
+    out = fn(flat, *args)
+    if isinstance(out, tuple):
+        return tuple(o.reshape(lead + o.shape[1:]) for o in out)
+    return out.reshape(lead + out.shape[1:])
+
+
+def state(circuit: Circuit, theta, *, method: str = "auto") -> jnp.ndarray:
+    """Final state ``ψ_θ``: ``(..., n_params)`` angles to ``(..., 2**n)`` complex128."""
+    return _batched(circuit, theta, "state", method)
+
+
+def probabilities(circuit: Circuit, theta, *, method: str = "auto") -> jnp.ndarray:
+    """Outcome probabilities ``|ψ_θ(k)|²``: ``(..., n_params)`` to ``(..., 2**n)`` float64.
+
+    Differentiable with JAX (compose it with any function of the distribution).
+    """
+    if isinstance(theta, jax.core.Tracer):
+        plan = contraction_plan(circuit, method)
+        f = lambda th: _probability_matrix(circuit, plan, th).reshape(-1)  # noqa: E731
+        for _ in range(theta.ndim - 1):
+            f = jax.vmap(f)
+        return f(theta)
+    return _batched(circuit, theta, "probabilities", method)
+
+
+def energy(circuit: Circuit, theta, cost, *, method: str = "auto") -> jnp.ndarray:
+    """``E(θ) = Σ_k |ψ_θ(k)|² C[k]``: ``(..., n_params)`` angles to ``(...)`` energies.
+
+    Args:
+        circuit: the ansatz.
+        theta: angles in the flat layout, any leading batch shape.
+        cost: ``(2**n,)`` cost vector, site 1 the least significant bit of the index.
+    """
+    return _batched(circuit, theta, "energy", method, check_cost(cost, circuit.n_qubits))
+
+
+def energy_and_grad(circuit: Circuit, theta, cost, *, method: str = "auto"):
+    """``(E, ∇E)`` by reverse-mode automatic differentiation.
+
+    Returns energies ``(...)`` and gradients ``(..., n_params)`` for angles ``(..., n_params)``.
+    """
+    return _batched(
+        circuit, theta, "energy_and_grad", method, check_cost(cost, circuit.n_qubits)
+    )
+
+
+def energy_and_grad_fn(circuit: Circuit, cost, *, method: str = "auto"):
+    """A batched ``(E, ∇E)`` function with the circuit and cost bound, validated once.
+
+    The returned callable maps NumPy angles ``(R, n_params)`` to NumPy energies ``(R,)`` and
+    gradients ``(R, n_params)``: the form :func:`pyqhn.optimizers.lbfgs.lbfgs` takes.
+    """
+    c = check_cost(cost, circuit.n_qubits)
+    max_chunk = _check_memory(circuit.n_qubits)
+
+    def value_and_grad(theta: np.ndarray):
+        t = jnp.asarray(theta, dtype=jnp.float64).reshape(-1, circuit.n_params)
+        fn = _compiled(circuit, method, "energy_and_grad", int(min(max_chunk, t.shape[0])))
+        e, g = fn(t, c)
+        return np.asarray(e), np.asarray(g)
+
+    return value_and_grad
+
+
+def sample(circuit: Circuit, theta, n_samples: int, *, seed: int = 0,
+           method: str = "auto") -> np.ndarray:
+    """Measure ``n_samples`` times in the computational basis.
+
+    Returns int64 indices ``(..., n_samples)`` drawn from ``|ψ_θ|²`` with
+    ``numpy.random.default_rng(seed)`` (bits by :func:`pyqhn.bits.index_to_bits`).
+    """
+    if n_samples < 0 or int(n_samples) != n_samples:
+        raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}")
+    p = np.asarray(probabilities(circuit, theta, method=method))
+    return sample_from_probabilities(p, int(n_samples), seed=seed)
+
+
+def sample_from_probabilities(p: np.ndarray, n_samples: int, *, seed: int = 0) -> np.ndarray:
+    """Indices ``(..., n_samples)`` drawn from probability vectors ``(..., 2**n)``."""
+    rng = np.random.default_rng(seed)
+    p = np.asarray(p, dtype=np.float64)
+    flat = p.reshape(-1, p.shape[-1])
+    out = np.empty((flat.shape[0], n_samples), dtype=np.int64)
+    for i, row in enumerate(flat):
+        cdf = np.cumsum(row)
+        cdf /= cdf[-1]
+        out[i] = np.minimum(np.searchsorted(cdf, rng.random(n_samples), side="right"),
+                            row.size - 1)
+    return out.reshape(p.shape[:-1] + (n_samples,))
+
+
+def n_qubits_for_cost(cost) -> int:
+    """``n`` such that ``len(cost) == 2**n``, with a clear error otherwise."""
+    size = int(np.asarray(cost).shape[0]) if np.ndim(cost) == 1 else -1
+    n = int(round(math.log2(size))) if size > 0 else -1
+    if size <= 0 or 2**n != size:
+        raise ValueError(
+            f"a cost vector must have length 2**N for N qubits, got shape {np.shape(cost)}"
+        )
+    return n

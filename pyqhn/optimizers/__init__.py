@@ -1,0 +1,1 @@
+"""Optimisers: LBFGS on exact gradients, probabilistic-descent direct search."""
