@@ -34,6 +34,7 @@ from .bits import bits_to_index, check_n_qubits, index_to_bits
 
 __all__ = [
     "OBJECTIVES",
+    "objective_loss",
     "uniform_prior",
     "bernoulli_prior",
     "log_likelihood_from_cost",
@@ -436,3 +437,47 @@ def selbo_parameter_shift_grad(
     grad = d_ll - lam * d_mmd
     value = float(selbo_sampled(base, prior_samples, ll, lam, bandwidth))
     return value, grad
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def objective_loss(
+    name: str,
+    cost,
+    n_train: int,
+    *,
+    prior=None,
+    beta: float = 1.0,
+    lam: float = 1.0,
+    bandwidth: float = 1.0,
+) -> Callable[[jax.Array], jax.Array]:
+    """The loss ``q (..., 2**n) -> (...)`` that a runner minimises, selected by name.
+
+    ``cost`` is the ``(2**n,)`` mean cross-entropy table ``C_CE`` on ``n_train`` points, so
+    ``log p(D|w) = -n_train · C_CE``. Losses are divided by ``n_train``:
+
+    * ``"mle"``:   ``E_q[C_CE]``;
+    * ``"elbo"``:  ``-ELBO / N_s = E_q[C_CE] + β·KL(q ‖ p) / N_s``;
+    * ``"selbo"``: ``-SELBO / N_s = E_q[C_CE] + λ·MMD²(q, p) / N_s`` (exact).
+
+    ``"selbo-sampled"`` has no loss of ``q``: use :func:`selbo_parameter_shift_grad`.
+    Example: ``loss = objective_loss("elbo", ce, 100)``;
+    ``jax.grad(lambda t: loss(exact.probabilities(circuit, t)))(theta)``.
+    """
+    cost = jnp.asarray(cost)
+    ll = log_likelihood_from_cost(cost, n_train)
+    prior = _prior_or_uniform(prior, cost.shape[-1])
+    if name == "mle":
+        return lambda q: mle_objective(q, cost)
+    if name == "elbo":
+        return lambda q: negative_elbo(q, ll, prior, beta) / n_train
+    if name == "selbo":
+        return lambda q: negative_selbo_exact(q, ll, prior, lam, bandwidth) / n_train
+    if name == "selbo-sampled":
+        raise ValueError(
+            "'selbo-sampled' is estimated from circuit shots, not from q: use "
+            "selbo_parameter_shift_grad(sampler, theta, ...) for its value and gradient"
+        )
+    raise ValueError(f"unknown objective {name!r}; choose one of {OBJECTIVES}")
+

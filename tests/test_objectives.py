@@ -107,6 +107,26 @@ def test_elbo_bounded_by_log_evidence_with_equality_at_posterior(prior_kind):
         assert float(ob.elbo(pert / pert.sum(), ll, prior)) < log_z
 
 
+def test_objective_loss_selects_normalised_losses():
+    ce, n_s = _logistic_ce_table(n_weights=3, n_points=8, seed=15)
+    rng = np.random.default_rng(16)
+    q = _random_q(rng, 16, (2,))
+    ll = ob.log_likelihood_from_cost(ce, n_s)
+    prior = ob.bernoulli_prior([0.2, 0.4, 0.6, 0.8])
+    np.testing.assert_allclose(ob.objective_loss("mle", ce, n_s)(q), q @ ce)
+    np.testing.assert_allclose(
+        ob.objective_loss("elbo", ce, n_s, prior=prior, beta=2.0)(q),
+        -np.asarray(ob.elbo(q, ll, prior, 2.0)) / n_s,
+    )
+    np.testing.assert_allclose(
+        ob.objective_loss("selbo", ce, n_s, lam=3.0, bandwidth=0.5)(q),
+        q @ ce + 3.0 * np.asarray(ob.mmd2_exact(q, ob.uniform_prior(4), 4, 0.5)) / n_s,
+    )
+    for bad in ("selbo-sampled", "kl"):
+        with pytest.raises(ValueError):
+            ob.objective_loss(bad, ce, n_s)
+
+
 def test_mle_and_beta_zero_elbo_agree():
     ce, n_s = _logistic_ce_table(n_weights=3, n_points=8, seed=3)
     rng = np.random.default_rng(4)

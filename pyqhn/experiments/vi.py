@@ -201,21 +201,6 @@ def _metrics(q, problem: VIProblem, config: VIConfig) -> dict[str, jax.Array]:
     }
 
 
-def _exact_loss(objective: str, q, problem: VIProblem, config: VIConfig):
-    ce = jnp.asarray(problem.ce_train)
-    prior = jnp.asarray(problem.prior)
-    ns = problem.n_train
-    if objective == "mle":
-        return ob.mle_objective(q, ce)
-    if objective == "elbo":
-        return ob.negative_elbo(q, jnp.asarray(problem.log_likelihood), prior, config.beta) / ns
-    if objective == "selbo":
-        return ob.negative_selbo_exact(
-            q, jnp.asarray(problem.log_likelihood), prior, _lam(config), config.bandwidth
-        ) / ns
-    raise ValueError(f"unknown objective {objective!r}; choose one of {ob.OBJECTIVES}")
-
-
 def train_vi(
     problem: VIProblem, objective: str, config: VIConfig, theta0: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -235,11 +220,17 @@ def train_vi(
     def probs(th):
         return exact.probabilities(circuit, th)
 
+    if objective != "selbo-sampled":
+        loss = ob.objective_loss(
+            objective, problem.ce_train, problem.n_train, prior=problem.prior,
+            beta=config.beta, lam=_lam(config), bandwidth=config.bandwidth,
+        )
+
     @jax.jit
     def exact_step(th, st):
         def total(t):
             q = probs(t)
-            return jnp.sum(_exact_loss(objective, q, problem, config)), q
+            return jnp.sum(loss(q)), q
 
         (_, q), g = jax.value_and_grad(total, has_aux=True)(th)
         upd, st = opt.update(g, st, th)
