@@ -32,6 +32,7 @@ __all__ = [
     "gate_list",
     "ry_matrix",
     "rz_matrix",
+    "load_theta",
 ]
 
 
@@ -165,3 +166,37 @@ def ry_matrix(theta: float) -> np.ndarray:
 def rz_matrix(phi: float) -> np.ndarray:
     """``Rz(φ) = diag(e^{-iφ/2}, e^{+iφ/2})``."""
     return np.diag([np.exp(-0.5j * phi), np.exp(0.5j * phi)])
+
+
+def load_theta(path: str, n_params: int) -> np.ndarray:
+    """Read parameter sets ``(R, n_params)`` from a file.
+
+    ``.npz``: key ``theta``. Text (the original ``params.txt``): one run per row,
+    whitespace- or comma-separated, ``n_params`` angles optionally followed by one energy
+    column, detected by the column count.
+    """
+    if str(path).endswith(".npz"):
+        with np.load(path) as f:
+            if "theta" not in f:
+                raise ValueError(f"{path} has no key 'theta' (keys: {sorted(f.keys())})")
+            theta = np.atleast_2d(np.asarray(f["theta"], dtype=np.float64))
+    else:
+        with open(path) as fh:
+            text = fh.read().replace(",", " ")
+        rows = [line.split() for line in text.splitlines() if line.strip()]
+        if not rows:
+            raise ValueError(f"{path} holds no parameter rows")
+        widths = {len(r) for r in rows}
+        if len(widths) != 1:
+            raise ValueError(f"{path}: rows have different lengths {sorted(widths)}")
+        theta = np.array(rows, dtype=np.float64)
+    if theta.shape[1] == n_params + 1:
+        theta = theta[:, :n_params]  # trailing energy column of the original files
+    if theta.shape[1] != n_params:
+        raise ValueError(
+            f"{path}: rows have {theta.shape[1]} values but the circuit needs {n_params} "
+            f"angles (2·blocks·n, optionally + 1 energy column); check --blocks / --product"
+        )
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"{path} contains NaN or infinite angles")
+    return theta
