@@ -13,10 +13,11 @@ def main() -> None:
 
 def _register() -> None:
     # One line per command module; each module defines a click command or group.
-    from . import circuit_commands
+    from . import circuit_commands, reproduce
 
     main.add_command(circuit_commands.energy)
     main.add_command(circuit_commands.train)
+    main.add_command(reproduce.reproduce)
 
 
 _register()

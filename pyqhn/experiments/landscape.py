@@ -1,0 +1,297 @@
+"""Figs. 2–5 of the paper: multi-start training of circuits on an enumerated cost table.
+
+One shared pipeline (:func:`run_landscape`) for the four problems:
+
+1. build the dataset and the augmented BiNN model (:mod:`pyqhn.datasets`, :mod:`pyqhn.models`);
+2. enumerate the cost of all ``2**N`` BiNNs, cached in ``DIR/cost.npz`` (reruns skip it);
+3. train ``R`` random initialisations of every circuit with L-BFGS
+   (:func:`pyqhn.runner.train_multistart`: batched on the engine, resumable, writes
+   ``DIR/runs.csv`` and ``DIR/history.jsonl`` as runs finish);
+4. write ``DIR/summary.json`` (``figure, c_star, epsilon, circuits[name, runs,
+   success_probability, mean_energy, …]``) and the figure ``DIR/<figure>.png|pdf``.
+
+Paper settings (CONVENTIONS.md): fig2 N=14 (Gaussians, activation choice), fig3 N=15
+(+ hidden width), both ε = 0.03, product state and N_layer = 1..4 (blocks 2, 4, 6, 8);
+fig4 N=17 (MNIST 0 vs 1, 4×4, logistic regression), ε = 5e-5; fig5 N=19 (+ encoding),
+ε = 1e-4; product and N_layer = 1..3. 200 initialisations per circuit, L-BFGS with gradient
+tolerance 1e-6 and at most 500 iterations.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..pipeline import Problem, Results
+
+__all__ = ["LandscapeSpec", "LANDSCAPE", "spec_for", "build_problem", "run_landscape",
+           "plot_landscape", "layout_text"]
+
+
+@dataclass(frozen=True)
+class LandscapeSpec:
+    """Settings of one landscape figure.
+
+    ``blocks``: circuits, ``0`` the product state, ``b`` the brickwork with ``b`` blocks
+    (N_layer = b/2). ``n_samples``: Gaussian-mixture size (ignored for MNIST).
+    ``max_per_class``: MNIST images per digit (``None``: all shipped images).
+    """
+
+    figure: str
+    title: str
+    model: str
+    data: str
+    epsilon: float
+    blocks: tuple[int, ...]
+    runs: int = 200
+    max_iter: int = 500
+    n_samples: int = 1000
+    max_per_class: int | None = None
+    mnist_size: int = 4
+    data_seed: int = 1234
+    paper: dict = field(default_factory=dict)
+
+
+_GAUSS_BLOCKS = (0, 2, 4, 6, 8)
+_MNIST_BLOCKS = (0, 2, 4, 6)
+
+LANDSCAPE: dict[str, LandscapeSpec] = {
+    "fig2": LandscapeSpec(
+        "fig2", "Fig. 2: Gaussian mixture, BiNN 2-3-1 with activation choice (N=14)",
+        "gaussian_activation_model", "gaussian", 0.03, _GAUSS_BLOCKS,
+        paper={"c_star": 0.008, "activation": "ReLU"},
+    ),
+    "fig3": LandscapeSpec(
+        "fig3", "Fig. 3: Gaussian mixture, activation and hidden-width choice (N=15)",
+        "gaussian_width_model", "gaussian", 0.03, _GAUSS_BLOCKS,
+    ),
+    "fig4": LandscapeSpec(
+        "fig4", "Fig. 4: MNIST 0 vs 1 (4x4), logistic regression (N=17)",
+        "mnist_model", "mnist", 5e-5, _MNIST_BLOCKS,
+        paper={"success_probability": {"product": 0.6, "blocks=4": 0.9, "blocks=6": 0.9}},
+    ),
+    "fig5": LandscapeSpec(
+        "fig5", "Fig. 5: MNIST 0 vs 1 (4x4), logistic regression + encoding search (N=19)",
+        "mnist_encoding_model", "mnist", 1e-4, _MNIST_BLOCKS,
+    ),
+}
+
+#: CI-sized overrides (same pipeline): few runs, short L-BFGS, two circuits, small data.
+_QUICK = dict(runs=6, max_iter=100, blocks=(0, 2), n_samples=200, max_per_class=100)
+
+
+def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
+             max_iter: int | None = None, blocks: tuple[int, ...] | None = None) -> LandscapeSpec:
+    """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
+    if figure not in LANDSCAPE:
+        raise ValueError(f"unknown figure {figure!r}; choose one of {sorted(LANDSCAPE)}")
+    spec = LANDSCAPE[figure]
+    if quick:
+        spec = replace(spec, **_QUICK)
+    if runs is not None:
+        spec = replace(spec, runs=int(runs))
+    if max_iter is not None:
+        spec = replace(spec, max_iter=int(max_iter))
+    if blocks is not None:
+        spec = replace(spec, blocks=tuple(int(b) for b in blocks))
+    return spec
+
+
+def build_problem(spec: LandscapeSpec, *, cache: str | Path | None = None) -> Problem:
+    """The dataset and augmented model of ``spec`` as a :class:`pyqhn.pipeline.Problem`."""
+    from .. import datasets, models
+
+    if spec.data == "gaussian":
+        data = datasets.gaussian_mixture(spec.n_samples, seed=spec.data_seed)
+    elif spec.data == "mnist":
+        data = datasets.mnist_pair((0, 1), size=spec.mnist_size,
+                                   max_per_class=spec.max_per_class)
+    else:  # pragma: no cover - specs are fixed above
+        raise ValueError(spec.data)
+    model = getattr(models, spec.model)()
+    return Problem(model, data, cache=cache)
+
+
+def _check_config(out: Path, spec: LandscapeSpec, seed: int) -> None:
+    """Refuse to resume into ``out`` with settings that would mix incompatible runs."""
+    cfg = dict(asdict(spec), seed=seed)
+    cfg.pop("runs")  # more runs later extends a sweep
+    cfg.pop("blocks")  # so does adding circuits
+    path = out / "config.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        diff = sorted(k for k in cfg if json.dumps(cfg[k]) != json.dumps(old.get(k)))
+        if diff:
+            raise ValueError(
+                f"{out} holds runs made with other settings ({', '.join(diff)} differ); "
+                "use a fresh --out folder or the same settings to resume"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(cfg, indent=2, default=str))
+
+
+def layout_text(model: Any) -> str:
+    """The bit layout of an augmented model: site → parameter, per hidden width if chosen.
+
+    Site ``j`` (1-based qubit) carries model parameter ``N − j`` (``pyqhn.bits``). With a
+    width choice, parameters of hidden units beyond the width are marked ``(unused)``.
+    """
+    names = model.parameter_names()
+    n = len(names)
+    widths = getattr(model, "widths", None) or [None]
+    lines = []
+    for w in widths:
+        lines.append("bit layout" + (f", hidden width {w}:" if w is not None else ":"))
+        row = []
+        for i, name in enumerate(names):
+            unused = w is not None and _unit_of(name) is not None and _unit_of(name) >= w
+            row.append(f"q{n - i}:{name}" + ("(x)" if unused else ""))
+        lines += ["  " + "  ".join(row[k:k + 3]) for k in range(0, len(row), 3)]
+    if widths != [None]:
+        lines.append("(x): ignored at this width")
+    return "\n".join(lines)
+
+
+def _unit_of(name: str) -> int | None:
+    """Hidden unit of a parameter ``W1[i,o]``, ``b1[o]`` or ``W2[o,0]`` (else ``None``)."""
+    if name.startswith("W1["):
+        return int(name[3:-1].split(",")[1])
+    if name.startswith("b1["):
+        return int(name[3:-1])
+    if name.startswith("W2["):
+        return int(name[3:-1].split(",")[0])
+    return None
+
+
+def _layout_text(problem: Problem, bits: np.ndarray) -> str:
+    """Text panel: the bit layout and the model's description of the optimal bits."""
+    desc = problem.describe(bits)
+    text = desc.get("text", str(desc)) if isinstance(desc, dict) else str(desc)
+    return layout_text(problem.model) + "\n\noptimum " + _wrap(text)
+
+
+def plot_landscape(res: Results, spec: LandscapeSpec, out: Path) -> list[Path]:
+    """Draw and save the figure of ``spec`` from ``res``; returns the PNG and PDF paths."""
+    from ..plotting_paper import landscape_figure, save_figure
+
+    problem = res.problem
+    kwargs: dict[str, Any] = {}
+    if problem is not None:
+        bits = problem.optimum_bits()
+        data = problem.dataset
+        if data.n_features == 2:
+            kwargs["boundary"] = (problem.classifier(bits).predict_proba, data.x, data.y)
+        else:
+            img = _weight_image(problem, bits)
+            if img is not None:
+                kwargs["image"] = img
+        if spec.figure == "fig3" or "image" not in kwargs and "boundary" not in kwargs:
+            kwargs["text"] = _layout_text(problem, bits)
+        elif spec.data == "mnist":
+            kwargs["image_title"] = "optimal weights (pixels)"
+    fig = landscape_figure(energies=res.energies(), cost=res.cost, c_star=res.c_star,
+                           epsilon=spec.epsilon, title=spec.title, **kwargs)
+    return save_figure(fig, out, spec.figure)
+
+
+def _wrap(text: str, width: int = 48) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width) for line in text.splitlines())
+
+
+def _weight_image(problem: Problem, bits: np.ndarray) -> np.ndarray | None:
+    """The pixel weights of an MNIST optimum as an ``L×L`` image, if the model says them."""
+    desc = problem.describe(bits)
+    w = None
+    if isinstance(desc, dict):
+        for key in ("weights", "w", "W"):
+            if key in desc:
+                w = np.asarray(desc[key], dtype=np.float64).ravel()
+                break
+    if w is None:
+        return None
+    side = int(round(np.sqrt(w.size)))
+    if side * side != w.size:
+        w = w[: side * side]
+    return w.reshape(side, side)
+
+
+def run_landscape(
+    figure: str,
+    out: str | Path,
+    *,
+    quick: bool = False,
+    runs: int | None = None,
+    seed: int = 0,
+    max_iter: int | None = None,
+    blocks: tuple[int, ...] | None = None,
+    batch_size: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """Run the whole pipeline of ``figure`` (fig2..fig5) into ``out``; returns the summary.
+
+    Writes ``cost.npz`` (cached enumeration), ``config.json``, ``runs.csv`` (tidy, one row
+    per run), ``history.jsonl``, ``summary.json`` and ``<figure>.png`` / ``.pdf``. Calling it
+    again resumes: the cost table and finished runs are reused.
+    """
+    spec = spec_for(figure, quick=quick, runs=runs, max_iter=max_iter, blocks=blocks)
+    out = Path(out)
+    _check_config(out, spec, seed)
+    t0 = time.perf_counter()
+    problem = build_problem(spec, cache=out / "cost.npz")
+    cost = problem.cost_table()
+    t_cost = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    res = problem.train(list(spec.blocks), spec.runs, epsilon=spec.epsilon, out=out,
+                        seed=seed, max_iter=spec.max_iter, batch_size=batch_size,
+                        progress=progress)
+    t_train = time.perf_counter() - t1
+    opt_bits = problem.optimum_bits()
+    summ = res.summary()
+    summary = dict(
+        figure=spec.figure,
+        title=spec.title,
+        quick=quick,
+        n_qubits=problem.n_bits,
+        c_star=float(np.min(cost)),
+        epsilon=spec.epsilon,
+        circuits=summ["circuits"],
+        optimum_index=int(np.argmin(cost)),
+        optimum=_jsonable(problem.describe(opt_bits)),
+        best_run=dict(circuit=str(res.best_run()["circuit"]),
+                      run=int(res.best_run()["run"]),
+                      e_final=float(res.best_run()["e_final"]),
+                      most_probable_cost=res.best_cost()),
+        dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
+        settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
+                      blocks=list(spec.blocks)),
+        paper=spec.paper,
+        wall_time=dict(cost_table=t_cost, training=t_train),
+    )
+    t2 = time.perf_counter()
+    files = [p.name for p in plot_landscape(res, spec, out)]
+    summary["wall_time"]["figure"] = time.perf_counter() - t2
+    summary["files"] = ["runs.csv", "history.jsonl", "cost.npz", "config.json", *files]
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _jsonable(obj: Any) -> Any:
+    """``obj`` with NumPy scalars and arrays turned into plain JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, str | int | float | bool) or obj is None:
+        return obj
+    return str(obj)

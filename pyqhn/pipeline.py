@@ -1,0 +1,268 @@
+"""The study's pipeline in a few lines, for notebooks: data → model → cost → circuits → runs.
+
+Example:
+    >>> from pyqhn import datasets, models
+    >>> from pyqhn.pipeline import Problem
+    >>> problem = Problem(models.gaussian_activation_model(), datasets.gaussian_mixture(500))
+    >>> res = problem.train(["product", "blocks=2"], runs=8, max_iter=100, epsilon=0.03)
+    >>> res.table            # one row per run (pyqhn.runner columns)   # doctest: +SKIP
+    >>> res.summary()        # success probability, mean energy per circuit  # doctest: +SKIP
+    >>> clf = res.best_classifier()   # the most probable BiNN of the best run
+    >>> clf(datasets.gaussian_mixture(10).x)                            # doctest: +SKIP
+
+Conventions: the cost table has length ``2**N`` with site 1 the least significant bit of the
+index (``pyqhn.bits``); a *success* is a run with ``E(θ) − C* < ε`` where ``C* = min C`` is the
+exact optimum from enumeration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .bits import bits_to_index, index_to_bits
+from .circuits import Circuit, brickwork_circuit, circuit_from_name, product_circuit
+from .datasets import Dataset
+from .engines import exact
+from .runner import train_multistart
+
+__all__ = ["Problem", "Results", "make_circuits", "summarize", "cached_cost_table"]
+
+CircuitSpec = Circuit | str | int
+
+
+def make_circuits(specs: Sequence[CircuitSpec], n_qubits: int) -> list[Circuit]:
+    """Circuits from ``Circuit`` objects, names (``"product"``, ``"blocks=4"``) or block counts.
+
+    An integer ``b`` is ``blocks=b`` (the paper's N_layer = b/2); ``0`` is the product state.
+    """
+    out = []
+    for s in specs:
+        if isinstance(s, Circuit):
+            c = s
+        elif isinstance(s, str):
+            c = circuit_from_name(s, n_qubits)
+        elif int(s) == 0:
+            c = product_circuit(n_qubits)
+        else:
+            c = brickwork_circuit(n_qubits, int(s))
+        if c.n_qubits != n_qubits:
+            raise ValueError(f"circuit {c.name} has {c.n_qubits} qubits; the problem has "
+                             f"{n_qubits} bits")
+        out.append(c)
+    return out
+
+
+def summarize(table: pd.DataFrame, c_star: float, epsilon: float,
+              circuits: Sequence[str] | None = None) -> list[dict]:
+    """Per-circuit statistics of a runs table.
+
+    Returns one dict per circuit (in ``circuits`` order, default order of appearance):
+    ``name, n_layer, runs, successes, success_probability`` (fraction with
+    ``e_final − c_star < epsilon``), ``success_error`` (binomial standard error),
+    ``mean_energy, std_energy, min_energy, median_energy``.
+    """
+    names = list(circuits) if circuits is not None else list(dict.fromkeys(table["circuit"]))
+    rows = []
+    for name in names:
+        e = table.loc[table["circuit"] == name, "e_final"].to_numpy(dtype=np.float64)
+        k = int(np.sum(e - c_star < epsilon))
+        p = k / e.size if e.size else float("nan")
+        blocks = int(name.split("=")[1]) if name.startswith("blocks=") else 0
+        rows.append(dict(
+            name=name,
+            n_layer=blocks / 2,
+            runs=int(e.size),
+            successes=k,
+            success_probability=p,
+            success_error=float(np.sqrt(p * (1 - p) / e.size)) if e.size else float("nan"),
+            mean_energy=float(e.mean()) if e.size else float("nan"),
+            std_energy=float(e.std()) if e.size else float("nan"),
+            min_energy=float(e.min()) if e.size else float("nan"),
+            median_energy=float(np.median(e)) if e.size else float("nan"),
+        ))
+    return rows
+
+
+def _dataset_key(model: Any, data: Dataset) -> str:
+    h = hashlib.sha256()
+    h.update(repr(model).encode())
+    h.update(np.ascontiguousarray(data.x).tobytes())
+    h.update(np.ascontiguousarray(data.y).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _enumerate_cost(model: Any, data: Dataset, chunk: int = 1 << 14) -> np.ndarray:
+    """All ``2**N`` costs: :func:`pyqhn.cost.cost_table`, else ``model.cost`` in chunks."""
+    try:
+        from .cost import cost_table
+    except ImportError:
+        cost_table = None
+    if cost_table is not None:
+        return np.asarray(cost_table(model, data), dtype=np.float64)
+    n = int(model.n_qubits)
+    out = np.empty(2**n)
+    for start in range(0, 2**n, chunk):
+        idx = np.arange(start, min(start + chunk, 2**n))
+        out[idx] = model.cost(index_to_bits(idx, n), data)
+    return out
+
+
+def cached_cost_table(model: Any, data: Dataset, path: str | Path | None) -> np.ndarray:
+    """``(2**N,)`` cost table of ``model`` on ``data``, cached in the ``.npz`` file ``path``.
+
+    The cache stores a key of the model and the data; a file with another key is recomputed
+    (so changing the dataset size or seed never reuses a stale table).
+    """
+    key = _dataset_key(model, data)
+    if path is not None:
+        path = Path(path)
+        if path.exists():
+            with np.load(path) as f:
+                if "key" in f and str(f["key"]) == key:
+                    return np.asarray(f["cost"], dtype=np.float64)
+    cost = _enumerate_cost(model, data)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez_compressed(tmp, cost=cost, key=np.array(key))
+        tmp.replace(path)
+    return cost
+
+
+class Problem:
+    """A dataset with an augmented BiNN model: the cost ``C(w)`` over all ``2**N`` BiNNs.
+
+    Args:
+        model: a model of :mod:`pyqhn.models` (``cost``, ``describe``, ``classifier``).
+        dataset: the data the cost is averaged over.
+        cache: optional ``.npz`` path caching the cost table.
+    """
+
+    def __init__(self, model: Any, dataset: Dataset, *, cache: str | Path | None = None):
+        self.model = model
+        self.dataset = dataset
+        self.cache = cache
+        self._cost: np.ndarray | None = None
+
+    def cost_table(self) -> np.ndarray:
+        """``(2**N,)`` float64 costs by exhaustive enumeration (cached after the first call)."""
+        if self._cost is None:
+            self._cost = cached_cost_table(self.model, self.dataset, self.cache)
+        return self._cost
+
+    @property
+    def n_bits(self) -> int:
+        """``N``, the number of model bits (qubits)."""
+        return exact.n_qubits_for_cost(self.cost_table())
+
+    @property
+    def c_star(self) -> float:
+        """The exact optimum ``C* = min_w C(w)``."""
+        return float(self.cost_table().min())
+
+    def optimum_bits(self) -> np.ndarray:
+        """``(N,)`` bits of the optimal BiNN (parameter 0 first, ``pyqhn.bits`` order)."""
+        return index_to_bits(int(np.argmin(self.cost_table())), self.n_bits)
+
+    def classifier(self, bits: np.ndarray) -> Any:
+        """The BiNN of ``bits`` (``predict``, ``predict_proba``, ``accuracy``)."""
+        return self.model.classifier(np.asarray(bits))
+
+    def describe(self, bits: np.ndarray) -> Any:
+        """The model's human-readable description of ``bits``."""
+        return self.model.describe(np.asarray(bits))
+
+    def train(
+        self,
+        circuits: Sequence[CircuitSpec],
+        runs: int,
+        *,
+        epsilon: float,
+        out: str | Path | None = None,
+        seed: int = 0,
+        max_iter: int = 500,
+        gtol: float = 1e-6,
+        batch_size: int | None = None,
+        progress: bool = True,
+    ) -> Results:
+        """Train ``runs`` random initialisations of every circuit on the cost (L-BFGS).
+
+        ``out`` makes the sweep resumable (``runs.csv`` / ``history.jsonl`` there).
+        """
+        cost = self.cost_table()
+        circs = make_circuits(circuits, exact.n_qubits_for_cost(cost))
+        table = train_multistart(cost, circs, runs, out=out, seed=seed, max_iter=max_iter,
+                                 gtol=gtol, batch_size=batch_size, progress=progress)
+        names = [c.name for c in circs]
+        table = table[table["circuit"].isin(names) & (table["run"] < runs)].reset_index(
+            drop=True)
+        return Results(table=table, cost=cost, epsilon=epsilon, problem=self,
+                       circuits=circs)
+
+
+@dataclass
+class Results:
+    """Runs of a multi-start sweep on one cost table.
+
+    Attributes:
+        table: tidy runs table (one row per run; columns of :mod:`pyqhn.runner`).
+        cost: ``(2**N,)`` cost table.
+        epsilon: success threshold.
+        problem: the problem, for classifiers (``None`` when built from a table only).
+        circuits: the circuits, in display order.
+    """
+
+    table: pd.DataFrame
+    cost: np.ndarray
+    epsilon: float
+    problem: Problem | None = None
+    circuits: list[Circuit] = field(default_factory=list)
+
+    @property
+    def c_star(self) -> float:
+        """Exact optimum ``min C``."""
+        return float(np.min(self.cost))
+
+    @property
+    def circuit_names(self) -> list[str]:
+        """Circuit names in display order."""
+        if self.circuits:
+            return [c.name for c in self.circuits]
+        return list(dict.fromkeys(self.table["circuit"]))
+
+    def summary(self) -> dict:
+        """``{"c_star", "epsilon", "circuits": [per-circuit dict of summarize()]}``."""
+        return dict(c_star=self.c_star, epsilon=self.epsilon,
+                    circuits=summarize(self.table, self.c_star, self.epsilon,
+                                       self.circuit_names))
+
+    def energies(self) -> dict[str, np.ndarray]:
+        """``{circuit name: (R,) final energies}`` in display order."""
+        return {n: self.table.loc[self.table["circuit"] == n, "e_final"].to_numpy(float)
+                for n in self.circuit_names}
+
+    def best_run(self) -> pd.Series:
+        """The row of the run with the lowest final energy."""
+        return self.table.loc[self.table["e_final"].idxmin()]
+
+    def best_bits(self) -> np.ndarray:
+        """``(N,)`` bits of the most probable outcome of the best run."""
+        n = exact.n_qubits_for_cost(self.cost)
+        return index_to_bits(int(self.best_run()["best_index"]), n)
+
+    def best_cost(self) -> float:
+        """``C`` of :meth:`best_bits`."""
+        return float(self.cost[int(bits_to_index(self.best_bits()))])
+
+    def best_classifier(self) -> Any:
+        """The BiNN of :meth:`best_bits` as a classifier (needs the problem)."""
+        if self.problem is None:
+            raise ValueError("these results carry no problem; build them with Problem.train")
+        return self.problem.classifier(self.best_bits())
