@@ -1,0 +1,269 @@
+"""Full enumeration of cost tables, their files, and what can be read off them.
+
+A cost table ``C`` is a ``float64`` vector of length ``2**N``; ``C[k]`` is the training loss
+of the network whose bit row is ``bits.index_to_bits(k, N)`` (model parameter 0 is the most
+significant bit; site j carries bit j−1, see :mod:`pyqhn.bits`).
+
+* :func:`cost_table` enumerates all ``2**N`` networks in chunks with bounded memory
+  (JAX, jitted). First-layer weights of input features that are zero in every sample
+  cannot change the loss; by default they are enumerated once and broadcast (exact).
+* :func:`save_cost` / :func:`load_cost`: ``.npz`` (key ``cost`` plus metadata) or the
+  original text format (one value per line, ``.txt`` / ``.dat`` / ``.csv``).
+* :func:`optimum`, :func:`lowest` (density of states), :func:`density_of_states`,
+  :func:`optimum_report` (train / test accuracy of the optimum).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .bits import MAX_QUBITS, index_to_bits
+from .datasets import Dataset
+from .models import AugmentedBiNN, group_samples
+
+__all__ = [
+    "BIT_ORDER",
+    "DEFAULT_MAX_TABLE_BYTES",
+    "table_bytes",
+    "check_table_size",
+    "inert_parameters",
+    "cost_table",
+    "validate_cost",
+    "n_qubits_of",
+    "save_cost",
+    "load_cost",
+    "optimum",
+    "lowest",
+    "density_of_states",
+    "optimum_report",
+]
+
+#: Bit-order statement written into every saved table's metadata.
+BIT_ORDER = "site j (1-based) = bit j-1 of index k (site 1 least significant); model parameter 0 = most significant bit"  # noqa: E501
+
+#: Largest cost table :func:`cost_table` builds unless told otherwise (2 GiB = 2**28 values).
+DEFAULT_MAX_TABLE_BYTES = 2 * 2**30
+
+#: Budget for the intermediate arrays of one chunk.
+_CHUNK_BYTES = 128 * 2**20
+
+_TEXT_SUFFIXES = (".txt", ".dat", ".csv")
+
+
+def table_bytes(n_qubits: int) -> int:
+    """Bytes of a float64 cost table over ``n_qubits`` bits: ``8 · 2**n``."""
+    return 8 * 2 ** int(n_qubits)
+
+
+def _gib(b: float) -> str:
+    return f"{b / 2**30:.3g} GiB" if b >= 2**30 else f"{b / 2**20:.3g} MiB"
+
+
+def check_table_size(n_qubits: int, max_bytes: int = DEFAULT_MAX_TABLE_BYTES) -> int:
+    """Raise ``MemoryError`` with the memory needed if a 2**N table exceeds ``max_bytes``."""
+    n = int(n_qubits)
+    if n < 1:
+        raise ValueError(f"the number of qubits must be positive, got {n_qubits!r}")
+    need = table_bytes(n)
+    if n > MAX_QUBITS or need > max_bytes:
+        raise MemoryError(
+            f"full enumeration of N = {n} qubits needs a table of 2**{n} float64 values = "
+            f"{_gib(need)} (plus working memory), over the limit of {_gib(max_bytes)}"
+            + (f" and the package's maximum of {MAX_QUBITS} qubits" if n > MAX_QUBITS else "")
+            + ". Use a model with fewer bits, or pass a larger max_bytes if the machine has it."
+        )
+    return n
+
+
+def inert_parameters(model: AugmentedBiNN, data: Dataset) -> list[int]:
+    """Parameters that cannot change the loss on ``data``: first-layer weights leaving an
+    input feature that is exactly zero in every sample (their product with it is 0)."""
+    zero = np.flatnonzero(np.all(data.x == 0.0, axis=0))
+    return sorted(p for f in zero for p in model.first_layer_weight_params(int(f)))
+
+
+@partial(jax.jit, static_argnums=(0, 2, 6))
+def _loss_of_range(model, start, count, xu, n0, n1, relevant):
+    """Loss of the ``count`` consecutive sub-table indices from ``start``.
+
+    The sub-table enumerates the ``relevant`` parameters (first = most significant); every
+    other parameter is 0.
+    """
+    n_total = model.n_qubits
+    k = start + jnp.arange(count, dtype=jnp.int64)
+    nr = len(relevant)
+    shifts = jnp.arange(nr - 1, -1, -1, dtype=jnp.int64)
+    rel_bits = ((k[:, None] >> shifts) & 1).astype(jnp.float64)
+    if nr == n_total:
+        bits = rel_bits
+    else:
+        bits = jnp.zeros((count, n_total)).at[:, jnp.asarray(relevant)].set(rel_bits)
+    return model._grouped_loss(bits, xu, n0, n1)
+
+
+def cost_table(
+    model: AugmentedBiNN,
+    data: Dataset,
+    *,
+    chunk_size: int | None = None,
+    skip_inert: bool = True,
+    max_bytes: int = DEFAULT_MAX_TABLE_BYTES,
+) -> np.ndarray:
+    """The loss of every network of ``model`` on ``data``: (2**N,) float64.
+
+    Args:
+        model: the augmented model (N = ``model.n_qubits``).
+        data: training data; samples are grouped by distinct feature rows first.
+        chunk_size: networks per jitted call (default: fits ~128 MiB of intermediates).
+        skip_inert: enumerate the :func:`inert_parameters` once and broadcast (exact).
+        max_bytes: refuse (``MemoryError`` stating the need) tables larger than this.
+
+    Example:
+        >>> C = cost_table(mnist_encoding_model(), mnist_pair())   # (2**19,)
+    """
+    n = check_table_size(model.n_qubits, max_bytes)
+    xu, n0, n1 = group_samples(data, model.n_inputs)
+    inert = set(inert_parameters(model, data)) if skip_inert else set()
+    relevant = tuple(i for i in range(n) if i not in inert)
+    total = 2 ** len(relevant)
+    if chunk_size is None:
+        per_network = 8 * xu.shape[0] * max(model.layers[1:]) * (4 + len(model.activations))
+        chunk_size = max(1, _CHUNK_BYTES // per_network)
+        chunk_size = 2 ** int(np.floor(np.log2(chunk_size)))
+    if int(chunk_size) != chunk_size or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    chunk = min(int(chunk_size), total)
+    sub = np.empty(total)
+    for start in range(0, total, chunk):
+        s = min(start, total - chunk)  # last chunk overlaps: no recompilation
+        sub[s : s + chunk] = np.asarray(
+            _loss_of_range(model, s, chunk, xu, n0, n1, relevant)
+        )
+    if not inert:
+        return sub
+    rel_shape = [2 if i not in inert else 1 for i in range(n)]
+    full = np.broadcast_to(sub.reshape(rel_shape), [2] * n)  # axis i = parameter i
+    return np.ascontiguousarray(full).reshape(-1)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def validate_cost(cost: Any) -> np.ndarray:
+    """Check a cost table: 1-D, finite, length ``2**N`` with N ≥ 1. Returns it as float64."""
+    c = np.asarray(cost, dtype=np.float64)
+    if c.ndim != 1:
+        raise ValueError(f"a cost table is a 1-D vector of length 2**N, got shape {c.shape}")
+    n = c.size.bit_length() - 1
+    if c.size < 2 or c.size != 2**n:
+        lower = 2**n if c.size >= 1 else 0
+        raise ValueError(
+            f"a cost table has length 2**N (one value per bitstring), got {c.size} values; "
+            f"nearest powers of two are {lower} and {2 * max(lower, 1)}. "
+            "Check the file holds the whole table, one value per line."
+        )
+    if not np.all(np.isfinite(c)):
+        bad = int(np.flatnonzero(~np.isfinite(c))[0])
+        raise ValueError(f"the cost table holds NaN or infinite values (first at index {bad})")
+    return c
+
+
+def n_qubits_of(cost: np.ndarray) -> int:
+    """N of a cost table of length 2**N."""
+    return validate_cost(cost).size.bit_length() - 1
+
+
+def save_cost(path: str | Path, cost: np.ndarray, **metadata: Any) -> Path:
+    """Write a cost table: ``.npz`` (key ``cost``, metadata as JSON under ``metadata``,
+    plus ``bit_order``) or text (``.txt``/``.dat``/``.csv``, one value per line, ``%.17g``;
+    metadata is dropped)."""
+    path = Path(path)
+    c = validate_cost(cost)
+    if path.suffix in _TEXT_SUFFIXES:
+        np.savetxt(path, c, fmt="%.17g")
+        return path
+    if path.suffix != ".npz":
+        raise ValueError(f"unknown cost-table format {path.suffix!r}; use .npz or .txt")
+    meta = {"n_qubits": n_qubits_of(c), "bit_order": BIT_ORDER, **metadata}
+    np.savez_compressed(path, cost=c, metadata=np.array(json.dumps(meta, default=str)))
+    return path
+
+
+def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a cost table written by :func:`save_cost`, or any ``.npz`` with key ``cost``, or
+    a text file with one value per line. Returns ``(cost (2**N,), metadata dict)``."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no cost table at {path}")
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as f:
+            if "cost" not in f.files:
+                raise ValueError(f"{path} has no 'cost' array (keys: {f.files})")
+            cost = f["cost"]
+            meta = json.loads(str(f["metadata"])) if "metadata" in f.files else {}
+    else:
+        cost = np.loadtxt(path, dtype=np.float64, ndmin=1)
+        meta = {}
+    cost = validate_cost(cost)
+    meta.setdefault("n_qubits", n_qubits_of(cost))
+    return cost, meta
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def optimum(cost: np.ndarray) -> tuple[int, float]:
+    """``(argmin index, min cost)``; the first index among ties."""
+    c = validate_cost(cost)
+    k = int(np.argmin(c))
+    return k, float(c[k])
+
+
+def lowest(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` lowest configurations: indices (k,) int64 and costs (k,), ascending
+    (ties by index)."""
+    c = validate_cost(cost)
+    k = int(min(k, c.size))
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    part = np.argpartition(c, k - 1)[:k] if k < c.size else np.arange(c.size)
+    order = np.lexsort((part, c[part]))
+    idx = part[order].astype(np.int64)
+    return idx, c[idx]
+
+
+def density_of_states(cost: np.ndarray, bins: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram of the cost values: counts (bins,) and bin edges (bins + 1,)."""
+    return np.histogram(validate_cost(cost), bins=bins)
+
+
+def optimum_report(
+    model: AugmentedBiNN,
+    cost: np.ndarray,
+    train: Dataset,
+    test: Dataset | None = None,
+) -> dict[str, Any]:
+    """Optimum of a table with its description and train (and test) accuracy (JSON-ready)."""
+    c = validate_cost(cost)
+    if n_qubits_of(c) != model.n_qubits:
+        raise ValueError(f"the table has N = {n_qubits_of(c)} but the model {model.n_qubits}")
+    k, v = optimum(c)
+    bits = index_to_bits(k, model.n_qubits)
+    clf = model.classifier(bits)
+    report = {
+        "n_qubits": model.n_qubits,
+        "min_cost": v,
+        "argmin": k,
+        "optimum": clf.describe(),
+        "train_accuracy": clf.accuracy(train),
+    }
+    if test is not None and test.n_samples:
+        report["test_accuracy"] = clf.accuracy(test)
+    return report
