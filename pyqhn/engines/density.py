@@ -1,0 +1,314 @@
+"""Noisy engine: the density matrix as a matrix-product state in the Pauli basis.
+
+Representation (exact, no truncation):
+
+* ``ρ = 2**-n Σ_P r_P P`` over Pauli strings ``P``; ``r_P = Tr(P ρ)`` is real. The vector
+  ``r`` is stored as an MPS with physical dimension 4 per site (Pauli order I, X, Y, Z),
+  starting from the product ``|0⟩⟨0| ↔ r = (1, 0, 0, 1)`` on every site.
+* Every gate and channel acts by its real Pauli-transfer matrix (PTM). On each site the
+  block's ``Ry``, 1-qubit depolarizing, ``Rz``, 1-qubit depolarizing fuse into one 4×4
+  matrix; the CX followed by its channel is a 16×16 PTM, split once per noise model by an
+  SVD into a two-site matrix-product operator of exact rank ``r`` (5 for the 2-qubit
+  channel, 4 for the 1-qubit form or no noise). Applying it multiplies the bond at that cut
+  by ``r``; nothing is ever truncated, so the only error is floating-point rounding
+  (checked against :mod:`pyqhn.engines.density_reference` to ~1e-14). Bond dimensions are
+  static and reported by :func:`bond_dimensions`: at most 25 for 4 blocks and 125 for 6
+  blocks (a bond is also capped at ``4**min(j, n-j)`` by an exact QR split near the ends).
+* The diagonal ``ρ[k, k] = 2**-n Σ_{P ∈ {I,Z}^n} r_P ⟨k|P|k⟩`` is the MPS projected site by
+  site with ``[[1, 0, 0, 1], [1, 0, 0, -1]] / 2``. It is contracted into the left and the
+  right half of the register and ``Tr(ρ Ĉ) = Σ_k ρ[k, k] C[k]`` is one matrix product with
+  the cost table, at the cut with the smallest bond near the middle.
+
+Index convention: site ``j`` is bit ``j-1`` of ``k`` (site 1 least significant), as in
+CONVENTIONS.md and :mod:`pyqhn.bits`.
+
+Everything runs in JAX (float64, enabled by ``import pyqhn``), jitted once per
+``(circuit, noise)`` and vmapped over parameter sets: pass ``theta`` of shape ``(R, P)``
+to evaluate ``R`` parameter sets in one call.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..bits import check_n_qubits
+from ..circuits import Circuit, cx_pairs, split_params
+from ..noise import NoiseModel
+
+__all__ = [
+    "noisy_probabilities",
+    "noisy_energy",
+    "noisy_sample",
+    "bond_dimensions",
+    "cx_ptm",
+    "MAX_BATCH",
+]
+
+#: Parameter sets evaluated per jitted call; larger batches are split into chunks.
+MAX_BATCH = 256
+
+_PAULIS = (
+    np.eye(2, dtype=complex),
+    np.array([[0, 1], [1, 0]], dtype=complex),
+    np.array([[0, -1j], [1j, 0]], dtype=complex),
+    np.array([[1, 0], [0, -1]], dtype=complex),
+)
+# Diagonal of a single-site ρ from its Pauli coefficients: ρ[b, b] = (r_I ± r_Z) / 2.
+_DIAG = np.array([[0.5, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, -0.5]])
+_INITIAL = np.array([1.0, 0.0, 0.0, 1.0])  # |0⟩⟨0| = (I + Z) / 2
+
+
+def cx_ptm(noise: NoiseModel) -> np.ndarray:
+    """The 16×16 real PTM of CX(control, target) followed by the noise channel.
+
+    Index ``[4·a_c' + a_t', 4·a_c + a_t]`` with Pauli labels ``a`` in order I, X, Y, Z,
+    control first. Entry ``= Tr(P' E(P)) / 4``.
+    """
+    cx = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=complex)
+    strings = [np.kron(a, b) for a in _PAULIS for b in _PAULIS]  # control is the left factor
+    ptm = np.array([[np.trace(p @ cx @ q @ cx).real / 4 for q in strings] for p in strings])
+    _, f2 = noise.pauli_factors()
+    if noise.cx_channel == "two-qubit":
+        channel = np.full(16, f2)
+        channel[0] = 1.0
+    else:
+        one = np.array([1.0, f2, f2, f2])
+        channel = np.kron(one, one)
+    return channel[:, None] * ptm
+
+
+@lru_cache(maxsize=16)
+def _cx_mpo(noise: NoiseModel) -> tuple[np.ndarray, np.ndarray]:
+    """Split the CX PTM into ``g1[a_c', a_c, s]`` and ``g2[s, a_t', a_t]`` of exact rank."""
+    g = cx_ptm(noise).reshape(4, 4, 4, 4).transpose(0, 2, 1, 3).reshape(16, 16)
+    u, s, vh = np.linalg.svd(g)
+    rank = int(np.sum(s > 1e-13 * s[0]))
+    g1 = (u[:, :rank] * np.sqrt(s[:rank])).reshape(4, 4, rank)
+    g2 = (np.sqrt(s[:rank])[:, None] * vh[:rank]).reshape(rank, 4, 4)
+    return g1, g2
+
+
+def _single_site_ptms(ry, rz, f1):
+    """Fused PTM ``D Rz D Ry`` per site: ``ry, rz`` of shape ``(n,)`` → ``(n, 4, 4)``."""
+    cy, sy = jnp.cos(ry), jnp.sin(ry)
+    cz, sz = jnp.cos(rz), jnp.sin(rz)
+    one, zero = jnp.ones_like(ry), jnp.zeros_like(ry)
+    # Ry: X → cX - sZ, Z → cZ + sX ; Rz: X → cX + sY, Y → cY - sX ; D: non-I × f1.
+    m_ry = jnp.stack(
+        [
+            jnp.stack([one, zero, zero, zero], -1),
+            jnp.stack([zero, cy, zero, sy], -1),
+            jnp.stack([zero, zero, one, zero], -1),
+            jnp.stack([zero, -sy, zero, cy], -1),
+        ],
+        -2,
+    )
+    m_rz = jnp.stack(
+        [
+            jnp.stack([one, zero, zero, zero], -1),
+            jnp.stack([zero, cz, -sz, zero], -1),
+            jnp.stack([zero, sz, cz, zero], -1),
+            jnp.stack([zero, zero, zero, one], -1),
+        ],
+        -2,
+    )
+    d = jnp.array([1.0, f1, f1, f1])
+    return (d[:, None] * m_rz) @ (d[:, None] * m_ry)
+
+
+def _apply_cx(tensors: list, j: int, g1, g2) -> None:
+    """CX + channel on 0-based sites ``j, j+1`` of the MPS ``tensors`` (in place).
+
+    Uses the MPO (bond × rank) unless an exact QR split of the two-site tensor gives a
+    smaller bond (near the ends of the chain).
+    """
+    a, b = tensors[j], tensors[j + 1]
+    chi_l, chi, chi_r = a.shape[0], a.shape[2], b.shape[2]
+    rank = g1.shape[2]
+    if rank * chi <= 4 * min(chi_l, chi_r):
+        tensors[j] = jnp.einsum("pqs,lqr->lprs", g1, a).reshape(chi_l, 4, chi * rank)
+        tensors[j + 1] = jnp.einsum("spq,lqr->lspr", g2, b).reshape(chi * rank, 4, chi_r)
+        return
+    gate = cx_ptm_from_mpo(g1, g2)
+    theta = jnp.einsum("lpm,mqr->lpqr", a, b)
+    theta = jnp.einsum("PQpq,lpqr->lPQr", gate, theta).reshape(4 * chi_l, 4 * chi_r)
+    if chi_l <= chi_r:
+        q, r = jnp.linalg.qr(theta)  # (4χl, k), k = min(4χl, 4χr)
+        k = q.shape[1]
+        tensors[j] = q.reshape(chi_l, 4, k)
+        tensors[j + 1] = r.reshape(k, 4, chi_r)
+    else:
+        q, r = jnp.linalg.qr(theta.T)
+        k = q.shape[1]
+        tensors[j] = r.T.reshape(chi_l, 4, k)
+        tensors[j + 1] = q.T.reshape(k, 4, chi_r)
+
+
+def cx_ptm_from_mpo(g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
+    """Rebuild the ``(4, 4, 4, 4)`` gate ``[a_c', a_t', a_c, a_t]`` from its MPO."""
+    return np.einsum("pqs,stu->ptqu", g1, g2)
+
+
+def _final_mps(circuit: Circuit, noise: NoiseModel, theta) -> list:
+    """MPS tensors ``(χ_l, 4, χ_r)`` of the final ``r`` for one parameter set ``(P,)``."""
+    n = circuit.n_qubits
+    g1, g2 = _cx_mpo(noise)  # NumPy constants
+    f1, _ = noise.pauli_factors()
+    ry, rz = split_params(circuit, theta)
+    init = jnp.asarray(_INITIAL).reshape(1, 4, 1)
+    tensors = [init for _ in range(n)]
+    for d in range(1, circuit.blocks + 1):
+        for c, _t in cx_pairs(circuit, d):
+            _apply_cx(tensors, c - 1, g1, g2)
+        mats = _single_site_ptms(ry[d - 1], rz[d - 1], f1)
+        tensors = [jnp.einsum("pq,lqr->lpr", mats[j], a) for j, a in enumerate(tensors)]
+    return tensors
+
+
+def _halves(circuit: Circuit, noise: NoiseModel, theta):
+    """Left ``(2**s, χ)`` and right ``(χ, 2**(n-s))`` halves of diag(ρ) at the chosen cut."""
+    diag = jnp.asarray(_DIAG)
+    tensors = [jnp.einsum("bp,lpr->lbr", diag, a) for a in _final_mps(circuit, noise, theta)]
+    s = _cut(circuit, noise)
+    left = tensors[0][0]  # (2, χ)
+    for a in tensors[1:s]:
+        left = jnp.einsum("kl,lbr->bkr", left, a).reshape(-1, a.shape[2])
+    right = jnp.ones((1, 1))  # (χ, 2**(n-s)), built from site n down to s+1
+    for a in tensors[s:][::-1]:
+        right = jnp.einsum("lbr,rk->lkb", a, right).reshape(a.shape[0], -1)
+    return left, right
+
+
+@lru_cache(maxsize=64)
+def bond_dimensions(circuit: Circuit, noise: NoiseModel) -> tuple[int, ...]:
+    """Bond dimensions ``(χ_1, …, χ_{n-1})`` of the final Pauli-basis MPS (static).
+
+    ``χ_j`` is the bond between sites ``j`` and ``j+1``. No truncation is made: these are
+    the dimensions of an exact representation.
+    """
+    shapes = jax.eval_shape(
+        lambda th: _final_mps(circuit, noise, th), jnp.zeros(circuit.n_params)
+    )
+    return tuple(int(a.shape[2]) for a in shapes[:-1])
+
+
+@lru_cache(maxsize=64)
+def _cut(circuit: Circuit, noise: NoiseModel) -> int:
+    """Number of sites in the left half: the smallest bond within 2 sites of the middle."""
+    n = circuit.n_qubits
+    if n == 1:
+        return 1  # everything in the left half
+    chis = bond_dimensions(circuit, noise)
+    candidates = [s for s in range(1, n) if abs(s - n / 2) <= 2]
+    return min(candidates, key=lambda s: (chis[s - 1], abs(s - n / 2)))
+
+
+@lru_cache(maxsize=16)
+def _compiled(circuit: Circuit, noise: NoiseModel, what: str):
+    s = _cut(circuit, noise)
+    n = circuit.n_qubits
+
+    def energy(theta, cost):
+        left, right = _halves(circuit, noise, theta)
+        table = cost.reshape(2 ** (n - s), 2**s)
+        return jnp.sum((right @ table) * left.T)
+
+    def probabilities(theta):
+        left, right = _halves(circuit, noise, theta)
+        return (right.T @ left.T).reshape(-1)
+
+    if what == "energy":
+        return jax.jit(jax.vmap(energy, in_axes=(0, None)))
+    return jax.jit(jax.vmap(probabilities))
+
+
+def _prepare(circuit: Circuit, theta, noise: NoiseModel) -> tuple[np.ndarray, bool]:
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"circuit must be a pyqhn.circuits.Circuit, got {type(circuit).__name__}")
+    if not isinstance(noise, NoiseModel):
+        raise TypeError(
+            "noise must be a pyqhn.noise.NoiseModel, e.g. NoiseModel.from_strength(p); "
+            f"got {type(noise).__name__}"
+        )
+    check_n_qubits(circuit.n_qubits)
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim not in (1, 2) or theta.shape[-1] != circuit.n_params:
+        raise ValueError(
+            f"theta must have shape ({circuit.n_params},) or (R, {circuit.n_params}) for "
+            f"{circuit.name} on {circuit.n_qubits} qubits, got {theta.shape}"
+        )
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("theta contains NaN or infinite angles")
+    single = theta.ndim == 1
+    return np.atleast_2d(theta), single
+
+
+def _chunked(fn, theta: np.ndarray, *args) -> np.ndarray:
+    out = [np.asarray(fn(theta[i : i + MAX_BATCH], *args)) for i in range(0, len(theta), MAX_BATCH)]
+    return np.concatenate(out, axis=0)
+
+
+def noisy_probabilities(circuit: Circuit, theta, noise: NoiseModel) -> np.ndarray:
+    """Diagonal of the noisy ρ: ``(2**n,)`` for ``theta (P,)``, ``(R, 2**n)`` for ``(R, P)``.
+
+    Entry ``k`` is ``ρ[k, k]``, site 1 the least significant bit. Sums to 1 up to rounding;
+    entries may be negative at the 1e-16 level.
+    """
+    theta, single = _prepare(circuit, theta, noise)
+    probs = _chunked(_compiled(circuit, noise, "probabilities"), theta)
+    return probs[0] if single else probs
+
+
+def noisy_energy(circuit: Circuit, theta, cost, noise: NoiseModel) -> float | np.ndarray:
+    """Exact ``Tr(ρ_θ Ĉ) = Σ_k ρ_θ[k, k] C[k]`` under ``noise``.
+
+    Args:
+        circuit: the ansatz.
+        theta: angles ``(P,)`` (one parameter set) or ``(R, P)`` (a batch), flat layout.
+        cost: cost table ``(2**n,)``, site 1 the least significant bit of the index.
+        noise: the noise model (``NoiseModel.noiseless()`` gives the pure-state energy).
+
+    Returns:
+        ``float`` for one parameter set, ``(R,)`` float64 array for a batch.
+    """
+    theta, single = _prepare(circuit, theta, noise)
+    cost = np.asarray(cost, dtype=float)
+    if cost.shape != (2**circuit.n_qubits,):
+        raise ValueError(
+            f"cost must be a vector of length 2**{circuit.n_qubits} = {2**circuit.n_qubits} "
+            f"(one value per bit string), got shape {cost.shape}"
+        )
+    energies = _chunked(_compiled(circuit, noise, "energy"), theta, jnp.asarray(cost))
+    return float(energies[0]) if single else energies
+
+
+def noisy_sample(
+    circuit: Circuit, theta, noise: NoiseModel, n_samples: int, seed: int | np.random.Generator = 0
+) -> np.ndarray:
+    """Draw ``n_samples`` measurement outcomes of ρ_θ in the computational basis.
+
+    ``theta`` is one parameter set ``(P,)``. Returns ``(n_samples,)`` int64 indices ``k``
+    (site 1 the least significant bit; :func:`pyqhn.bits.index_to_bits` gives the bit rows),
+    drawn with ``numpy.random.default_rng(seed)``.
+    """
+    if int(n_samples) != n_samples or n_samples < 0:
+        raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}")
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim != 1:
+        raise ValueError(
+            f"noisy_sample takes one parameter set of shape (P,), got {theta.shape}; "
+            "loop over the rows of a batch"
+        )
+    probs = noisy_probabilities(circuit, theta, noise)
+    if probs.min() < -1e-9:
+        raise RuntimeError(f"negative probability {probs.min():.3g}: numerical breakdown")
+    probs = np.clip(probs, 0.0, None)
+    probs /= probs.sum()
+    rng = np.random.default_rng(seed)
+    cdf = np.cumsum(probs)
+    idx = np.searchsorted(cdf, rng.random(int(n_samples)) * cdf[-1], side="right")
+    return np.minimum(idx, len(probs) - 1).astype(np.int64)
