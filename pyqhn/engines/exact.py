@@ -178,25 +178,38 @@ def _layer_unitaries(ry: jnp.ndarray, rz: jnp.ndarray) -> jnp.ndarray:
 
 
 def _mps_site_tensors(circuit: Circuit, u: jnp.ndarray) -> list[jnp.ndarray]:
-    """Exact site tensors ``(χ_left, 2, χ_right)`` of the final state."""
-    tensors = []
-    for j, ev in enumerate(_site_events(circuit)):
-        v = u[0, j, :, 0]  # U_1 |0⟩; block 1's CXs act trivially on |0…0⟩
+    """Exact site tensors ``(χ_left, 2, χ_right)`` of the final state.
+
+    Sites with the same sequence of CX roles share tensor shapes and are built together,
+    with a leading site axis: a few operations per block instead of one per site, which
+    keeps XLA's compile time low.
+    """
+    events = _site_events(circuit)
+    groups: dict[tuple, list[int]] = {}
+    for j, ev in enumerate(events):
+        groups.setdefault(tuple(ev), []).append(j)
+    tensors: list[jnp.ndarray | None] = [None] * circuit.n_qubits
+    for ev, sites in groups.items():
+        idx = np.asarray(sites)
+        v = u[0, idx, :, 0]  # (g, 2): U_1 |0⟩; block 1's CXs act trivially on |0…0⟩
         roles = []
         ev_by_block = dict(ev)
         for d in range(2, circuit.blocks + 1):
             role = ev_by_block.get(d)
-            if role == "control":  # v[..., b, s] = δ(b, s) v[..., s]
+            if role == "control":  # v[g, ..., b, s] = δ(b, s) v[g, ..., s]
                 v = v[..., None, :] * jnp.eye(2, dtype=v.dtype)
-            elif role == "target":  # v[..., a, s] = v[..., s XOR a]
+            elif role == "target":  # v[g, ..., a, s] = v[g, ..., s XOR a]
                 v = jnp.stack([v, v[..., ::-1]], axis=-2)
             if role:
                 roles.append(role)
-            v = v @ u[d - 1, j].T
-        left = [i for i, r in enumerate(roles) if r == "target"]
-        right = [i for i, r in enumerate(roles) if r == "control"]
-        v = jnp.transpose(v, left + [len(roles)] + right)
-        tensors.append(v.reshape(2 ** len(left), 2, 2 ** len(right)))
+            ud = u[d - 1, idx]  # (g, 2, 2)
+            v = jnp.einsum("g...s,gts->g...t", v, ud)
+        left = [1 + i for i, r in enumerate(roles) if r == "target"]
+        right = [1 + i for i, r in enumerate(roles) if r == "control"]
+        v = jnp.transpose(v, [0] + left + [len(roles) + 1] + right)
+        v = v.reshape(len(sites), 2 ** len(left), 2, 2 ** len(right))
+        for k, j in enumerate(sites):
+            tensors[j] = v[k]
     return tensors
 
 
