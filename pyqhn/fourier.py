@@ -1,0 +1,108 @@
+"""Walsh–Fourier analysis of cost tables.
+
+The cost operator ``Ĉ = Σ_k C[k] |k⟩⟨k|`` is diagonal, so it expands in Z-strings:
+``Ĉ = Σ_s f(s) Z^s`` with ``Z^s`` = Z on every site j whose bit j−1 of ``s`` is set (site j
+carries bit j−1 of an index, see :mod:`pyqhn.bits`), and
+
+    f(s) = 2^−N Tr[Ĉ Z^s] = 2^−N Σ_k C[k] (−1)^popcount(k & s).
+
+``W(S) = Σ_{|s| = S} f(s)²`` (the paper's Fig. 6) sums over Z-strings of weight ``S``;
+Parseval gives ``Σ_S W(S) = mean(C²)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .bits import bits_to_index, check_n_qubits, parameter_of_site
+from .cost import n_qubits_of, validate_cost
+
+__all__ = [
+    "fwht",
+    "walsh_coefficients",
+    "cost_from_walsh",
+    "z_string_index",
+    "weight_spectrum",
+]
+
+#: Bits transformed together by one dense Hadamard matrix product (2**4 = 16).
+_GROUP = 4
+
+
+def _hadamard(m: int) -> np.ndarray:
+    h = np.ones((1, 1))
+    for _ in range(m):
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+def fwht(values: np.ndarray) -> np.ndarray:
+    """Unnormalised fast Walsh–Hadamard transform of a (2**N,) vector, O(N·2**N).
+
+    ``out[s] = Σ_k values[k] (−1)^popcount(k & s)``. Bits are transformed in groups of four
+    by a 16×16 Hadamard matrix product along one axis, so the N passes of the
+    textbook butterfly become ceil(N/4) matrix products. Returns a new float64 array.
+    """
+    x = np.array(values, dtype=np.float64)
+    if x.ndim != 1 or x.size < 1 or x.size & (x.size - 1):
+        raise ValueError(f"fwht needs a 1-D vector of length 2**N, got shape {x.shape}")
+    n = x.size.bit_length() - 1
+    done = 0
+    while done < n:
+        m = min(_GROUP, n - done)
+        h = _hadamard(m)
+        # axis of length 2**m = bits done .. done+m-1 of the index (low bits are last)
+        outer, inner = 2 ** (n - done - m), 2**done
+        y = x.reshape(outer, 2**m, inner)
+        if inner == 1:
+            x = (y[:, :, 0] @ h).reshape(-1)
+        else:
+            x = np.matmul(h, y).reshape(-1)
+        done += m
+    return x
+
+
+def walsh_coefficients(cost: np.ndarray) -> np.ndarray:
+    """``f(s) = 2^−N Tr[Ĉ Z^s]`` for every Z-string ``s``: (2**N,) float64, indexed like C."""
+    c = validate_cost(cost)
+    return fwht(c) / c.size
+
+
+def cost_from_walsh(coefficients: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`walsh_coefficients`: ``C[k] = Σ_s f(s) (−1)^popcount(k & s)``."""
+    return fwht(coefficients)
+
+
+def z_string_index(sites: Iterable[int], n: int) -> int:
+    """Index ``s`` of the Z-string acting on the given 1-based ``sites`` of ``n`` qubits."""
+    n = check_n_qubits(n)
+    row = np.zeros(n, dtype=np.uint8)
+    for j in sites:
+        row[parameter_of_site(int(j), n)] = 1
+    return int(bits_to_index(row))
+
+
+def weight_spectrum(cost: np.ndarray) -> np.ndarray:
+    """``W(S) = Σ_{|s|=S} f(s)²`` for S = 0..N: (N+1,) float64; sums to mean(C²)."""
+    f = walsh_coefficients(cost)
+    n = n_qubits_of(cost)
+    # |s| = popcount(s) = popcount(high half) + popcount(low half): two small one-hot
+    # matrices instead of a popcount of every index
+    lo_bits = n // 2
+    pop_lo = _popcount_onehot(lo_bits)  # (2**lo, lo + 1)
+    pop_hi = _popcount_onehot(n - lo_bits)  # (2**hi, hi + 1)
+    by_pop = pop_hi.T @ ((f * f).reshape(2 ** (n - lo_bits), 2**lo_bits) @ pop_lo)
+    w = np.zeros(n + 1)
+    for a in range(by_pop.shape[0]):
+        w[a : a + by_pop.shape[1]] += by_pop[a]
+    return w
+
+
+def _popcount_onehot(m: int) -> np.ndarray:
+    """(2**m, m + 1) matrix: row s is the one-hot vector of popcount(s)."""
+    pop = np.zeros(2**m, dtype=np.int64)
+    for b in range(m):
+        pop += (np.arange(2**m) >> b) & 1
+    return np.eye(m + 1)[pop]
