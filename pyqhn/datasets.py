@@ -20,6 +20,7 @@ Every generator returns a :class:`Dataset` with ``x`` of shape ``(n_samples, n_f
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -92,7 +93,7 @@ class Split:
     test: Dataset
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+def _rng(seed: int | Sequence[int] | np.random.Generator | None) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
@@ -112,7 +113,7 @@ _GAUSSIAN_LABELS = np.array([0, 1, 1, 1])
 def gaussian_mixture(
     n_samples: int = 1000,
     *,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | Sequence[int] | np.random.Generator | None = 0,
     scale: float = 1.0,
     variance: float = 0.1,
 ) -> Dataset:
@@ -132,7 +133,10 @@ def gaussian_mixture(
 
 
 def two_moons(
-    n_samples: int = 1000, *, seed: int | np.random.Generator | None = 0, noise: float = 0.1
+    n_samples: int = 1000,
+    *,
+    seed: int | Sequence[int] | np.random.Generator | None = 0,
+    noise: float = 0.1,
 ) -> Dataset:
     """Two interleaved half circles (class 0 upper, class 1 lower), Gaussian noise ``noise``."""
     n = _check_n(n_samples)
@@ -151,7 +155,7 @@ def two_moons(
 def ring(
     n_samples: int = 1000,
     *,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | Sequence[int] | np.random.Generator | None = 0,
     inner_radius: float = 0.5,
     ring_radius: float = 1.5,
     noise: float = 0.1,
@@ -341,7 +345,7 @@ def train_val_test_split(
     *,
     val: float | int = 0.0,
     test: float | int = 0.2,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | Sequence[int] | np.random.Generator | None = 0,
 ) -> Split:
     """Seeded random split. ``val``/``test`` are fractions (< 1) or sample counts (≥ 1)."""
 

@@ -13,11 +13,13 @@ def main() -> None:
 
 def _register() -> None:
     # One line per command module; each module defines a click command or group.
-    from . import circuit_commands, reproduce
+    from . import circuit_commands, problem_commands, reproduce
 
     main.add_command(circuit_commands.energy)
     main.add_command(circuit_commands.train)
     main.add_command(reproduce.reproduce)
+    main.add_command(problem_commands.enumerate_cmd)
+    main.add_command(problem_commands.fourier)
 
 
 _register()
