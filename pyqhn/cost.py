@@ -63,7 +63,7 @@ def table_bytes(n_qubits: int) -> int:
 
 
 def _gib(b: float) -> str:
-    return f"{b / 2**30:.3g} GiB" if b >= 2**30 else f"{b / 2**20:.3g} MiB"
+    return f"{b / 2**30:.4g} GiB" if b >= 2**30 else f"{b / 2**20:.4g} MiB"
 
 
 def check_table_size(n_qubits: int, max_bytes: int = DEFAULT_MAX_TABLE_BYTES) -> int:
