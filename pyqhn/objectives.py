@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bits import bits_to_index, check_n_qubits, index_to_bits
+from .bits import check_n_qubits, index_to_bits
 
 __all__ = [
     "OBJECTIVES",
@@ -372,14 +372,24 @@ def parameter_shift_jacobian(
 
 def _hamming_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Broadcast Hamming distance of int64 indices: popcount of ``a XOR b``."""
-    x = np.bitwise_xor(a, b).astype(np.uint64)
+    x = np.bitwise_xor(a, b)
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(x).astype(np.int64)
+        return np.bitwise_count(x)
+    x = x.astype(np.uint64)
     count = np.zeros(x.shape, dtype=np.int64)  # numpy < 2.0
     while np.any(x):
         count += (x & np.uint64(1)).astype(np.int64)
         x = x >> np.uint64(1)
     return count
+
+
+def _mmd2_u_indices(x: np.ndarray, y: np.ndarray, kvals: np.ndarray) -> float:
+    """NumPy U-statistic on ``(m,)`` and ``(l,)`` int indices; ``kvals[d] = k`` at distance d."""
+    m, l_ = x.size, y.size
+    kxx = (kvals[_hamming_distance(x[:, None], x[None, :])].sum() - m) / (m * (m - 1))
+    kyy = (kvals[_hamming_distance(y[:, None], y[None, :])].sum() - l_) / (l_ * (l_ - 1))
+    kxy = kvals[_hamming_distance(x[:, None], y[None, :])].mean()
+    return float(kxx + kyy - 2.0 * kxy)
 
 
 def selbo_parameter_shift_grad(
@@ -391,7 +401,7 @@ def selbo_parameter_shift_grad(
     lam: float = 1.0,
     bandwidth: float = 1.0,
     seed: int = 0,
-) -> tuple[float, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Sample-only estimate of the SELBO and of its gradient ``∂SELBO/∂θ`` (maximised).
 
     With ``q_i^± = q_{θ ± π/2·e_i}`` and ``∂_i q = ½ (q_i^+ - q_i^-)`` (parameter shift),
@@ -403,40 +413,57 @@ def selbo_parameter_shift_grad(
     Each expectation is a mean over independent sample sets (``n_samples`` shots of each
     shifted circuit, ``n_samples`` shots of the unshifted one, the given prior samples), so
     the gradient estimate is unbiased. The returned SELBO value is :func:`selbo_sampled` on
-    the unshifted shots.
+    the unshifted shots. One ``sampler`` call draws all ``R·(1 + 2P)·n_samples`` shots.
 
     Args:
         sampler: ``sampler(theta (..., P), n_samples, seed) -> int64 (..., n_samples)``, e.g.
             :func:`probability_sampler` of an engine, or a device.
-        theta: ``(P,)`` angles.
+        theta: ``(P,)`` angles, or ``(R, P)`` for ``R`` independent circuits.
         log_likelihood: ``(2**n,)`` table of ``log p(D|w)``.
-        prior_samples: ``(l,)`` int indices drawn from the prior, ``l ≥ 2``.
+        prior_samples: int indices drawn from the prior, ``(l,)`` (shared) or ``(R, l)``
+            (one set per circuit); ``l ≥ 2``.
 
     Returns:
-        ``(selbo_estimate, grad (P,))``.
+        ``(selbo_estimate, grad)``: shapes ``()`` and ``(P,)``, or ``(R,)`` and ``(R, P)``.
     """
     theta = np.asarray(theta, dtype=float)
+    single = theta.ndim == 1
+    theta = np.atleast_2d(theta)
+    n_runs, p_dim = theta.shape
     ll = np.asarray(log_likelihood, dtype=float)
-    p_dim = theta.size
-    points = np.concatenate([theta[None], shifted_params(theta).reshape(2 * p_dim, p_dim)])
-    shots = np.asarray(sampler(points, n_samples, seed))  # (1 + 2P, m)
-    base = shots[0]
+    n = int(round(np.log2(ll.size)))
     e = float(hamming_kernel_factor(bandwidth)[0, 1])  # validates the bandwidth
-    prior_idx = np.asarray(prior_samples)
-    if prior_idx.ndim == 2:
-        prior_idx = bits_to_index(prior_idx)
-
-    def mean_kernel(a, b):  # a: (S, m), b: (l,) int indices -> (S,) mean of k over pairs
-        return np.mean(e ** _hamming_distance(a[:, :, None], b[None, None, :]), axis=(1, 2))
-
-    k_base = mean_kernel(shots[1:], base)  # E_{q_i^± ⊗ q} k
-    k_prior = mean_kernel(shots[1:], prior_idx)  # E_{q_i^± ⊗ p} k
-    e_ll = ll[shots[1:]].mean(axis=-1)
-    d_ll = 0.5 * (e_ll[:p_dim] - e_ll[p_dim:])
-    d_mmd = (k_base[:p_dim] - k_base[p_dim:]) - (k_prior[:p_dim] - k_prior[p_dim:])
-    grad = d_ll - lam * d_mmd
-    value = float(selbo_sampled(base, prior_samples, ll, lam, bandwidth))
-    return value, grad
+    kvals = e ** np.arange(n + 1)
+    prior_idx = np.asarray(prior_samples, dtype=np.int64)
+    if prior_idx.ndim == 1:
+        prior_idx = np.broadcast_to(prior_idx, (n_runs, prior_idx.size))
+    if prior_idx.ndim != 2 or prior_idx.shape[0] != n_runs:
+        raise ValueError(
+            f"prior_samples must be int indices (l,) or (R, l) with R = {n_runs}, "
+            f"got shape {prior_idx.shape}"
+        )
+    if prior_idx.shape[-1] < 2 or n_samples < 2:
+        raise ValueError("the U-statistic needs at least 2 shots and 2 prior samples")
+    shifts = np.concatenate([np.zeros((1, p_dim)),
+                             np.eye(p_dim) * (np.pi / 2), -np.eye(p_dim) * (np.pi / 2)])
+    points = theta[:, None, :] + shifts[None]  # (R, 1 + 2P, P)
+    shots = np.asarray(sampler(points, n_samples, seed)).reshape(n_runs, 1 + 2 * p_dim, -1)
+    values = np.empty(n_runs)
+    grads = np.empty((n_runs, p_dim))
+    for r in range(n_runs):
+        base, shifted, prior_r = shots[r, 0], shots[r, 1:], prior_idx[r]
+        # E_{q_i^± ⊗ q} k and E_{q_i^± ⊗ p} k: (2P,)
+        k_base = kvals[_hamming_distance(shifted[:, :, None], base[None, None, :])]
+        k_prior = kvals[_hamming_distance(shifted[:, :, None], prior_r[None, None, :])]
+        k_base, k_prior = k_base.mean(axis=(1, 2)), k_prior.mean(axis=(1, 2))
+        e_ll = ll[shifted].mean(axis=-1)
+        d_ll = 0.5 * (e_ll[:p_dim] - e_ll[p_dim:])
+        d_mmd = (k_base[:p_dim] - k_base[p_dim:]) - (k_prior[:p_dim] - k_prior[p_dim:])
+        grads[r] = d_ll - lam * d_mmd
+        values[r] = ll[base].mean() - lam * _mmd2_u_indices(base, prior_r, kvals)
+    if single:
+        return values[0], grads[0]
+    return values, grads
 
 
 # --------------------------------------------------------------------------- selection

@@ -266,6 +266,41 @@ def test_sampled_selbo_and_its_parameter_shift_gradient_are_unbiased():
     assert abs(values.mean() - exact_value) < 4.5 * values.std(ddof=1) / np.sqrt(len(values))
 
 
+def test_parameter_shift_grad_batched_equals_per_circuit():
+    n, p_dim, m = 4, 3, 6
+    rng = np.random.default_rng(17)
+    shots = rng.integers(0, 2**n, (2, 1 + 2 * p_dim, m))
+    prior_samples = rng.integers(0, 2**n, (2, 5))
+    ll = -rng.random(2**n)
+    theta = rng.uniform(0, 6, (2, p_dim))
+
+    def stub(lookup, expected_theta):
+        def sampler(points, n_samples, seed):
+            assert points.shape[-2:] == (1 + 2 * p_dim, p_dim) and n_samples == m
+            # the first point is unshifted, then +π/2 and -π/2 on one angle each
+            np.testing.assert_allclose(points[..., 0, :].reshape(-1, p_dim),
+                                       np.reshape(expected_theta, (-1, p_dim)))
+            np.testing.assert_allclose(points[..., 1, 0] - points[..., 0, 0], np.pi / 2)
+            np.testing.assert_allclose(points[..., 1 + p_dim, 0] - points[..., 0, 0], -np.pi / 2)
+            return lookup
+
+        return sampler
+
+    vb, gb = ob.selbo_parameter_shift_grad(
+        stub(shots, theta), theta, ll, prior_samples, m, 2.0, 0.8
+    )
+    assert vb.shape == (2,) and gb.shape == (2, p_dim)
+    for r in range(2):
+        v, g = ob.selbo_parameter_shift_grad(
+            stub(shots[r], theta[r]), theta[r], ll, prior_samples[r], m, 2.0, 0.8
+        )
+        assert v == pytest.approx(vb[r]) and g == pytest.approx(gb[r])
+        expected_v = ll[shots[r, 0]].mean() - 2.0 * float(
+            ob.mmd2_unbiased(shots[r, 0], prior_samples[r], 0.8, n_qubits=n)
+        )
+        assert v == pytest.approx(expected_v)
+
+
 def test_exact_objectives_differentiate_through_autodiff_engine():
     exact = pytest.importorskip("pyqhn.engines.exact", reason="exact engine not available yet")
     if not hasattr(exact, "probabilities"):

@@ -243,16 +243,15 @@ def train_vi(
     ll = problem.log_likelihood
 
     def sampled_grad(th):
-        grads = []
-        for r in range(th.shape[0]):
-            prior_samples = ob.sample_from_probabilities(problem.prior, config.shots, rng)
-            _, g = ob.selbo_parameter_shift_grad(
-                sampler, np.asarray(th[r]), ll, prior_samples, n_samples=config.shots,
-                lam=_lam(config), bandwidth=config.bandwidth,
-                seed=int(rng.integers(2**62)),
-            )
-            grads.append(-g / problem.n_train)
-        return jnp.asarray(np.stack(grads))
+        # device-style: N_qc shots of each circuit and its 2P shifts, fresh prior samples
+        prior_samples = ob.sample_from_probabilities(
+            np.broadcast_to(problem.prior, (th.shape[0], problem.prior.size)), config.shots, rng
+        )
+        _, g = ob.selbo_parameter_shift_grad(
+            sampler, np.asarray(th), ll, prior_samples, n_samples=config.shots,
+            lam=_lam(config), bandwidth=config.bandwidth, seed=int(rng.integers(2**62)),
+        )
+        return jnp.asarray(-g / problem.n_train)
 
     hist: dict[str, list] = {}
     for it in range(config.iterations + 1):
