@@ -122,7 +122,7 @@ def landscape_figure(
     has_left = boundary is not None or image is not None or text is not None
     fig = plt.figure(figsize=(13 if has_left else 9, max(4.0, 0.9 * n_rows + 1.0)))
     cols = [1.1, 1.4, 0.9] if has_left else [1.4, 0.9]
-    gs = GridSpec(n_rows, len(cols), figure=fig, width_ratios=cols, hspace=0.15, wspace=0.35)
+    gs = GridSpec(n_rows, len(cols), figure=fig, width_ratios=cols, hspace=0.15, wspace=0.55)
     c0 = 1 if has_left else 0
 
     if has_left:

@@ -103,3 +103,89 @@ def test_pipeline_api_best_classifier():
         float(problem.model.cost(bits[None], data)[0]), rel=1e-9)
     assert 0.0 <= clf.accuracy(data) <= 1.0
     assert clf.predict(data.x).shape == (200,)
+
+
+@pytest.mark.parametrize("figure,n_qubits,epsilon",
+                         [("fig3", 15, 0.03), ("fig4", 17, 5e-5), ("fig5", 19, 1e-4)])
+def test_landscape_quick(tmp_path, figure, n_qubits, epsilon):
+    out = tmp_path / figure
+    _invoke(["reproduce", figure, *TINY, "--out", str(out)])
+    summary = _check_landscape(out, figure, runs=3)
+    assert summary["n_qubits"] == n_qubits and summary["epsilon"] == epsilon
+
+
+def test_fig6_quick_weight_spectrum(tmp_path):
+    from pyqhn.experiments.fourier_fig import _walsh_weight_spectrum
+
+    out = tmp_path / "fig6"
+    _invoke(["reproduce", "fig6", "--quick", "--no-progress", "--out", str(out)])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["figure"] == "fig6" and summary["circuits"] == []
+    assert (out / "fig6.png").stat().st_size > 0
+    for task in summary["tasks"]:
+        with np.load(out / f"cost_{task['figure']}.npz") as f:
+            cost = f["cost"]
+        w = np.array(task["W"])
+        assert w.shape == (task["n_qubits"] + 1,) and np.all(w >= 0)
+        # Parseval: Σ_S W(S) = mean(C²); and the NumPy transform agrees
+        assert w.sum() == pytest.approx(np.mean(cost**2), rel=1e-10)
+        np.testing.assert_allclose(w, _walsh_weight_spectrum(cost), rtol=1e-8, atol=1e-15)
+        assert summary["c_star"][task["name"]] == pytest.approx(float(cost.min()))
+    # paper: MNIST weight concentrates on single-site strings (S = 1)
+    assert summary["tasks"][2]["peak_S"] == 1
+
+
+def test_walsh_spectrum_of_known_function():
+    from pyqhn.experiments.fourier_fig import _walsh_weight_spectrum
+
+    # C(k) = 1 + 2·z_1 + 0.5·z_1 z_3 with z_j = (−1)^{bit j−1}: W = [1, 4, 0.25, 0]
+    k = np.arange(8)
+    z = 1 - 2 * ((k[:, None] >> np.arange(3)) & 1)
+    cost = 1 + 2 * z[:, 0] + 0.5 * z[:, 0] * z[:, 2]
+    np.testing.assert_allclose(_walsh_weight_spectrum(cost), [1, 4, 0.25, 0], atol=1e-12)
+
+
+def test_fig7_quick_overfitting(tmp_path):
+    out = tmp_path / "fig7"
+    _invoke(["reproduce", "fig7", "--quick", "--runs", "2", "--max-iter", "8",
+             "--no-progress", "--out", str(out)])
+    summary = json.loads((out / "summary.json").read_text())
+    curves = pd.read_csv(out / "curves.csv")
+    assert [c["n_s"] for c in summary["circuits"]] == [2, 4, 6, 8, 1000]
+    assert len(curves) == 5 * 2 * 9
+    for c in summary["circuits"]:
+        sub = curves[(curves["n_s"] == c["n_s"]) & (curves["iteration"] == 8)]
+        assert c["runs"] == 2
+        assert c["mean_energy"] == pytest.approx(sub["e_train"].mean())
+        assert c["mean_val_energy"] == pytest.approx(sub["e_val"].mean())
+        assert 0.0 <= c["success_probability"] <= 1.0
+    # energies never go below the exact optimum of their own table; L-BFGS never goes up
+    assert np.all(curves["e_train"] >= curves["c_star_train"] - 1e-9)
+    assert np.all(curves["e_val"] >= curves["c_star_val"] - 1e-9)
+    for _, g in curves.groupby(["n_s", "draw"]):
+        assert np.all(np.diff(g.sort_values("iteration")["e_train"].to_numpy()) <= 1e-12)
+
+
+def test_fig7_validation_energy_matches_engine():
+    """The validation energy recorded per iteration is E_val at the accepted parameters."""
+    from pyqhn.circuits import brickwork_circuit, random_params
+    from pyqhn.engines import exact
+    from pyqhn.experiments.overfitting import train_per_row_costs
+
+    circuit = brickwork_circuit(4, 2)
+    rng = np.random.default_rng(0)
+    ct, cv = rng.random((2, 16)), rng.random((2, 16))
+    x0 = random_params(circuit, 2, seed=1)
+    e_tr, e_va = train_per_row_costs(circuit, ct, cv, x0, max_iter=0, progress=False)
+    np.testing.assert_allclose(e_va[:, 0], [exact.energy(circuit, x0[i], cv[i])
+                                            for i in range(2)], rtol=1e-10)
+    # with 3 iterations: the last recorded values equal the engine's at the final point
+    from pyqhn.optimizers.lbfgs import lbfgs
+
+    e_tr, e_va = train_per_row_costs(circuit, ct, cv, x0, max_iter=3, progress=False)
+    fn = [exact.energy_and_grad_fn(circuit, ct[i]) for i in range(2)]
+    for i in range(2):
+        res = lbfgs(fn[i], x0[i], max_iter=3)
+        assert e_tr[i, -1] == pytest.approx(res.fun[0], rel=1e-9)
+        assert e_va[i, -1] == pytest.approx(float(exact.energy(circuit, res.x[0], cv[i])),
+                                            rel=1e-9)

@@ -44,9 +44,12 @@ def _echo_summary(summary: dict, out: str) -> None:
     if isinstance(c_star, float):
         click.echo(f"{summary['figure']}: C* = {c_star:.6g}, ε = {eps:g}")
     for c in summary.get("circuits", []):
-        click.echo(f"  {c['name']:>10}: success {c['success_probability']:.3f} "
-                   f"± {c['success_error']:.3f} over {c['runs']} runs, "
-                   f"mean E = {c['mean_energy']:.6g}")
+        err = f" ± {c['success_error']:.3f}" if "success_error" in c else ""
+        val = f", validation E = {c['mean_val_energy']:.6g}" if "mean_val_energy" in c else ""
+        click.echo(f"  {c['name']:>10}: success {c['success_probability']:.3f}{err} over "
+                   f"{c['runs']} runs, mean E = {c['mean_energy']:.6g}{val}")
+    for t in summary.get("tasks", []):
+        click.echo(f"  {t['name']}: C* = {t['c_star']:.6g}, W(S) peaks at S = {t['peak_S']}")
     click.echo(f"wrote {', '.join(summary.get('files', []))} and summary.json to {out}")
 
 

@@ -1,0 +1,99 @@
+"""Fig. 6: the Walsh–Fourier weight spectrum ``W(S)`` of the cost of three tasks.
+
+``Ĉ = Σ_P f(P) P`` over Z-strings ``P``, ``f(P) = 2^−N Tr[Ĉ P]``; ``W(S) = Σ_{|P| = S} f(P)²``
+(``|P|``: number of Z factors). Tasks: the Gaussian mixture with activation choice (Fig. 2,
+N = 14), with activation and width choice (Fig. 3, N = 15), and MNIST 0 vs 1 logistic
+regression (Fig. 4, N = 17). Paper: the Gaussian tasks peak at S = 2, 3, MNIST at S = 1,
+and W decays exponentially in S.
+
+Cost tables come from the same problems (and caches, ``DIR/cost_figK.npz``) as Figs. 2–4.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .landscape import build_problem, spec_for
+
+__all__ = ["TASKS", "weight_spectrum", "run_fig6"]
+
+#: (label, landscape figure whose problem is used)
+TASKS = (("Gaussian, activation (N=14)", "fig2"), ("Gaussian, width (N=15)", "fig3"),
+         ("MNIST 0/1 (N=17)", "fig4"))
+
+
+def _walsh_weight_spectrum(cost: np.ndarray) -> np.ndarray:
+    """``W(S)``, ``S = 0..N``, by an in-place fast Walsh–Hadamard transform (NumPy)."""
+    f = np.asarray(cost, dtype=np.float64).copy()
+    n = int(round(np.log2(f.size)))
+    for b in range(n):
+        g = f.reshape(-1, 2, 2**b)
+        a, c = g[:, 0].copy(), g[:, 1].copy()
+        g[:, 0], g[:, 1] = a + c, a - c
+    f /= f.size
+    size = np.zeros(f.size, dtype=np.int64)
+    for b in range(n):
+        size += (np.arange(f.size) >> b) & 1
+    return np.bincount(size, weights=f**2, minlength=n + 1)
+
+
+def weight_spectrum(cost: np.ndarray) -> np.ndarray:
+    """``(N + 1,)`` weights ``W(S)`` of a ``(2**N,)`` cost table (``pyqhn.fourier`` if present).
+
+    ``Σ_S W(S) = mean(C²)`` (Parseval), a check the tests use.
+    """
+    try:
+        from ..fourier import weight_spectrum as ws
+    except ImportError:
+        return _walsh_weight_spectrum(cost)
+    w = np.asarray(ws(np.asarray(cost, dtype=np.float64)), dtype=np.float64)
+    n = int(round(np.log2(np.size(cost))))
+    return w if w.shape == (n + 1,) else _walsh_weight_spectrum(cost)
+
+
+def run_fig6(out: str | Path, *, quick: bool = False) -> dict:
+    """Cost tables (cached), ``W(S)`` per task, ``summary.json``, ``spectrum.csv`` and the figure.
+
+    ``quick`` uses the smaller datasets of the quick landscape runs. Summary: ``figure``,
+    ``c_star`` (``{task: min C}``), ``epsilon`` (``None``), ``circuits`` (``[]``: nothing is
+    trained), ``tasks`` (per task ``n_qubits, c_star, W, peak_S, decay_per_S``).
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from ..plotting_paper import save_figure, weight_spectrum_figure
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    spectra, tasks, rows = {}, [], []
+    for label, fig in tqdm(TASKS, desc="tasks", unit="task"):
+        problem = build_problem(spec_for(fig, quick=quick), cache=out / f"cost_{fig}.npz")
+        cost = problem.cost_table()
+        w = weight_spectrum(cost)
+        spectra[label] = w
+        s = np.arange(1, w.size)
+        pos = w[1:] > 1e-300
+        # exponential decay rate of W(S) beyond the peak: slope of ln W against S
+        peak = int(s[np.argmax(w[1:])])
+        tail = pos & (s >= peak)
+        rate = float(-np.polyfit(s[tail], np.log(w[1:][tail]), 1)[0]) if tail.sum() > 1 else None
+        tasks.append(dict(name=label, figure=fig, n_qubits=int(w.size - 1),
+                          c_star=float(cost.min()), W=w.tolist(), peak_S=peak,
+                          decay_per_S=rate, parseval_error=float(abs(w.sum() - np.mean(cost**2)))))
+        rows += [dict(task=label, S=int(k), W=float(v)) for k, v in enumerate(w)]
+    pd.DataFrame(rows).to_csv(out / "spectrum.csv", index=False)
+    files = [p.name for p in save_figure(
+        weight_spectrum_figure(spectra, title="Fig. 6: Walsh-Fourier weight spectrum"),
+        out, "fig6")]
+    summary = dict(figure="fig6", quick=quick, c_star={t["name"]: t["c_star"] for t in tasks},
+                   epsilon=None, circuits=[], tasks=tasks,
+                   paper={"peak_S": {"Gaussian": [2, 3], "MNIST": [1]}},
+                   wall_time=dict(total=time.perf_counter() - t0),
+                   files=["spectrum.csv", *files])
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
