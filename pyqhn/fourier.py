@@ -27,40 +27,27 @@ __all__ = [
     "weight_spectrum",
 ]
 
-#: Bits transformed together by one dense Hadamard matrix product (2**4 = 16).
-_GROUP = 4
-
-
-def _hadamard(m: int) -> np.ndarray:
-    h = np.ones((1, 1))
-    for _ in range(m):
-        h = np.block([[h, h], [h, -h]])
-    return h
-
-
 def fwht(values: np.ndarray) -> np.ndarray:
     """Unnormalised fast Walsh–Hadamard transform of a (2**N,) vector, O(N·2**N).
 
-    ``out[s] = Σ_k values[k] (−1)^popcount(k & s)``. Bits are transformed in groups of four
-    by a 16×16 Hadamard matrix product along one axis, so the N passes of the
-    textbook butterfly become ceil(N/4) matrix products. Returns a new float64 array.
+    ``out[s] = Σ_k values[k] (−1)^popcount(k & s)``: N in-place butterfly passes over a
+    copy of ``values`` with one preallocated half-size buffer (no other allocation).
+    Returns a new float64 array.
     """
     x = np.array(values, dtype=np.float64)
     if x.ndim != 1 or x.size < 1 or x.size & (x.size - 1):
         raise ValueError(f"fwht needs a 1-D vector of length 2**N, got shape {x.shape}")
     n = x.size.bit_length() - 1
-    done = 0
-    while done < n:
-        m = min(_GROUP, n - done)
-        h = _hadamard(m)
-        # axis of length 2**m = bits done .. done+m-1 of the index (low bits are last)
-        outer, inner = 2 ** (n - done - m), 2**done
-        y = x.reshape(outer, 2**m, inner)
-        if inner == 1:
-            x = (y[:, :, 0] @ h).reshape(-1)
-        else:
-            x = np.matmul(h, y).reshape(-1)
-        done += m
+    if n == 0:
+        return x
+    buf = np.empty(x.size // 2)
+    for i in range(n):  # pass i combines indices differing in bit i
+        pairs = x.reshape(-1, 2, 2**i)
+        a, b = pairs[:, 0], pairs[:, 1]
+        tmp = buf.reshape(a.shape)
+        np.subtract(a, b, out=tmp)
+        a += b
+        b[...] = tmp
     return x
 
 
