@@ -143,13 +143,23 @@ class Problem:
         model: a model of :mod:`pyqhn.models` (``cost``, ``describe``, ``classifier``).
         dataset: the data the cost is averaged over.
         cache: optional ``.npz`` path caching the cost table.
+        cost: a ready ``(2**N,)`` cost table to use instead of enumerating (e.g. the
+            original authors' table); it must have ``2**model.n_qubits`` entries.
     """
 
-    def __init__(self, model: Any, dataset: Dataset, *, cache: str | Path | None = None):
+    def __init__(self, model: Any, dataset: Dataset, *, cache: str | Path | None = None,
+                 cost: np.ndarray | None = None):
         self.model = model
         self.dataset = dataset
         self.cache = cache
         self._cost: np.ndarray | None = None
+        if cost is not None:
+            cost = np.asarray(cost, dtype=np.float64)
+            n = getattr(model, "n_qubits", None)
+            if n is not None and cost.shape != (2**n,):
+                raise ValueError(f"the cost table has shape {cost.shape} but the model has "
+                                 f"{n} bits (needs {2**n} entries)")
+            self._cost = cost
 
     def cost_table(self) -> np.ndarray:
         """``(2**N,)`` float64 costs by exhaustive enumeration (cached after the first call)."""

@@ -54,13 +54,22 @@ def _echo_summary(summary: dict, out: str) -> None:
 
 
 def run_figure(figure: str, out: str | Path, *, quick: bool = False, runs: int | None = None,
-               seed: int = 0, max_iter: int | None = None, progress: bool = True) -> dict:
-    """Run one figure (``fig2`` … ``fig7``) into ``out``; returns its summary dict."""
+               seed: int = 0, max_iter: int | None = None, progress: bool = True,
+               encoding: tuple[float, float] | None = None,
+               cost_file: str | None = None) -> dict:
+    """Run one figure (``fig2`` … ``fig7``) into ``out``; returns its summary dict.
+
+    ``encoding`` (fig4) and ``cost_file`` (figs 2–5) are passed to
+    :func:`pyqhn.experiments.landscape.run_landscape`.
+    """
     if figure in LANDSCAPE_FIGURES:
         from ..experiments.landscape import run_landscape
 
         return run_landscape(figure, out, quick=quick, runs=runs, seed=seed,
-                             max_iter=max_iter, progress=progress)
+                             max_iter=max_iter, progress=progress, encoding=encoding,
+                             cost_file=cost_file)
+    if encoding is not None or cost_file is not None:
+        raise ValueError(f"--encoding and --cost apply to {', '.join(LANDSCAPE_FIGURES)} only")
     if figure == "fig6":
         from ..experiments.fourier_fig import run_fig6
 
@@ -87,13 +96,28 @@ def _figure_command(figure: str, doc: str) -> click.Command:
     @click.option("--out", required=True, type=click.Path(file_okay=False),
                   help="Output folder (created; rerun to resume).")
     @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+    @click.option("--encoding", default=None,
+                  help="fig4 only: weight values 'lo,hi' (paper '0,1'; e.g. '-1,1').")
+    @click.option("--cost", "cost_file", default=None,
+                  type=click.Path(exists=True, dir_okay=False),
+                  help="figs 2-5: train on this cost table (.npz key 'cost', e.g. the original "
+                       "authors') instead of enumerating the model on the shipped data.")
     def cmd(quick: bool, runs: int | None, seed: int, max_iter: int | None, out: str,
-            no_progress: bool) -> None:
+            no_progress: bool, encoding: str | None, cost_file: str | None) -> None:
         if figure == "fig6" and (runs is not None or max_iter is not None):
             raise click.UsageError("fig6 trains nothing; --runs and --max-iter do not apply")
+        enc = None
+        if encoding is not None:
+            try:
+                lo, hi = (float(v) for v in encoding.split(","))
+            except ValueError as err:
+                raise click.BadParameter("give two numbers 'lo,hi' such as '-1,1'",
+                                         param_hint="--encoding") from err
+            enc = (lo, hi)
         try:
             summary = run_figure(figure, out, quick=quick, runs=runs, seed=seed,
-                                 max_iter=max_iter, progress=not no_progress)
+                                 max_iter=max_iter, progress=not no_progress, encoding=enc,
+                                 cost_file=cost_file)
         except ValueError as err:
             raise click.ClickException(str(err)) from err
         _echo_summary(summary, out)

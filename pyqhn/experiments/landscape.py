@@ -40,6 +40,9 @@ class LandscapeSpec:
     ``blocks``: circuits, ``0`` the product state, ``b`` the brickwork with ``b`` blocks
     (N_layer = b/2). ``n_samples``: Gaussian-mixture size (ignored for MNIST).
     ``max_per_class``: MNIST images per digit (``None``: all shipped images).
+    ``encoding``: weight values of Fig. 4's logistic regression (``None``: the paper's
+    {0, 1}). ``cost_file``: use this ``.npz`` cost table (key ``cost``, e.g. the original
+    authors') instead of enumerating the model on the shipped data.
     """
 
     figure: str
@@ -53,6 +56,8 @@ class LandscapeSpec:
     n_samples: int = 1000
     max_per_class: int | None = None
     mnist_size: int = 4
+    encoding: tuple[float, float] | None = None
+    cost_file: str | None = None
     data_seed: int = 1234
     paper: dict = field(default_factory=dict)
 
@@ -86,7 +91,9 @@ _QUICK = dict(runs=6, max_iter=100, blocks=(0, 2), n_samples=200, max_per_class=
 
 
 def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
-             max_iter: int | None = None, blocks: tuple[int, ...] | None = None) -> LandscapeSpec:
+             max_iter: int | None = None, blocks: tuple[int, ...] | None = None,
+             encoding: tuple[float, float] | None = None,
+             cost_file: str | Path | None = None) -> LandscapeSpec:
     """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
     if figure not in LANDSCAPE:
         raise ValueError(f"unknown figure {figure!r}; choose one of {sorted(LANDSCAPE)}")
@@ -99,6 +106,12 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
         spec = replace(spec, max_iter=int(max_iter))
     if blocks is not None:
         spec = replace(spec, blocks=tuple(int(b) for b in blocks))
+    if encoding is not None:
+        if spec.model != "mnist_model":
+            raise ValueError("--encoding applies to fig4 only (fig5 searches the encoding)")
+        spec = replace(spec, encoding=(float(encoding[0]), float(encoding[1])))
+    if cost_file is not None:
+        spec = replace(spec, cost_file=str(Path(cost_file).resolve()))
     return spec
 
 
@@ -113,8 +126,18 @@ def build_problem(spec: LandscapeSpec, *, cache: str | Path | None = None) -> Pr
                                    max_per_class=spec.max_per_class)
     else:  # pragma: no cover - specs are fixed above
         raise ValueError(spec.data)
-    model = getattr(models, spec.model)()
-    return Problem(model, data, cache=cache)
+    factory = getattr(models, spec.model)
+    if spec.data == "mnist":
+        kw = {"encoding": spec.encoding} if spec.encoding is not None else {}
+        model = factory(spec.mnist_size, **kw)
+    else:
+        model = factory()
+    cost = None
+    if spec.cost_file is not None:
+        from ..cost import load_cost
+
+        cost, _ = load_cost(spec.cost_file)
+    return Problem(model, data, cache=cache, cost=cost)
 
 
 def _check_config(out: Path, spec: LandscapeSpec, seed: int) -> None:
@@ -231,6 +254,8 @@ def run_landscape(
     seed: int = 0,
     max_iter: int | None = None,
     blocks: tuple[int, ...] | None = None,
+    encoding: tuple[float, float] | None = None,
+    cost_file: str | Path | None = None,
     batch_size: int | None = None,
     progress: bool = True,
 ) -> dict:
@@ -240,12 +265,15 @@ def run_landscape(
     per run), ``history.jsonl``, ``summary.json`` and ``<figure>.png`` / ``.pdf``. Calling it
     again resumes: the cost table and finished runs are reused.
     """
-    spec = spec_for(figure, quick=quick, runs=runs, max_iter=max_iter, blocks=blocks)
+    spec = spec_for(figure, quick=quick, runs=runs, max_iter=max_iter, blocks=blocks,
+                    encoding=encoding, cost_file=cost_file)
     out = Path(out)
     _check_config(out, spec, seed)
     t0 = time.perf_counter()
     problem = build_problem(spec, cache=out / "cost.npz")
     cost = problem.cost_table()
+    if spec.cost_file is not None:  # keep a copy of the table the runs used
+        np.savez_compressed(out / "cost.npz", cost=cost, key=np.array("from " + spec.cost_file))
     t_cost = time.perf_counter() - t0
     t1 = time.perf_counter()
     res = problem.train(list(spec.blocks), spec.runs, epsilon=spec.epsilon, out=out,
@@ -269,6 +297,7 @@ def run_landscape(
                       e_final=float(res.best_run()["e_final"]),
                       most_probable_cost=res.best_cost()),
         dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
+        cost_source=spec.cost_file or "enumerated on the dataset",
         settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
                       blocks=list(spec.blocks)),
         paper=spec.paper,
