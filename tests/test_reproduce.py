@@ -189,3 +189,31 @@ def test_fig7_validation_energy_matches_engine():
         assert e_tr[i, -1] == pytest.approx(res.fun[0], rel=1e-9)
         assert e_va[i, -1] == pytest.approx(float(exact.energy(circuit, res.x[0], cv[i])),
                                             rel=1e-9)
+
+
+def test_fig4_on_the_authors_cost_table(tmp_path):
+    from conftest import REFERENCE
+
+    ref = REFERENCE / "binncode_mnist4x4_blocks4.npz"
+    if not ref.exists():
+        pytest.skip(f"reference artifacts not found at {ref} (needs ../shared/reference)")
+    out = tmp_path / "fig4ref"
+    _invoke(["reproduce", "fig4", "--quick", "--runs", "2", "--max-iter", "10",
+             "--no-progress", "--cost", str(ref), "--out", str(out)])
+    summary = _check_landscape(out, "fig4", runs=2)
+    with np.load(ref) as f:
+        assert summary["c_star"] == float(f["cost"].min())
+    assert summary["c_star"] == pytest.approx(0.3269, abs=1e-4)
+    assert summary["cost_source"] == str(ref.resolve())
+
+
+def test_spec_overrides_are_checked():
+    from pyqhn.experiments.landscape import spec_for
+
+    assert spec_for("fig4", encoding=(-1, 1)).encoding == (-1.0, 1.0)
+    assert spec_for("fig2", quick=True, runs=5).runs == 5
+    assert spec_for("fig2").runs == 200 and spec_for("fig2").blocks == (0, 2, 4, 6, 8)
+    with pytest.raises(ValueError, match="fig4 only"):
+        spec_for("fig5", encoding=(-1, 1))
+    with pytest.raises(ValueError, match="unknown figure"):
+        spec_for("fig9")
