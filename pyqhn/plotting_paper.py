@@ -120,28 +120,33 @@ def landscape_figure(
     names = list(energies)
     n_rows = len(names) + 1
     has_left = boundary is not None or image is not None or text is not None
-    fig = plt.figure(figsize=(13 if has_left else 9, max(4.0, 0.9 * n_rows + 1.0)))
+    tall = boundary is not None and text is not None
+    fig = plt.figure(figsize=(13 if has_left else 9,
+                              max(7.0 if tall else 4.0, 0.9 * n_rows + 1.0)))
     cols = [1.1, 1.4, 0.9] if has_left else [1.4, 0.9]
     gs = GridSpec(n_rows, len(cols), figure=fig, width_ratios=cols, hspace=0.15, wspace=0.55)
     c0 = 1 if has_left else 0
 
     if has_left:
-        left_panels = [p for p in (boundary is not None or image is not None, text is not None)
-                       if p]
-        split = n_rows // 2 if len(left_panels) == 2 else n_rows
+        has_plot = boundary is not None or image is not None
+        if has_plot and text is not None:
+            left = gs[:, 0].subgridspec(2, 1, height_ratios=[1.0, 1.1], hspace=0.45)
+            plot_spec, text_spec = left[0], left[1]
+        else:
+            plot_spec = text_spec = gs[:, 0]
         if boundary is not None:
-            ax = fig.add_subplot(gs[:split, 0])
+            ax = fig.add_subplot(plot_spec)
             _draw_boundary(ax, *boundary)
             ax.set_title("optimal BiNN", fontsize=9)
         elif image is not None:
-            ax = fig.add_subplot(gs[:split, 0])
+            ax = fig.add_subplot(plot_spec)
             im = ax.imshow(image, cmap="coolwarm")
             fig.colorbar(im, ax=ax, fraction=0.046)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(image_title, fontsize=9)
         if text is not None:
-            ax = fig.add_subplot(gs[(split if len(left_panels) == 2 else 0):, 0])
+            ax = fig.add_subplot(text_spec)
             ax.axis("off")
             ax.text(0.0, 1.0, text, family="monospace", fontsize=7, va="top", ha="left",
                     transform=ax.transAxes)
