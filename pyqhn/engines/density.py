@@ -46,6 +46,7 @@ __all__ = [
     "bond_dimensions",
     "cx_ptm",
     "MAX_BATCH",
+    "BACKENDS",
 ]
 
 #: Parameter sets evaluated per jitted call; larger batches are split into chunks.
@@ -92,35 +93,35 @@ def _cx_mpo(noise: NoiseModel) -> tuple[np.ndarray, np.ndarray]:
     return g1, g2
 
 
-def _single_site_ptms(ry, rz, f1):
+def _single_site_ptms(ry, rz, f1, xp):
     """Fused PTM ``D Rz D Ry`` per site: ``ry, rz`` of shape ``(n,)`` → ``(n, 4, 4)``."""
-    cy, sy = jnp.cos(ry), jnp.sin(ry)
-    cz, sz = jnp.cos(rz), jnp.sin(rz)
-    one, zero = jnp.ones_like(ry), jnp.zeros_like(ry)
+    cy, sy = xp.cos(ry), xp.sin(ry)
+    cz, sz = xp.cos(rz), xp.sin(rz)
+    one, zero = xp.ones_like(ry), xp.zeros_like(ry)
     # Ry: X → cX - sZ, Z → cZ + sX ; Rz: X → cX + sY, Y → cY - sX ; D: non-I × f1.
-    m_ry = jnp.stack(
+    m_ry = xp.stack(
         [
-            jnp.stack([one, zero, zero, zero], -1),
-            jnp.stack([zero, cy, zero, sy], -1),
-            jnp.stack([zero, zero, one, zero], -1),
-            jnp.stack([zero, -sy, zero, cy], -1),
+            xp.stack([one, zero, zero, zero], -1),
+            xp.stack([zero, cy, zero, sy], -1),
+            xp.stack([zero, zero, one, zero], -1),
+            xp.stack([zero, -sy, zero, cy], -1),
         ],
         -2,
     )
-    m_rz = jnp.stack(
+    m_rz = xp.stack(
         [
-            jnp.stack([one, zero, zero, zero], -1),
-            jnp.stack([zero, cz, -sz, zero], -1),
-            jnp.stack([zero, sz, cz, zero], -1),
-            jnp.stack([zero, zero, zero, one], -1),
+            xp.stack([one, zero, zero, zero], -1),
+            xp.stack([zero, cz, -sz, zero], -1),
+            xp.stack([zero, sz, cz, zero], -1),
+            xp.stack([zero, zero, zero, one], -1),
         ],
         -2,
     )
-    d = jnp.array([1.0, f1, f1, f1])
+    d = xp.array([1.0, f1, f1, f1])
     return (d[:, None] * m_rz) @ (d[:, None] * m_ry)
 
 
-def _apply_cx(tensors: list, j: int, g1, g2) -> None:
+def _apply_cx(tensors: list, j: int, g1, g2, xp) -> None:
     """CX + channel on 0-based sites ``j, j+1`` of the MPS ``tensors`` (in place).
 
     Uses the MPO (bond × rank) unless an exact QR split of the two-site tensor gives a
@@ -130,19 +131,19 @@ def _apply_cx(tensors: list, j: int, g1, g2) -> None:
     chi_l, chi, chi_r = a.shape[0], a.shape[2], b.shape[2]
     rank = g1.shape[2]
     if rank * chi <= 4 * min(chi_l, chi_r):
-        tensors[j] = jnp.einsum("pqs,lqr->lprs", g1, a).reshape(chi_l, 4, chi * rank)
-        tensors[j + 1] = jnp.einsum("spq,lqr->lspr", g2, b).reshape(chi * rank, 4, chi_r)
+        tensors[j] = xp.einsum("pqs,lqr->lprs", g1, a).reshape(chi_l, 4, chi * rank)
+        tensors[j + 1] = xp.einsum("spq,lqr->lspr", g2, b).reshape(chi * rank, 4, chi_r)
         return
     gate = cx_ptm_from_mpo(g1, g2)
-    theta = jnp.einsum("lpm,mqr->lpqr", a, b)
-    theta = jnp.einsum("PQpq,lpqr->lPQr", gate, theta).reshape(4 * chi_l, 4 * chi_r)
+    theta = xp.einsum("lpm,mqr->lpqr", a, b)
+    theta = xp.einsum("PQpq,lpqr->lPQr", gate, theta).reshape(4 * chi_l, 4 * chi_r)
     if chi_l <= chi_r:
-        q, r = jnp.linalg.qr(theta)  # (4χl, k), k = min(4χl, 4χr)
+        q, r = xp.linalg.qr(theta)  # (4χl, k), k = min(4χl, 4χr)
         k = q.shape[1]
         tensors[j] = q.reshape(chi_l, 4, k)
         tensors[j + 1] = r.reshape(k, 4, chi_r)
     else:
-        q, r = jnp.linalg.qr(theta.T)
+        q, r = xp.linalg.qr(theta.T)
         k = q.shape[1]
         tensors[j] = r.T.reshape(chi_l, 4, k)
         tensors[j + 1] = q.T.reshape(k, 4, chi_r)
@@ -153,33 +154,33 @@ def cx_ptm_from_mpo(g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
     return np.einsum("pqs,stu->ptqu", g1, g2)
 
 
-def _final_mps(circuit: Circuit, noise: NoiseModel, theta) -> list:
+def _final_mps(circuit: Circuit, noise: NoiseModel, theta, xp=jnp) -> list:
     """MPS tensors ``(χ_l, 4, χ_r)`` of the final ``r`` for one parameter set ``(P,)``."""
     n = circuit.n_qubits
     g1, g2 = _cx_mpo(noise)  # NumPy constants
     f1, _ = noise.pauli_factors()
     ry, rz = split_params(circuit, theta)
-    init = jnp.asarray(_INITIAL).reshape(1, 4, 1)
+    init = xp.asarray(_INITIAL).reshape(1, 4, 1)
     tensors = [init for _ in range(n)]
     for d in range(1, circuit.blocks + 1):
         for c, _t in cx_pairs(circuit, d):
-            _apply_cx(tensors, c - 1, g1, g2)
-        mats = _single_site_ptms(ry[d - 1], rz[d - 1], f1)
-        tensors = [jnp.einsum("pq,lqr->lpr", mats[j], a) for j, a in enumerate(tensors)]
+            _apply_cx(tensors, c - 1, g1, g2, xp)
+        mats = _single_site_ptms(ry[d - 1], rz[d - 1], f1, xp)
+        tensors = [xp.einsum("pq,lqr->lpr", mats[j], a) for j, a in enumerate(tensors)]
     return tensors
 
 
-def _halves(circuit: Circuit, noise: NoiseModel, theta):
+def _halves(circuit: Circuit, noise: NoiseModel, theta, xp=jnp):
     """Left ``(2**s, χ)`` and right ``(χ, 2**(n-s))`` halves of diag(ρ) at the chosen cut."""
-    diag = jnp.asarray(_DIAG)
-    tensors = [jnp.einsum("bp,lpr->lbr", diag, a) for a in _final_mps(circuit, noise, theta)]
+    diag = xp.asarray(_DIAG)
+    tensors = [xp.einsum("bp,lpr->lbr", diag, a) for a in _final_mps(circuit, noise, theta, xp)]
     s = _cut(circuit, noise)
     left = tensors[0][0]  # (2, χ)
     for a in tensors[1:s]:
-        left = jnp.einsum("kl,lbr->bkr", left, a).reshape(-1, a.shape[2])
-    right = jnp.ones((1, 1))  # (χ, 2**(n-s)), built from site n down to s+1
+        left = xp.einsum("kl,lbr->bkr", left, a).reshape(-1, a.shape[2])
+    right = xp.ones((1, 1))  # (χ, 2**(n-s)), built from site n down to s+1
     for a in tensors[s:][::-1]:
-        right = jnp.einsum("lbr,rk->lkb", a, right).reshape(a.shape[0], -1)
+        right = xp.einsum("lbr,rk->lkb", a, right).reshape(a.shape[0], -1)
     return left, right
 
 
@@ -207,26 +208,39 @@ def _cut(circuit: Circuit, noise: NoiseModel) -> int:
     return min(candidates, key=lambda s: (chis[s - 1], abs(s - n / 2)))
 
 
+BACKENDS = ("jax", "numpy")
+
+
 @lru_cache(maxsize=16)
-def _compiled(circuit: Circuit, noise: NoiseModel, what: str):
+def _compiled(circuit: Circuit, noise: NoiseModel, what: str, backend: str):
+    """``fn(theta (R, P)[, cost (2**n,)]) -> (R,) or (R, 2**n)`` for the backend."""
     s = _cut(circuit, noise)
     n = circuit.n_qubits
+    xp = jnp if backend == "jax" else np
 
     def energy(theta, cost):
-        left, right = _halves(circuit, noise, theta)
+        left, right = _halves(circuit, noise, theta, xp)
         table = cost.reshape(2 ** (n - s), 2**s)
-        return jnp.sum((right @ table) * left.T)
+        return xp.sum((right @ table) * left.T)
 
     def probabilities(theta):
-        left, right = _halves(circuit, noise, theta)
+        left, right = _halves(circuit, noise, theta, xp)
         return (right.T @ left.T).reshape(-1)
 
+    if backend == "jax":
+        if what == "energy":
+            return jax.jit(jax.vmap(energy, in_axes=(0, None)))
+        return jax.jit(jax.vmap(probabilities))
     if what == "energy":
-        return jax.jit(jax.vmap(energy, in_axes=(0, None)))
-    return jax.jit(jax.vmap(probabilities))
+        return lambda thetas, cost: np.array([energy(t, cost) for t in thetas])
+    return lambda thetas: np.stack([probabilities(t) for t in thetas])
 
 
-def _prepare(circuit: Circuit, theta, noise: NoiseModel) -> tuple[np.ndarray, bool]:
+def _prepare(
+    circuit: Circuit, theta, noise: NoiseModel, backend: str
+) -> tuple[np.ndarray, bool]:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if not isinstance(circuit, Circuit):
         raise TypeError(f"circuit must be a pyqhn.circuits.Circuit, got {type(circuit).__name__}")
     if not isinstance(noise, NoiseModel):
@@ -247,23 +261,37 @@ def _prepare(circuit: Circuit, theta, noise: NoiseModel) -> tuple[np.ndarray, bo
     return np.atleast_2d(theta), single
 
 
-def _chunked(fn, theta: np.ndarray, *args) -> np.ndarray:
-    out = [np.asarray(fn(theta[i : i + MAX_BATCH], *args)) for i in range(0, len(theta), MAX_BATCH)]
+def _chunked(fn, theta: np.ndarray, *args, backend: str = "jax") -> np.ndarray:
+    """Apply the jitted ``fn`` in chunks of at most ``MAX_BATCH``, each padded to a power
+    of two so that only a few batch shapes are ever compiled."""
+    if backend == "numpy":
+        return np.asarray(fn(theta, *args))
+    out = []
+    for i in range(0, len(theta), MAX_BATCH):
+        chunk = theta[i : i + MAX_BATCH]
+        size = 1 << (len(chunk) - 1).bit_length()
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], size - len(chunk), axis=0)])
+        out.append(np.asarray(fn(padded, *args))[: len(chunk)])
     return np.concatenate(out, axis=0)
 
 
-def noisy_probabilities(circuit: Circuit, theta, noise: NoiseModel) -> np.ndarray:
+def noisy_probabilities(
+    circuit: Circuit, theta, noise: NoiseModel, *, backend: str = "jax"
+) -> np.ndarray:
     """Diagonal of the noisy ρ: ``(2**n,)`` for ``theta (P,)``, ``(R, 2**n)`` for ``(R, P)``.
 
     Entry ``k`` is ``ρ[k, k]``, site 1 the least significant bit. Sums to 1 up to rounding;
-    entries may be negative at the 1e-16 level.
+    entries may be negative at the 1e-16 level. ``backend``: as :func:`noisy_energy`.
     """
-    theta, single = _prepare(circuit, theta, noise)
-    probs = _chunked(_compiled(circuit, noise, "probabilities"), theta)
+    theta, single = _prepare(circuit, theta, noise, backend)
+    probs = _chunked(_compiled(circuit, noise, "probabilities", backend), theta,
+                     backend=backend)
     return probs[0] if single else probs
 
 
-def noisy_energy(circuit: Circuit, theta, cost, noise: NoiseModel) -> float | np.ndarray:
+def noisy_energy(
+    circuit: Circuit, theta, cost, noise: NoiseModel, *, backend: str = "jax"
+) -> float | np.ndarray:
     """Exact ``Tr(ρ_θ Ĉ) = Σ_k ρ_θ[k, k] C[k]`` under ``noise``.
 
     Args:
@@ -271,23 +299,34 @@ def noisy_energy(circuit: Circuit, theta, cost, noise: NoiseModel) -> float | np
         theta: angles ``(P,)`` (one parameter set) or ``(R, P)`` (a batch), flat layout.
         cost: cost table ``(2**n,)``, site 1 the least significant bit of the index.
         noise: the noise model (``NoiseModel.noiseless()`` gives the pure-state energy).
+        backend: ``"jax"`` (default): jitted once per ``(circuit, noise)`` (seconds for a
+            first call), vmapped over the batch; ``"numpy"``: the same algorithm op by op,
+            no compilation, for one-off evaluations of small circuits.
 
     Returns:
         ``float`` for one parameter set, ``(R,)`` float64 array for a batch.
     """
-    theta, single = _prepare(circuit, theta, noise)
+    theta, single = _prepare(circuit, theta, noise, backend)
     cost = np.asarray(cost, dtype=float)
     if cost.shape != (2**circuit.n_qubits,):
         raise ValueError(
             f"cost must be a vector of length 2**{circuit.n_qubits} = {2**circuit.n_qubits} "
             f"(one value per bit string), got shape {cost.shape}"
         )
-    energies = _chunked(_compiled(circuit, noise, "energy"), theta, jnp.asarray(cost))
+    table = jnp.asarray(cost) if backend == "jax" else cost
+    energies = _chunked(_compiled(circuit, noise, "energy", backend), theta, table,
+                        backend=backend)
     return float(energies[0]) if single else energies
 
 
 def noisy_sample(
-    circuit: Circuit, theta, noise: NoiseModel, n_samples: int, seed: int | np.random.Generator = 0
+    circuit: Circuit,
+    theta,
+    noise: NoiseModel,
+    n_samples: int,
+    seed: int | np.random.Generator = 0,
+    *,
+    backend: str = "jax",
 ) -> np.ndarray:
     """Draw ``n_samples`` measurement outcomes of ρ_θ in the computational basis.
 
@@ -303,7 +342,7 @@ def noisy_sample(
             f"noisy_sample takes one parameter set of shape (P,), got {theta.shape}; "
             "loop over the rows of a batch"
         )
-    probs = noisy_probabilities(circuit, theta, noise)
+    probs = noisy_probabilities(circuit, theta, noise, backend=backend)
     if probs.min() < -1e-9:
         raise RuntimeError(f"negative probability {probs.min():.3g}: numerical breakdown")
     probs = np.clip(probs, 0.0, None)
