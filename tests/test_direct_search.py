@@ -1,0 +1,155 @@
+"""Probabilistic-descent direct search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
+from pyqhn.engines.density import noisy_energy
+from pyqhn.engines.reference import reference_energy
+from pyqhn.noise import NoiseModel
+from pyqhn.optimizers.direct_search import (
+    probabilistic_descent,
+    probabilistic_descent_batch,
+    wrap_angles,
+)
+
+
+class Recorder:
+    """Objective wrapper that records every point it is asked for."""
+
+    def __init__(self, fun):
+        self.fun, self.points = fun, []
+
+    def __call__(self, x):
+        self.points.append(np.array(x))
+        return self.fun(x)
+
+
+def periodic_bowl(target):
+    return lambda x: float(np.sum(1.0 - np.cos(x - target)))
+
+
+def test_finds_minimum_of_smooth_function():
+    target = np.array([0.4, -1.2, 2.5, -3.0, 0.0, 1.1])
+    res = probabilistic_descent(periodic_bowl(target), np.zeros(6), max_steps=1500, seed=1)
+    assert res.fun < 1e-10
+    np.testing.assert_allclose(res.x, target, atol=1e-4)
+
+
+def test_quadratic_with_sufficient_decrease():
+    res = probabilistic_descent(
+        lambda x: float(np.sum((x - 0.3) ** 2)), np.zeros(4), max_steps=800,
+        forcing_constant=1e-3, seed=2,
+    )
+    assert res.fun < 1e-10
+
+
+def test_finds_minimum_of_small_cost_table():
+    circuit = product_circuit(3)
+    cost = np.random.default_rng(3).permutation(np.arange(8.0)) / 7.0
+    res = probabilistic_descent(
+        lambda th: reference_energy(circuit, th, cost),
+        wrap_angles(random_params(circuit, seed=3)), max_steps=1500, seed=3,
+    )
+    assert res.fun == pytest.approx(cost.min(), abs=1e-6)
+
+
+def test_bookkeeping_counts_and_bounds():
+    rec = Recorder(periodic_bowl(np.full(5, 3.0)))
+    res = probabilistic_descent(rec, np.full(5, 2.0), max_steps=300, seed=4)
+    assert res.n_steps == 300 and res.history.shape == (300,)
+    assert res.n_evals == len(rec.points)
+    assert 300 + 1 <= res.n_evals <= 2 * 300 + 1  # start + one or two polls per step
+    assert np.all(np.diff(res.history) <= 0)
+    assert res.history[-1] == res.fun == min(rec.fun(p) for p in rec.points)
+    pts = np.array(rec.points)
+    assert pts.min() >= -np.pi and pts.max() <= np.pi  # the target 3.0 sits near the bound
+
+
+def test_first_step_polls_at_initial_step_size():
+    rec = Recorder(lambda x: float(np.sum(x**2)))
+    probabilistic_descent(rec, np.zeros(3), max_steps=1, lower=-10.0, upper=10.0, seed=5)
+    # x0 = 0 is the minimum: both mirrored polls fail, each at distance α0 = 0.5 × 20.
+    assert len(rec.points) == 3
+    np.testing.assert_allclose(np.linalg.norm(rec.points[1]), 10.0)
+    np.testing.assert_allclose(rec.points[1], -rec.points[2])
+
+
+def test_step_expands_on_success_and_contracts_on_failure():
+    steps = []
+
+    def spy(step, x, fx):
+        steps.append(fx)
+
+    res = probabilistic_descent(lambda x: float(np.sum(x**2)), np.zeros(2), max_steps=3,
+                                seed=6, callback=spy)
+    assert res.step_size == pytest.approx(np.pi * 0.5**3)  # three failures from the minimum
+    res = probabilistic_descent(lambda x: -float(x[0]), np.array([-3.0]), max_steps=1,
+                                lower=-100.0, upper=100.0, seed=6)
+    assert res.step_size == pytest.approx(2 * 100.0)  # one success, γ = 2
+
+
+def test_restart_after_convergence():
+    res = probabilistic_descent(lambda x: float(np.sum(x**2)), np.zeros(2), max_steps=40,
+                                step_tol=1e-2, seed=7)
+    assert res.n_restarts >= 1
+    assert res.fun == 0.0  # the best point (the start) is kept across restarts
+
+
+def test_seeded_and_batch_equals_single_runs():
+    f = periodic_bowl(np.array([1.0, -2.0, 0.5]))
+    x0 = wrap_angles(np.random.default_rng(8).uniform(0, 2 * np.pi, size=(3, 3)))
+    batch = probabilistic_descent_batch(
+        lambda xs: np.array([f(x) for x in xs]), x0, max_steps=200, seeds=[10, 11, 12]
+    )
+    for r, seed in enumerate([10, 11, 12]):
+        single = probabilistic_descent(f, x0[r], max_steps=200, seed=seed)
+        assert single.fun == batch.fun[r] and single.n_evals == batch.n_evals[r]
+        np.testing.assert_array_equal(single.x, batch.x[r])
+        np.testing.assert_array_equal(single.history, batch.history[r])
+    other = probabilistic_descent(f, x0[0], max_steps=200, seed=99)
+    assert other.n_evals != batch.n_evals[0] or not np.array_equal(other.x, batch.x[0])
+
+
+def test_angle_mapping_keeps_energy():
+    circuit = brickwork_circuit(3, 2)
+    theta = random_params(circuit, seed=9)  # on [0, 2π)
+    wrapped = wrap_angles(theta)
+    assert wrapped.min() >= -np.pi and wrapped.max() < np.pi
+    cost = np.random.default_rng(9).normal(size=8)
+    assert reference_energy(circuit, wrapped, cost) == pytest.approx(
+        reference_energy(circuit, theta, cost), abs=1e-12
+    )
+    with pytest.raises(ValueError, match="wrap=True"):
+        probabilistic_descent(lambda x: 0.0, theta, wrap=False)
+
+
+def test_with_noisy_engine():
+    circuit = brickwork_circuit(3, 2)
+    noise = NoiseModel.from_strength(2.0)
+    cost = np.random.default_rng(10).permutation(np.arange(8.0))
+
+    def energy(th):
+        return noisy_energy(circuit, th, cost, noise, backend="numpy")
+
+    x0 = wrap_angles(random_params(circuit, seed=10))
+    res = probabilistic_descent(energy, x0, max_steps=150, seed=10)
+    assert res.fun < energy(x0)
+    assert res.fun == pytest.approx(energy(res.x), abs=1e-13)
+    assert res.fun > cost.min()  # noise keeps the energy above the noiseless minimum
+
+
+def test_bad_arguments():
+    f = periodic_bowl(np.zeros(2))
+    with pytest.raises(ValueError, match="even"):
+        probabilistic_descent(f, np.zeros(2), n_directions=3)
+    with pytest.raises(ValueError, match="lower < upper"):
+        probabilistic_descent(f, np.zeros(2), lower=1.0, upper=0.0)
+    with pytest.raises(ValueError, match="n_params"):
+        probabilistic_descent(f)
+    with pytest.raises(ValueError, match="probabilistic_descent_batch"):
+        probabilistic_descent(f, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="one seed per run"):
+        probabilistic_descent_batch(lambda xs: xs.sum(1), np.zeros((2, 2)), seeds=[1])
