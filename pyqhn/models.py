@@ -429,8 +429,19 @@ def mnist_model(size: int = 4, encoding: tuple[float, float] = (0.0, 1.0)) -> Au
 
     Layout: 0..size²−1: weight of pixel (r, c) at index r·size + c (row-major); last: bias.
     Default encoding {0, 1} as in the paper. On non-negative pixels every logit is then
-    ≥ 0, so C* cannot go below ln 2 on balanced data (see CONVENTIONS.md); pass
-    ``encoding=(-1, 1)`` for weights in {−1, 1}.
+    ≥ 0, so C* stays near ln 2 (see CONVENTIONS.md); pass ``encoding=(-1, 1)`` for weights
+    in {−1, 1}.
+
+    Reproducing the original 17-qubit table (shared/reference, C* ≈ 0.3269): NOT achieved.
+    On the shipped 0/1 digits (bilinear 4×4) {0, 1} gives C* = 0.6835 and {−1, 1} gives
+    C* = 0.4630 (correlation 0.49 with the reference table). Single-bit flips confirm this
+    layout (row-major pixels, bias last: the same pixels matter, the always-zero pixels
+    0, 3, 4, 12 are inert or nearly so in the reference). Area resampling, column-major
+    order, flipped labels, encodings {1,0}, {1,−1}, standardised or centred pixels do not
+    match either; the closest (correlation 0.98, C* = 0.525) is weights {−1, 0}. A fit
+    z = a·Σσᵢxᵢ + b·σ_b + c + d·Σxᵢ matches the reference to 0.05 (a ≈ 3.5, b ≈ 3.9,
+    c ≈ −3.1, d ≈ −2.5), so the original seems to use rescaled features and/or another
+    encoding and sample set that we could not pin down.
     """
     return AugmentedBiNN(
         (size * size, 1), encodings=(tuple(encoding),), loss="cross_entropy", name="mnist"
