@@ -13,8 +13,8 @@ N = 14) and trains the brickwork circuit with N_layer = 1 (``blocks = 2``) by Ad
 Losses are divided by the training-set size ``N_s`` so every objective has the scale of a
 mean cross-entropy (Adam is nearly scale-free anyway). See ``docs/vi.md`` for the maths.
 
-Data and model are built here (Gaussian mixture of CONVENTIONS.md, two moons, ring) so the
-experiment runs on its own; the BiNN parameter order is documented in :func:`binn_tables`.
+Data from :mod:`pyqhn.datasets`; the BiNN is :func:`pyqhn.models.gaussian_activation_model`
+with the cross-entropy loss, tabulated (cross-entropy and accuracy) by :func:`binn_tables`.
 """
 
 from __future__ import annotations
@@ -91,59 +91,45 @@ class VIConfig:
 
 
 def make_dataset(name: str, n_points: int, rng: np.random.Generator):
-    """Points ``(n_points, 2)`` and labels ``(n_points,)`` in {0, 1}.
+    """Points ``(n_points, 2)`` and labels ``(n_points,)`` in {0, 1} from
+    :mod:`pyqhn.datasets`: ``gaussian`` (:func:`~pyqhn.datasets.gaussian_mixture`, the
+    paper's mixture), ``moons`` (:func:`~pyqhn.datasets.two_moons`, noise 0.1), ``ring``
+    (:func:`~pyqhn.datasets.ring`: class 1 in the disc r ≤ 0.5, class 0 on the circle
+    r = 1.5 with noise 0.1), all with their default parameters."""
+    from .. import datasets
 
-    ``gaussian``: class 0 from N((-1,-2), 0.1·I) with probability 1/2, class 1 from
-    N((-2,1)), N((1,1)), N((2,-2)) (each 0.1·I, probability 1/6) (CONVENTIONS.md).
-    ``moons``: two interleaved half circles (radius 1, centres (0,0) and (1,0.5)),
-    Gaussian noise 0.1. ``ring``: class 0 uniform in the disc of radius 1, class 1 in the
-    annulus 1.5 ≤ r ≤ 2.5, Gaussian noise 0.1.
-    """
-    y = rng.integers(0, 2, n_points)
-    if name == "gaussian":
-        y = (rng.random(n_points) >= 0.5).astype(int)
-        centres1 = np.array([[-2.0, 1.0], [1.0, 1.0], [2.0, -2.0]])
-        c = np.where(y[:, None] == 0, np.array([-1.0, -2.0]),
-                     centres1[rng.integers(0, 3, n_points)])
-        x = c + np.sqrt(0.1) * rng.normal(size=(n_points, 2))
-    elif name == "moons":
-        t = np.pi * rng.random(n_points)
-        x0 = np.stack([np.cos(t), np.sin(t)], axis=1)
-        x1 = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], axis=1)
-        x = np.where(y[:, None] == 0, x0, x1) + 0.1 * rng.normal(size=(n_points, 2))
-    elif name == "ring":
-        phi = 2 * np.pi * rng.random(n_points)
-        r = np.where(y == 0, np.sqrt(rng.random(n_points)),
-                     np.sqrt(1.5**2 + (2.5**2 - 1.5**2) * rng.random(n_points)))
-        x = r[:, None] * np.stack([np.cos(phi), np.sin(phi)], axis=1)
-        x = x + 0.1 * rng.normal(size=(n_points, 2))
-    else:
+    makers = {"gaussian": datasets.gaussian_mixture, "moons": datasets.two_moons,
+              "ring": datasets.ring}
+    if name not in makers:
         raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
-    return x.astype(float), y.astype(float)
+    d = makers[name](n_points, seed=rng)
+    return np.asarray(d.x, dtype=float), np.asarray(d.y, dtype=float)
 
 
 def binn_tables(x: np.ndarray, y: np.ndarray, chunk: int = 2048) -> dict[str, np.ndarray]:
     """Mean cross-entropy and accuracy of all ``2**14`` Fig. 2 style BiNNs on ``(x, y)``.
 
-    Model parameters (index order of :mod:`pyqhn.bits`, parameter 0 the most significant
-    bit), each bit ``b`` mapped to ``2b - 1 ∈ {-1, 1}``: 0–5 the hidden weights ``W1[h, j]``
-    (row-major, 3×2), 6–8 the hidden biases, 9–11 the output weights, 12 the output bias;
-    bit 13 picks the hidden activation (0 sigmoid, 1 ReLU). Output ``σ(logit)``.
+    Bit layout of :func:`pyqhn.models.gaussian_activation_model` (index order of
+    :mod:`pyqhn.bits`, parameter 0 the most significant bit): 0 the hidden activation
+    (0 sigmoid, 1 ReLU); 1–6 ``W1[i, o]`` (input ``i`` major, 2×3); 7–9 ``b1``; 10–12
+    ``W2[o]``; 13 ``b2``; each weight bit ``b`` mapped to ``2b - 1 ∈ {-1, 1}``. Output
+    ``σ(logit)``. The ``ce`` table equals :func:`pyqhn.cost.cost_table` of that model with
+    ``loss="cross_entropy"``; the accuracy is what this experiment adds.
 
     Returns ``{"ce": (2**14,), "acc": (2**14,)}`` (natural-log cross-entropy; accuracy of
     the prediction ``logit > 0``).
     """
     bits = index_to_bits(np.arange(2**N_BITS), N_BITS)
-    w = 2.0 * bits[:, :13] - 1.0
-    relu = bits[:, 13].astype(bool)
+    relu = bits[:, 0].astype(bool)
+    w = 2.0 * bits[:, 1:] - 1.0
     ce = np.empty(2**N_BITS)
     acc = np.empty(2**N_BITS)
     for s in range(0, 2**N_BITS, chunk):
         sl = slice(s, s + chunk)
-        w1 = w[sl, :6].reshape(-1, 3, 2)
-        pre = np.einsum("khj,pj->kph", w1, x) + w[sl, None, 6:9]
+        w1 = w[sl, :6].reshape(-1, 2, 3)
+        pre = np.einsum("kio,pi->kpo", w1, x) + w[sl, None, 6:9]
         hid = np.where(relu[sl, None, None], np.maximum(pre, 0.0), 1.0 / (1.0 + np.exp(-pre)))
-        logit = np.einsum("kph,kh->kp", hid, w[sl, 9:12]) + w[sl, 12:13]
+        logit = np.einsum("kpo,ko->kp", hid, w[sl, 9:12]) + w[sl, 12:13]
         ce[sl] = np.mean(np.logaddexp(0.0, logit) - y * logit, axis=1)
         acc[sl] = np.mean((logit > 0) == (y > 0.5), axis=1)
     return {"ce": ce, "acc": acc}
