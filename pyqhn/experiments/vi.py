@@ -301,6 +301,11 @@ def run_vi(
     cfg = replace(cfg, seed=seed) if config is None else cfg
     if runs is not None:
         cfg = replace(cfg, runs=runs)
+    bad = [o for o in cfg.objectives if o not in ob.OBJECTIVES]
+    bad += [d for d in cfg.datasets if d not in DATASETS]
+    if bad:
+        raise ValueError(f"unknown objective or dataset {bad}; objectives: {ob.OBJECTIVES}, "
+                         f"datasets: {DATASETS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     circuit = brickwork_circuit(N_BITS, cfg.blocks)
@@ -459,7 +464,10 @@ def _click_command():
             cfg = replace(cfg, objectives=tuple(s.strip() for s in objectives.split(",")))
         if datasets:
             cfg = replace(cfg, datasets=tuple(s.strip() for s in datasets.split(",")))
-        summary = run_vi(out_dir, config=cfg)
+        try:
+            summary = run_vi(out_dir, config=cfg)
+        except ValueError as err:
+            raise click.ClickException(str(err)) from err
         click.echo(f"wrote {', '.join(summary['files'])} and summary.json to {out_dir}")
 
     return vi
