@@ -73,7 +73,7 @@ def run_figure(figure: str, out: str | Path, *, quick: bool = False, runs: int |
     if figure == "fig6":
         from ..experiments.fourier_fig import run_fig6
 
-        return run_fig6(out, quick=quick)
+        return run_fig6(out, quick=quick, progress=progress)
     if figure == "fig7":
         from ..experiments.overfitting import run_fig7
 

@@ -55,7 +55,7 @@ def weight_spectrum(cost: np.ndarray) -> np.ndarray:
     return w if w.shape == (n + 1,) else _walsh_weight_spectrum(cost)
 
 
-def run_fig6(out: str | Path, *, quick: bool = False) -> dict:
+def run_fig6(out: str | Path, *, quick: bool = False, progress: bool = True) -> dict:
     """Cost tables (cached), ``W(S)`` per task, ``summary.json``, ``spectrum.csv`` and the figure.
 
     ``quick`` uses the smaller datasets of the quick landscape runs. Summary: ``figure``,
@@ -71,13 +71,13 @@ def run_fig6(out: str | Path, *, quick: bool = False) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     spectra, tasks, rows = {}, [], []
-    for label, fig in tqdm(TASKS, desc="tasks", unit="task"):
+    for label, fig in tqdm(TASKS, desc="tasks", unit="task", disable=not progress):
         problem = build_problem(spec_for(fig, quick=quick), cache=out / f"cost_{fig}.npz")
         cost = problem.cost_table()
         w = weight_spectrum(cost)
         spectra[label] = w
         s = np.arange(1, w.size)
-        pos = w[1:] > 1e-300
+        pos = w[1:] > 1e-15 * w[1:].max()  # ignore round-off below 1e-15 of the peak
         # exponential decay rate of W(S) beyond the peak: slope of ln W against S
         peak = int(s[np.argmax(w[1:])])
         tail = pos & (s >= peak)
