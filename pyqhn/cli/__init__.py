@@ -14,6 +14,7 @@ def main() -> None:
 def _register() -> None:
     # One line per command module; each module defines a click command or group.
     from . import circuit_commands, problem_commands, reproduce
+    from . import reproduce_appendix  # noqa: F401
 
     main.add_command(circuit_commands.energy)
     main.add_command(circuit_commands.train)

@@ -1,0 +1,144 @@
+"""Figures of the paper's appendix (Figs. 9–11, 13) from the tidy results of
+:mod:`pyqhn.experiments.appendix`. Figs. 8 and 12 reuse
+:func:`pyqhn.plotting_paper.landscape_figure`.
+
+matplotlib is imported lazily with the Agg backend (as :mod:`pyqhn.plotting_paper`);
+every function returns the ``Figure``; :func:`pyqhn.plotting_paper.save_figure` writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .plotting_paper import binomial_error
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+__all__ = ["sampled_energy_figure", "noise_sweep_figure"]
+
+
+def sampled_energy_figure(
+    sampled: Mapping[str, np.ndarray],
+    *,
+    c_star: float,
+    title: str = "",
+    x_values: Mapping[str, float] | None = None,
+    x_label: str = "circuit",
+    bins: int = 40,
+) -> Any:
+    """Figs. 9 and 13: histograms of sampled energies and their mean / minimum per group.
+
+    Args:
+        sampled: ``{group: (R·S,) costs C(w) of all samples of all final states}`` in
+            display order.
+        c_star: the absolute minimum ``min C`` (marked on every histogram).
+        x_values: ``{group: x}`` for the right panel (e.g. N_layer); default 0, 1, 2, …
+        x_label: label of that axis.
+    """
+    plt = _plt()
+    from matplotlib.gridspec import GridSpec
+
+    names = list(sampled)
+    fig = plt.figure(figsize=(10, max(4.0, 1.1 * len(names) + 1.0)))
+    gs = GridSpec(len(names), 2, figure=fig, width_ratios=[1.4, 1.0], hspace=0.2, wspace=0.35)
+    all_e = np.concatenate([np.asarray(sampled[k], float) for k in names] + [[c_star]])
+    lo, hi = float(all_e.min()), float(all_e.max())
+    hi = hi if hi > lo else lo + 1e-6
+    axes: list[Any] = []
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(gs[i, 0], sharex=axes[0] if axes else None)
+        e = np.asarray(sampled[name], float)
+        if e.size:
+            ax.hist(e, bins=bins, range=(lo, hi), color=f"C{i}", alpha=0.7)
+        ax.axvline(c_star, color="r", lw=1.0, label="absolute minimum" if i == 0 else None)
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(labelbottom=i == len(names) - 1)
+        axes.append(ax)
+    axes[0].legend(fontsize=7, loc="upper right")
+    axes[-1].set_xlabel("sampled energy $C(w)$")
+
+    ax = fig.add_subplot(gs[:, 1])
+    xs = np.array([x_values[k] if x_values else i for i, k in enumerate(names)], float)
+    mean = np.array([np.mean(sampled[k]) if len(sampled[k]) else np.nan for k in names])
+    low = np.array([np.min(sampled[k]) if len(sampled[k]) else np.nan for k in names])
+    ax.plot(xs, mean, "o-", label="mean sampled energy")
+    ax.plot(xs, low, "s--", label="minimum sampled energy")
+    ax.axhline(c_star, color="r", lw=0.8, label="$C^*$")
+    ax.set_xticks(xs)
+    if not x_values:
+        ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel("energy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def noise_sweep_figure(
+    energies: Mapping[str, np.ndarray],
+    sampled: Mapping[str, np.ndarray],
+    *,
+    p: Mapping[str, float],
+    c_star: float,
+    epsilon: float,
+    title: str = "",
+) -> Any:
+    """Figs. 10 and 11: final energies, success probability and sampled energies vs noise.
+
+    Args:
+        energies: ``{group: (R,) final energies Tr(ρ Ĉ) at the group's noise}``.
+        sampled: ``{group: (R·S,) costs of all samples}``.
+        p: ``{group: noise strength}`` (the x axis).
+        c_star: exact optimum; ``epsilon``: success threshold ``E − C* < ε``.
+    """
+    plt = _plt()
+    names = list(energies)
+    xs = np.array([p[k] for k in names], float)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    ax = axes[0]
+    for x, k in zip(xs, names, strict=True):
+        e = np.asarray(energies[k], float)
+        ax.scatter(np.full(e.size, x), e, s=6, alpha=0.5, color="C0")
+    ax.plot(xs, [np.mean(energies[k]) if len(energies[k]) else np.nan for k in names], "k-",
+            lw=1, label="mean")
+    ax.axhline(c_star, color="r", lw=0.8, label="$C^*$")
+    ax.axhline(c_star + epsilon, color="r", lw=0.8, ls=":", label=r"$C^*+\epsilon$")
+    ax.set_xlabel("noise strength $p$")
+    ax.set_ylabel(r"final $E(\theta) = \mathrm{Tr}(\rho_\theta \hat C)$")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    runs = np.array([len(energies[k]) for k in names])
+    succ = np.array([np.mean(np.asarray(energies[k]) - c_star < epsilon) if len(energies[k])
+                     else np.nan for k in names])
+    ax.errorbar(xs, succ, yerr=binomial_error(succ, runs), fmt="o-", capsize=3)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("noise strength $p$")
+    ax.set_ylabel(rf"success probability ($E - C^* < {epsilon:g}$)")
+    ax = axes[2]
+    ax.plot(xs, [np.mean(sampled[k]) if len(sampled[k]) else np.nan for k in names], "o-",
+            label="mean sampled energy")
+    ax.plot(xs, [np.min(sampled[k]) if len(sampled[k]) else np.nan for k in names], "s--",
+            label="minimum sampled energy")
+    ax.axhline(c_star, color="r", lw=0.8, label="$C^*$")
+    ax.set_xlabel("noise strength $p$")
+    ax.set_ylabel("sampled energy")
+    ax.legend(fontsize=7)
+    for a in axes:
+        a.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
