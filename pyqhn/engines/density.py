@@ -7,13 +7,17 @@ Representation (exact, no truncation):
   starting from the product ``|0⟩⟨0| ↔ r = (1, 0, 0, 1)`` on every site.
 * Every gate and channel acts by its real Pauli-transfer matrix (PTM). On each site the
   block's ``Ry``, 1-qubit depolarizing, ``Rz``, 1-qubit depolarizing fuse into one 4×4
-  matrix; the CX followed by its channel is a 16×16 PTM, split once per noise model by an
-  SVD into a two-site matrix-product operator of exact rank ``r`` (5 for the 2-qubit
-  channel, 4 for the 1-qubit form or no noise). Applying it multiplies the bond at that cut
-  by ``r``; nothing is ever truncated, so the only error is floating-point rounding
-  (checked against :mod:`pyqhn.engines.density_reference` to ~1e-14). Bond dimensions are
-  static and reported by :func:`bond_dimensions`: at most 25 for 4 blocks and 125 for 6
-  blocks (a bond is also capped at ``4**min(j, n-j)`` by an exact QR split near the ends).
+  matrix, which is folded into the small tensors of the next gate on that site (or into
+  the final projection), so the large site tensors are touched once per CX. The CX
+  followed by its channel is a 16×16 PTM, split once per noise model by an SVD into a
+  two-site matrix-product operator of exact rank ``r`` (5 for the 2-qubit channel, 4 for
+  the 1-qubit form or no noise). Applying it multiplies the bond at that cut by ``r``; the
+  first block acts on ``|00⟩⟨00|`` and gives bond 2 (1 without noise); near the ends of
+  the chain an exact QR split caps a bond at ``4**min(j, n-j)``. Nothing is ever
+  truncated, so the only error is floating-point rounding (checked against
+  :mod:`pyqhn.engines.density_reference` to ~1e-14). Bond dimensions are static and
+  reported by :func:`bond_dimensions`: at most 25 for 4 blocks, 125 for 6 blocks; the
+  energy is contracted at a cut of bond 10 (4 blocks) or 50 (6 blocks).
 * The diagonal ``ρ[k, k] = 2**-n Σ_{P ∈ {I,Z}^n} r_P ⟨k|P|k⟩`` is the MPS projected site by
   site with ``[[1, 0, 0, 1], [1, 0, 0, -1]] / 2``. It is contracted into the left and the
   right half of the register and ``Tr(ρ Ĉ) = Σ_k ρ[k, k] C[k]`` is one matrix product with
@@ -121,20 +125,27 @@ def _single_site_ptms(ry, rz, f1, xp):
     return (d[:, None] * m_rz) @ (d[:, None] * m_ry)
 
 
-def _apply_cx(tensors: list, j: int, g1, g2, xp) -> None:
+def _apply_cx(tensors: list, pending: list, j: int, g1, g2, xp) -> None:
     """CX + channel on 0-based sites ``j, j+1`` of the MPS ``tensors`` (in place).
 
+    ``pending[j]`` is a 4×4 single-site PTM not yet applied to ``tensors[j]`` (or None); it
+    is folded into the small gate tensors, so the large site tensors are touched once.
     Uses the MPO (bond × rank) unless an exact QR split of the two-site tensor gives a
     smaller bond (near the ends of the chain).
     """
     a, b = tensors[j], tensors[j + 1]
     chi_l, chi, chi_r = a.shape[0], a.shape[2], b.shape[2]
     rank = g1.shape[2]
+    if pending[j] is not None:
+        g1 = xp.einsum("pqs,qt->pts", g1, pending[j])
+    if pending[j + 1] is not None:
+        g2 = xp.einsum("spq,qt->spt", g2, pending[j + 1])
+    pending[j] = pending[j + 1] = None
     if rank * chi <= 4 * min(chi_l, chi_r):
         tensors[j] = xp.einsum("pqs,lqr->lprs", g1, a).reshape(chi_l, 4, chi * rank)
         tensors[j + 1] = xp.einsum("spq,lqr->lspr", g2, b).reshape(chi * rank, 4, chi_r)
         return
-    gate = cx_ptm_from_mpo(g1, g2)
+    gate = xp.einsum("pqs,stu->ptqu", g1, g2)
     theta = xp.einsum("lpm,mqr->lpqr", a, b)
     theta = xp.einsum("PQpq,lpqr->lPQr", gate, theta).reshape(4 * chi_l, 4 * chi_r)
     if chi_l <= chi_r:
@@ -149,31 +160,49 @@ def _apply_cx(tensors: list, j: int, g1, g2, xp) -> None:
         tensors[j + 1] = q.T.reshape(k, 4, chi_r)
 
 
-def cx_ptm_from_mpo(g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
-    """Rebuild the ``(4, 4, 4, 4)`` gate ``[a_c', a_t', a_c, a_t]`` from its MPO."""
-    return np.einsum("pqs,stu->ptqu", g1, g2)
+@lru_cache(maxsize=16)
+def _cx_on_initial(noise: NoiseModel) -> tuple[np.ndarray, np.ndarray]:
+    """The noisy CX applied to ``|00⟩⟨00|`` (first block): two site tensors of exact rank
+    (2 with noise, 1 without), independent of the angles."""
+    v = cx_ptm(noise) @ np.kron(_INITIAL, _INITIAL)
+    u, s, vh = np.linalg.svd(v.reshape(4, 4))
+    rank = int(np.sum(s > 1e-13 * s[0]))
+    a = (u[:, :rank] * np.sqrt(s[:rank])).reshape(1, 4, rank)
+    b = (np.sqrt(s[:rank])[:, None] * vh[:rank]).reshape(rank, 4, 1)
+    return a, b
 
 
-def _final_mps(circuit: Circuit, noise: NoiseModel, theta, xp=jnp) -> list:
-    """MPS tensors ``(χ_l, 4, χ_r)`` of the final ``r`` for one parameter set ``(P,)``."""
+def _final_mps(circuit: Circuit, noise: NoiseModel, theta, xp=jnp) -> tuple[list, list]:
+    """MPS tensors ``(χ_l, 4, χ_r)`` of the final ``r`` for one parameter set ``(P,)``, and
+    per site the 4×4 PTM still to apply to it (or None)."""
     n = circuit.n_qubits
     g1, g2 = _cx_mpo(noise)  # NumPy constants
     f1, _ = noise.pauli_factors()
     ry, rz = split_params(circuit, theta)
     init = xp.asarray(_INITIAL).reshape(1, 4, 1)
     tensors = [init for _ in range(n)]
+    pending: list = [None] * n
+    pristine = set(range(n))  # sites still in |0⟩⟨0|, unentangled
     for d in range(1, circuit.blocks + 1):
         for c, _t in cx_pairs(circuit, d):
-            _apply_cx(tensors, c - 1, g1, g2, xp)
+            if {c - 1, c} <= pristine:
+                tensors[c - 1], tensors[c] = (xp.asarray(x) for x in _cx_on_initial(noise))
+            else:
+                _apply_cx(tensors, pending, c - 1, g1, g2, xp)
+        pristine = set()
         mats = _single_site_ptms(ry[d - 1], rz[d - 1], f1, xp)
-        tensors = [xp.einsum("pq,lqr->lpr", mats[j], a) for j, a in enumerate(tensors)]
-    return tensors
+        pending = [mats[j] if m is None else mats[j] @ m for j, m in enumerate(pending)]
+    return tensors, pending
 
 
 def _halves(circuit: Circuit, noise: NoiseModel, theta, xp=jnp):
     """Left ``(2**s, χ)`` and right ``(χ, 2**(n-s))`` halves of diag(ρ) at the chosen cut."""
     diag = xp.asarray(_DIAG)
-    tensors = [xp.einsum("bp,lpr->lbr", diag, a) for a in _final_mps(circuit, noise, theta, xp)]
+    mps, pending = _final_mps(circuit, noise, theta, xp)
+    tensors = [
+        xp.einsum("bp,lpr->lbr", diag if m is None else diag @ m, a)
+        for a, m in zip(mps, pending, strict=True)
+    ]
     s = _cut(circuit, noise)
     left = tensors[0][0]  # (2, χ)
     for a in tensors[1:s]:
@@ -192,7 +221,7 @@ def bond_dimensions(circuit: Circuit, noise: NoiseModel) -> tuple[int, ...]:
     the dimensions of an exact representation.
     """
     shapes = jax.eval_shape(
-        lambda th: _final_mps(circuit, noise, th), jnp.zeros(circuit.n_params)
+        lambda th: _final_mps(circuit, noise, th)[0], jnp.zeros(circuit.n_params)
     )
     return tuple(int(a.shape[2]) for a in shapes[:-1])
 
