@@ -428,6 +428,7 @@ def run_appendix(
     t_cost = time.perf_counter() - t0
     n = int(round(np.log2(cost.size)))
     groups = groups_for(spec, n)
+    spec = replace(spec, title=spec.title.replace("(N=17)", f"(N={n})"))
     t1 = time.perf_counter()
     table = run_groups(cost, groups, spec.runs, out, seed=seed, max_steps=spec.max_steps,
                        n_samples=spec.n_samples, batch_size=batch_size, progress=progress)
