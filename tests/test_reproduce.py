@@ -78,9 +78,10 @@ def test_fig2_quick_end_to_end_and_resume(tmp_path):
 
 def test_resume_refuses_other_settings(tmp_path):
     out = tmp_path / "fig2"
-    _invoke(["reproduce", "fig2", *TINY, "--out", str(out)])
-    res = CliRunner().invoke(main, ["reproduce", "fig2", "--quick", "--runs", "3",
-                                    "--max-iter", "30", "--out", str(out)])
+    _invoke(["reproduce", "fig2", "--quick", "--runs", "1", "--max-iter", "3", "--no-progress",
+             "--out", str(out)])
+    res = CliRunner().invoke(main, ["reproduce", "fig2", "--quick", "--runs", "1",
+                                    "--max-iter", "4", "--out", str(out)])
     assert res.exit_code != 0
     assert "max_iter" in res.output
 
@@ -105,12 +106,14 @@ def test_pipeline_api_best_classifier():
     assert clf.predict(data.x).shape == (200,)
 
 
-@pytest.mark.parametrize("figure,n_qubits,epsilon",
-                         [("fig3", 15, 0.03), ("fig4", 17, 5e-5), ("fig5", 19, 1e-4)])
-def test_landscape_quick(tmp_path, figure, n_qubits, epsilon):
+@pytest.mark.parametrize("figure,n_qubits,epsilon,runs,max_iter",
+                         [("fig3", 15, 0.03, 3, 25), ("fig4", 17, 5e-5, 3, 25),
+                          ("fig5", 19, 1e-4, 2, 10)])
+def test_landscape_quick(tmp_path, figure, n_qubits, epsilon, runs, max_iter):
     out = tmp_path / figure
-    _invoke(["reproduce", figure, *TINY, "--out", str(out)])
-    summary = _check_landscape(out, figure, runs=3)
+    _invoke(["reproduce", figure, "--quick", "--runs", str(runs), "--max-iter", str(max_iter),
+             "--no-progress", "--out", str(out)])
+    summary = _check_landscape(out, figure, runs=runs)
     assert summary["n_qubits"] == n_qubits and summary["epsilon"] == epsilon
 
 
