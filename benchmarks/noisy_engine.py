@@ -8,14 +8,27 @@ Engines, all measured in the same run (ratios are against the plain NumPy peer):
 * ``pyqhn numpy``: :mod:`pyqhn.engines.density` op by op (``backend="numpy"``).
 * ``pyqhn jax``: the same, jitted; single evaluations and batches of ``R`` parameter sets.
 
-Usage: ``python benchmarks/noisy_engine.py [--reps 5] [--batch 64] [--cases 17x4,19x6]``.
-The noise is the paper's p = 1 with the 2-qubit CX channel; the cost table is random.
+Usage: ``python benchmarks/noisy_engine.py [--reps 5] [--batch 64] [--cases 17x4,19x6]
+[--single-thread]``. The noise is the paper's p = 1 with the 2-qubit CX channel; the cost
+table is random. ``--single-thread`` runs XLA and BLAS on one thread each (set before JAX
+starts): on a shared 2-core machine XLA's thread pool can be 10-30× slower when the cores
+are oversubscribed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
+
+if "--single-thread" in sys.argv:  # must happen before NumPy/JAX start their thread pools
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "")
+        + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    )
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
 
 import numpy as np
 
@@ -140,7 +153,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--cases", default="17x4,19x6", help="comma-separated NxBLOCKS")
+    parser.add_argument("--single-thread", action="store_true",
+                        help="one thread for XLA and BLAS (read before JAX starts)")
     args = parser.parse_args()
+    print(f"threads: {'single' if args.single_thread else 'library defaults'}; "
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     for case in args.cases.split(","):
         n, b = (int(v) for v in case.split("x"))
         run_case(n, b, args.reps, args.batch)

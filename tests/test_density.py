@@ -212,3 +212,17 @@ def test_original_mnist_energies_noiseless():
     circuit = brickwork_circuit(17, 4)
     energies = noisy_energy(circuit, data["theta"][:4], data["cost"], NoiseModel.noiseless())
     np.testing.assert_allclose(energies, data["energy"][:4], atol=1e-9)
+
+
+def test_jitted_energy_does_not_recompile():
+    from pyqhn.engines.density import _compiled
+
+    circuit = brickwork_circuit(4, 2)
+    noise = NOISES["two-qubit"]
+    cost = np.arange(16.0)
+    fn = _compiled(circuit, noise, "energy", "jax")
+    noisy_energy(circuit, random_params(circuit, 3, seed=1), cost, noise)
+    size = fn._cache_size()
+    noisy_energy(circuit, random_params(circuit, 3, seed=2), cost + 1.0, noise)
+    noisy_energy(circuit, random_params(circuit, 4, seed=3), cost, noise)  # same padded size
+    assert fn._cache_size() == size
