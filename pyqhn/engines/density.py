@@ -13,7 +13,7 @@ Representation (exact, no truncation):
   two-site matrix-product operator of exact rank ``r`` (5 for the 2-qubit channel, 4 for
   the 1-qubit form or no noise). Applying it multiplies the bond at that cut by ``r``; the
   first block acts on ``|00⟩⟨00|`` and gives bond 2 (1 without noise); near the ends of
-  the chain an exact QR split caps a bond at ``4**min(j, n-j)``. Nothing is ever
+  the chain an exact gauge move caps a bond at ``4**min(j, n-j)``. Nothing is ever
   truncated, so the only error is floating-point rounding (checked against
   :mod:`pyqhn.engines.density_reference` to ~1e-14). Bond dimensions are static and
   reported by :func:`bond_dimensions`: at most 25 for 4 blocks, 125 for 6 blocks; the
@@ -130,8 +130,9 @@ def _apply_cx(tensors: list, pending: list, j: int, g1, g2, xp) -> None:
 
     ``pending[j]`` is a 4×4 single-site PTM not yet applied to ``tensors[j]`` (or None); it
     is folded into the small gate tensors, so the large site tensors are touched once.
-    Uses the MPO (bond × rank) unless an exact QR split of the two-site tensor gives a
-    smaller bond (near the ends of the chain).
+    Applies the MPO (bond × rank); near the ends of the chain, where that exceeds
+    ``4 χ_l`` (or ``4 χ_r``), the bond is cut back exactly by a gauge move (no
+    decomposition: the site becomes the identity and its matrix moves to the neighbour).
     """
     a, b = tensors[j], tensors[j + 1]
     chi_l, chi, chi_r = a.shape[0], a.shape[2], b.shape[2]
@@ -141,23 +142,16 @@ def _apply_cx(tensors: list, pending: list, j: int, g1, g2, xp) -> None:
     if pending[j + 1] is not None:
         g2 = xp.einsum("spq,qt->spt", g2, pending[j + 1])
     pending[j] = pending[j + 1] = None
-    if rank * chi <= 4 * min(chi_l, chi_r):
-        tensors[j] = xp.einsum("pqs,lqr->lprs", g1, a).reshape(chi_l, 4, chi * rank)
-        tensors[j + 1] = xp.einsum("spq,lqr->lspr", g2, b).reshape(chi * rank, 4, chi_r)
-        return
-    gate = xp.einsum("pqs,stu->ptqu", g1, g2)
-    theta = xp.einsum("lpm,mqr->lpqr", a, b)
-    theta = xp.einsum("PQpq,lpqr->lPQr", gate, theta).reshape(4 * chi_l, 4 * chi_r)
-    if chi_l <= chi_r:
-        q, r = xp.linalg.qr(theta)  # (4χl, k), k = min(4χl, 4χr)
-        k = q.shape[1]
-        tensors[j] = q.reshape(chi_l, 4, k)
-        tensors[j + 1] = r.reshape(k, 4, chi_r)
-    else:
-        q, r = xp.linalg.qr(theta.T)
-        k = q.shape[1]
-        tensors[j] = r.T.reshape(chi_l, 4, k)
-        tensors[j + 1] = q.T.reshape(k, 4, chi_r)
+    a = xp.einsum("pqs,lqr->lprs", g1, a).reshape(chi_l, 4, chi * rank)
+    b = xp.einsum("spq,lqr->lspr", g2, b).reshape(chi * rank, 4, chi_r)
+    chi = chi * rank
+    if chi > 4 * chi_l:  # exact gauge move: bond capped at 4χ_l, site j becomes an isometry
+        b = xp.einsum("km,mqr->kqr", a.reshape(4 * chi_l, chi), b)
+        a = xp.asarray(np.eye(4 * chi_l).reshape(chi_l, 4, 4 * chi_l))
+    elif chi > 4 * chi_r:  # same from the right
+        a = xp.einsum("lqm,mk->lqk", a, b.reshape(chi, 4 * chi_r))
+        b = xp.asarray(np.eye(4 * chi_r).reshape(4 * chi_r, 4, chi_r))
+    tensors[j], tensors[j + 1] = a, b
 
 
 @lru_cache(maxsize=16)
