@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import jax
@@ -76,8 +76,6 @@ class VIConfig:
     bandwidth: float = 1.0
     prior_probs: tuple[float, ...] | None = None
     seed: int = 0
-    record_every: int = 1
-    extra: dict = field(default_factory=dict)
 
     @staticmethod
     def quick(**kw) -> VIConfig:
@@ -90,7 +88,9 @@ class VIConfig:
 # --------------------------------------------------------------------------- data, model
 
 
-def make_dataset(name: str, n_points: int, rng: np.random.Generator):
+def make_dataset(
+    name: str, n_points: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Points ``(n_points, 2)`` and labels ``(n_points,)`` in {0, 1} from
     :mod:`pyqhn.datasets`: ``gaussian`` (:func:`~pyqhn.datasets.gaussian_mixture`, the
     paper's mixture), ``moons`` (:func:`~pyqhn.datasets.two_moons`, noise 0.1), ``ring``
@@ -340,7 +340,7 @@ def run_vi(
     plot_vi(histories, table, cfg, out)
     summary = {
         "experiment": "vi",
-        "config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
+        "config": asdict(cfg),
         "lambda": _lam(cfg),
         "n_qubits": N_BITS,
         "seconds": time.time() - t_start,
@@ -392,7 +392,9 @@ def paired_vs_mle(df: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- plots
 
 
-def plot_vi(histories: dict, table: pd.DataFrame, config: VIConfig, out_dir: str | Path):
+def plot_vi(
+    histories: dict, table: pd.DataFrame, config: VIConfig, out_dir: str | Path
+) -> None:
     """Rows = datasets; columns: average ELBO, average SELBO, training curves (E_q C_CE,
     train solid, test dashed), average gradient norm, final sampled-BiNN accuracies."""
     import matplotlib
