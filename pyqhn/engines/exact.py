@@ -213,6 +213,11 @@ def _mps_site_tensors(circuit: Circuit, u: jnp.ndarray) -> list[jnp.ndarray]:
     return tensors
 
 
+def _matmul(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
+    """``a @ b``; an outer product when the contracted bond is 1 (XLA's K=1 dot is slow)."""
+    return a * b if a.shape[1] == 1 else a @ b
+
+
 def _mps_amplitudes(circuit: Circuit, plan: ContractionPlan, theta: jnp.ndarray) -> jnp.ndarray:
     """Amplitudes as a ``(2**(n-m), 2**m)`` matrix (row = high sites, column = low sites)."""
     ry, rz = split_params(circuit, theta)
@@ -224,13 +229,13 @@ def _mps_amplitudes(circuit: Circuit, plan: ContractionPlan, theta: jnp.ndarray)
     w = jnp.transpose(t[0][0], (1, 0))  # (χ, 2)
     for j in range(1, m):
         cl, _, cr = t[j].shape
-        w = (jnp.transpose(t[j], (2, 1, 0)).reshape(cr * 2, cl) @ w).reshape(cr, -1)
+        w = _matmul(jnp.transpose(t[j], (2, 1, 0)).reshape(cr * 2, cl), w).reshape(cr, -1)
     # high sites n..m+1: V[(s_n … s_j), a]
     v = t[n - 1][:, :, 0].T  # (2, χ)
     for j in range(n - 2, m - 1, -1):
         cl, _, cr = t[j].shape
-        v = (v @ jnp.transpose(t[j], (2, 1, 0)).reshape(cr, 2 * cl)).reshape(-1, cl)
-    return v @ w
+        v = _matmul(v, jnp.transpose(t[j], (2, 1, 0)).reshape(cr, 2 * cl)).reshape(-1, cl)
+    return _matmul(v, w)
 
 
 def _apply_1q(psi: jnp.ndarray, u: jnp.ndarray, site: int, n: int) -> jnp.ndarray:
@@ -270,6 +275,16 @@ def _probability_matrix(circuit, plan, theta):
 
 
 def _energy_single(circuit, plan, theta, cost):
+    if plan.method == "mps" and max(plan.bonds, default=1) == 1:
+        # product state: contract the cost with one site's probabilities at a time,
+        # site 1 (least significant, last axis) first: ≈ 2·2**n real operations
+        ry, rz = split_params(circuit, theta)
+        site_p = _mps_site_tensors(circuit, _layer_unitaries(ry, rz))
+        e = cost
+        for t in site_p:
+            v = t.reshape(2)
+            e = e.reshape(-1, 2) @ (jnp.real(v) ** 2 + jnp.imag(v) ** 2)
+        return e.reshape(())
     p = _probability_matrix(circuit, plan, theta)
     return jnp.sum(p * cost.reshape(p.shape))
 
