@@ -31,6 +31,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .bits import check_n_qubits, index_to_bits
+from .engines.exact import sample_from_probabilities
+from .estimators import shifted_params
 
 __all__ = [
     "OBJECTIVES",
@@ -315,21 +317,6 @@ def selbo_sampled(
 # --------------------------------------------------------------------------- sampling
 
 
-def sample_from_probabilities(q, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-    """``n_samples`` i.i.d. indices from each distribution in ``q`` ``(..., 2**n)``:
-    int64 array ``(..., n_samples)`` (inverse-CDF sampling)."""
-    q = np.asarray(q, dtype=float)
-    cdf = np.cumsum(q, axis=-1)
-    cdf /= cdf[..., -1:]
-    u = rng.random(q.shape[:-1] + (n_samples,))
-    flat_cdf = cdf.reshape(-1, q.shape[-1])
-    flat_u = u.reshape(-1, n_samples)
-    idx = np.stack([
-        np.searchsorted(c, v, side="right") for c, v in zip(flat_cdf, flat_u, strict=True)
-    ])
-    return np.minimum(idx, q.shape[-1] - 1).reshape(u.shape).astype(np.int64)
-
-
 def probability_sampler(
     probabilities: Callable[[np.ndarray], np.ndarray],
 ) -> Callable[[np.ndarray, int, int], np.ndarray]:
@@ -341,19 +328,9 @@ def probability_sampler(
 
     def sampler(theta: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
         q = np.asarray(probabilities(theta))
-        return sample_from_probabilities(q, n_samples, np.random.default_rng(seed))
+        return sample_from_probabilities(q, n_samples, seed=seed)
 
     return sampler
-
-
-def shifted_params(theta) -> np.ndarray:
-    """Parameter-shift points: ``(2, P, P)`` with ``[0, i] = θ + π/2·e_i``,
-    ``[1, i] = θ - π/2·e_i``, for ``theta`` of shape ``(P,)``."""
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim != 1:
-        raise ValueError("shifted_params takes one parameter set of shape (P,)")
-    eye = np.eye(theta.size) * (np.pi / 2)
-    return np.stack([theta + eye, theta - eye])
 
 
 def parameter_shift_jacobian(

@@ -186,8 +186,8 @@ def test_mmd2_u_statistic_mean_converges_to_exact(same):
     gram = _gram(n, bandwidth)
     est, vstat = [], []
     for s in range(seeds):
-        x = ob.sample_from_probabilities(q, m, np.random.default_rng(2 * s))
-        y = ob.sample_from_probabilities(p, m, np.random.default_rng(2 * s + 1))
+        x = ob.sample_from_probabilities(q, m, seed=np.random.default_rng(2 * s))
+        y = ob.sample_from_probabilities(p, m, seed=np.random.default_rng(2 * s + 1))
         est.append(float(ob.mmd2_unbiased(x, y, bandwidth, n_qubits=n)))
         hx, hy = np.bincount(x, minlength=2**n) / m, np.bincount(y, minlength=2**n) / m
         vstat.append((hx - hy) @ gram @ (hx - hy))  # plug-in estimate, biased by O(1/m)
@@ -203,7 +203,7 @@ def test_mmd2_u_statistic_mean_converges_to_exact(same):
 def test_sampler_histogram_matches_probabilities():
     rng = np.random.default_rng(8)
     q = _random_q(rng, 8, (2,))
-    s = ob.sample_from_probabilities(q, 20000, np.random.default_rng(9))
+    s = ob.sample_from_probabilities(q, 20000, seed=np.random.default_rng(9))
     assert s.shape == (2, 20000) and s.dtype == np.int64
     for row in range(2):
         counts = np.bincount(s[row], minlength=8)
@@ -255,10 +255,10 @@ def test_sampled_selbo_and_its_parameter_shift_gradient_are_unbiased():
     def sampler(points, n_samples, seed):
         np.testing.assert_allclose(points, np.broadcast_to(points_expected, points.shape))
         q = np.broadcast_to(cached, points.shape[:-1] + cached.shape[-1:])
-        return ob.sample_from_probabilities(q, n_samples, np.random.default_rng(seed))
+        return ob.sample_from_probabilities(q, n_samples, seed=np.random.default_rng(seed))
 
     prior_samples = ob.sample_from_probabilities(
-        np.broadcast_to(prior, (reps, prior.size)), 50, np.random.default_rng(99)
+        np.broadcast_to(prior, (reps, prior.size)), 50, seed=np.random.default_rng(99)
     )
     values, grads = ob.selbo_parameter_shift_grad(
         sampler, np.tile(theta, (reps, 1)), ll, prior_samples, n_samples=50, lam=lam,

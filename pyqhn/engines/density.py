@@ -55,6 +55,7 @@ import numpy as np
 from ..bits import check_n_qubits
 from ..circuits import Circuit, cx_pairs, split_params
 from ..noise import NoiseModel
+from .exact import sample_from_probabilities
 
 __all__ = [
     "noisy_probabilities",
@@ -382,8 +383,4 @@ def noisy_sample(
     if probs.min() < -1e-9:
         raise RuntimeError(f"negative probability {probs.min():.3g}: numerical breakdown")
     probs = np.clip(probs, 0.0, None)
-    probs /= probs.sum()
-    rng = np.random.default_rng(seed)
-    cdf = np.cumsum(probs)
-    idx = np.searchsorted(cdf, rng.random(int(n_samples)) * cdf[-1], side="right")
-    return np.minimum(idx, len(probs) - 1).astype(np.int64)
+    return sample_from_probabilities(probs, int(n_samples), seed=seed)

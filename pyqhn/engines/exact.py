@@ -402,18 +402,19 @@ def sample(circuit: Circuit, theta, n_samples: int, *, seed: int = 0,
     return sample_from_probabilities(p, int(n_samples), seed=seed)
 
 
-def sample_from_probabilities(p: np.ndarray, n_samples: int, *, seed: int = 0) -> np.ndarray:
-    """Indices ``(..., n_samples)`` drawn from probability vectors ``(..., 2**n)``."""
+def sample_from_probabilities(
+    p, n_samples: int, *, seed: int | np.random.Generator = 0
+) -> np.ndarray:
+    """Indices ``(..., n_samples)`` (int64) drawn by inverse CDF from probability vectors
+    ``(..., 2**n)``; ``seed`` is an int or a ``numpy.random.Generator``."""
     rng = np.random.default_rng(seed)
     p = np.asarray(p, dtype=np.float64)
     flat = p.reshape(-1, p.shape[-1])
-    out = np.empty((flat.shape[0], n_samples), dtype=np.int64)
-    for i, row in enumerate(flat):
-        cdf = np.cumsum(row)
-        cdf /= cdf[-1]
-        out[i] = np.minimum(np.searchsorted(cdf, rng.random(n_samples), side="right"),
-                            row.size - 1)
-    return out.reshape(p.shape[:-1] + (n_samples,))
+    cdf = np.cumsum(flat, axis=1)
+    cdf /= cdf[:, -1:]
+    u = rng.random((flat.shape[0], int(n_samples)))
+    idx = np.stack([np.searchsorted(c, v, side="right") for c, v in zip(cdf, u, strict=True)])
+    return np.minimum(idx, p.shape[-1] - 1).astype(np.int64).reshape(p.shape[:-1] + (n_samples,))
 
 
 def n_qubits_for_cost(cost) -> int:

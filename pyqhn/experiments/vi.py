@@ -231,7 +231,9 @@ def train_vi(
     def sampled_grad(th):
         # device-style: N_qc shots of each circuit and its 2P shifts, fresh prior samples
         prior_samples = ob.sample_from_probabilities(
-            np.broadcast_to(problem.prior, (th.shape[0], problem.prior.size)), config.shots, rng
+            np.broadcast_to(problem.prior, (th.shape[0], problem.prior.size)),
+            config.shots,
+            seed=rng,
         )
         _, g = ob.selbo_parameter_shift_grad(
             sampler, np.asarray(th), ll, prior_samples, n_samples=config.shots,
@@ -268,7 +270,7 @@ def evaluate_samples(
     ``mean_*``: mean accuracy over the samples; ``best_*``: accuracy of the sampled BiNN
     with the lowest TRAINING cross-entropy (selection never looks at the test set).
     """
-    w = ob.sample_from_probabilities(q, shots, np.random.default_rng(seed))  # (runs, shots)
+    w = ob.sample_from_probabilities(q, shots, seed=np.random.default_rng(seed))  # (runs, shots)
     best = w[np.arange(w.shape[0]), np.argmin(problem.ce_train[w], axis=1)]
     return {
         "mean_train_acc": problem.acc_train[w].mean(axis=1),
