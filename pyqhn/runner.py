@@ -27,7 +27,14 @@ from .circuits import Circuit, random_params
 from .engines import exact
 from .optimizers.lbfgs import lbfgs
 
-__all__ = ["RUN_COLUMNS", "train_multistart", "load_runs", "load_histories", "parse_theta"]
+__all__ = [
+    "RUN_COLUMNS",
+    "objective_value_and_grad_fn",
+    "train_multistart",
+    "load_runs",
+    "load_histories",
+    "parse_theta",
+]
 
 RUN_COLUMNS = [
     "circuit", "n_qubits", "blocks", "run", "seed", "e_init", "e_final", "n_iter", "n_evals",
@@ -71,6 +78,47 @@ def _append(out: Path, rows: list[dict], histories: list[dict]) -> None:
             fh.write(json.dumps(h) + "\n")
 
 
+def objective_value_and_grad_fn(
+    circuit: Circuit,
+    cost: np.ndarray,
+    objective: str = "mle",
+    *,
+    n_train: int | None = None,
+    method: str = "auto",
+    **objective_options,
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Batched ``(loss, ∇loss)`` of a named objective of ``q_θ = |ψ_θ|²``.
+
+    ``"mle"`` is the energy ``E(θ) = Σ q_θ C`` (the exact engine's fast path); ``"elbo"``
+    and ``"selbo"`` are :func:`pyqhn.objectives.objective_loss` (``cost`` is then the mean
+    cross-entropy table on ``n_train`` points), differentiated through
+    :func:`pyqhn.engines.exact.probabilities`. ``objective_options`` go to
+    ``objective_loss`` (``prior``, ``beta``, ``lam``, ``bandwidth``).
+    """
+    if objective == "mle" and not objective_options:
+        return exact.energy_and_grad_fn(circuit, cost, method=method)
+    import jax
+    import jax.numpy as jnp
+
+    from .objectives import objective_loss
+
+    if n_train is None or n_train < 1:
+        raise ValueError(
+            f"the {objective!r} objective needs n_train, the number of training points the "
+            "cost table averages over (log p(D|w) = -n_train · C)"
+        )
+    loss = objective_loss(objective, exact.check_cost(cost, circuit.n_qubits), n_train,
+                          **objective_options)
+    single = jax.value_and_grad(lambda th: loss(exact.probabilities(circuit, th, method=method)))
+    batched = jax.jit(jax.vmap(single))
+
+    def value_and_grad(theta: np.ndarray):
+        v, g = batched(jnp.asarray(theta, dtype=jnp.float64).reshape(-1, circuit.n_params))
+        return np.asarray(v), np.asarray(g)
+
+    return value_and_grad
+
+
 def train_multistart(
     cost: np.ndarray,
     circuits: Sequence[Circuit],
@@ -83,6 +131,8 @@ def train_multistart(
     batch_size: int | None = None,
     method: str = "auto",
     progress: bool = True,
+    objective: str = "mle",
+    n_train: int | None = None,
     value_and_grad_factory: Callable[[Circuit], Callable] | None = None,
 ) -> pd.DataFrame:
     """Train ``runs`` random initialisations of every circuit with L-BFGS.
@@ -98,8 +148,12 @@ def train_multistart(
         batch_size: runs optimised together; default all on a GPU, 8 on a CPU.
         method: exact-engine contraction (``auto``, ``mps``, ``statevector``).
         progress: show a progress bar.
-        value_and_grad_factory: optional ``circuit -> batched (E, ∇E)`` replacing the exact
-            engine's energy (e.g. another objective).
+        objective: ``"mle"`` (the energy, default), ``"elbo"`` or ``"selbo"`` (see
+            :func:`objective_value_and_grad_fn`; these need ``n_train``). ``e_init`` and
+            ``e_final`` then hold that objective's loss.
+        n_train: training points behind the cost table (ELBO/SELBO likelihood scale).
+        value_and_grad_factory: optional ``circuit -> batched (loss, ∇loss)`` replacing
+            the objective altogether.
 
     Returns:
         The full runs table (earlier and new runs), one row per run.
@@ -132,10 +186,11 @@ def train_multistart(
     bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress)
     for circuit in circuits:
         pending = [r for c, r in todo if c == circuit]
-        vg = (value_and_grad_factory or (lambda c: exact.energy_and_grad_fn(c, cost,
-                                                                            method=method)))(
-            circuit
-        )
+        if value_and_grad_factory is not None:
+            vg = value_and_grad_factory(circuit)
+        else:
+            vg = objective_value_and_grad_fn(circuit, cost, objective, n_train=n_train,
+                                             method=method)
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
             x0 = np.stack([random_params(circuit, seed=seed + r) for r in chunk])

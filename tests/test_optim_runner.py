@@ -76,3 +76,22 @@ def test_runner_resumes_without_redoing(tmp_path, monkeypatch):
 def test_runner_rejects_mismatched_circuit():
     with pytest.raises(ValueError, match="qubits"):
         train_multistart(np.ones(2**4), [brickwork_circuit(5, 2)], 1, progress=False)
+
+
+def test_runner_trains_the_elbo_objective():
+    from pyqhn import objectives
+
+    n, n_train = 5, 20
+    ce = np.random.default_rng(3).random(2**n)
+    c = brickwork_circuit(n, 2)
+    table = train_multistart(ce, [c], runs=3, objective="elbo", n_train=n_train,
+                             progress=False, max_iter=200)
+    theta = parse_theta(table["theta"])
+    q = np.asarray(exact.probabilities(c, theta))
+    loss = objectives.objective_loss("elbo", ce, n_train)
+    np.testing.assert_allclose([float(loss(row)) for row in q], table["e_final"], atol=1e-10)
+    assert np.all(table["e_final"] < table["e_init"])
+    # the KL term keeps the ELBO optimum spread out, unlike the MLE optimum (a basis state)
+    assert q.max() < 0.99
+    with pytest.raises(ValueError, match="n_train"):
+        train_multistart(ce, [c], runs=1, objective="elbo", progress=False)

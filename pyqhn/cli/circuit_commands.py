@@ -71,8 +71,14 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-iter", type=int, default=500, show_default=True)
 @click.option("--gtol", type=float, default=1e-6, show_default=True)
+@click.option("--objective", type=click.Choice(["mle", "elbo", "selbo"]), default="mle",
+              show_default=True,
+              help="mle: E(θ) = Σ q C. elbo/selbo: variational objectives; the cost must "
+                   "then be the mean cross-entropy over --n-train points.")
+@click.option("--n-train", type=int, default=None,
+              help="Training points behind the cost table (needed by elbo/selbo).")
 def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
-          seed: int, max_iter: int, gtol: float) -> None:
+          seed: int, max_iter: int, gtol: float, objective: str, n_train: int | None) -> None:
     """Multi-start L-BFGS training; one row per run in OUT/runs.csv."""
     from ..engines import exact
     from ..runner import train_multistart
@@ -84,8 +90,12 @@ def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out
     circuits = ([_circuit(n, 1, True)] if product else []) + [
         _circuit(n, b, False) for b in blocks
     ]
-    table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed, max_iter=max_iter,
-                             gtol=gtol)
+    try:
+        table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,
+                                 max_iter=max_iter, gtol=gtol, objective=objective,
+                                 n_train=n_train)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from err
     best = table.groupby("circuit")["e_final"].agg(["count", "min", "mean"])
     click.echo(best.to_string())
     click.echo(f"min C = {float(cost.min())!r}; runs in {out_dir}/runs.csv")
