@@ -98,20 +98,11 @@ def _dataset_key(model: Any, data: Dataset) -> str:
     return h.hexdigest()[:16]
 
 
-def _enumerate_cost(model: Any, data: Dataset, chunk: int = 1 << 14) -> np.ndarray:
-    """All ``2**N`` costs: :func:`pyqhn.cost.cost_table`, else ``model.cost`` in chunks."""
-    try:
-        from .cost import cost_table
-    except ImportError:
-        cost_table = None
-    if cost_table is not None:
-        return np.asarray(cost_table(model, data), dtype=np.float64)
-    n = int(model.n_qubits)
-    out = np.empty(2**n)
-    for start in range(0, 2**n, chunk):
-        idx = np.arange(start, min(start + chunk, 2**n))
-        out[idx] = model.cost(index_to_bits(idx, n), data)
-    return out
+def _enumerate_cost(model: Any, data: Dataset) -> np.ndarray:
+    """All ``2**N`` costs of ``model`` on ``data`` (:func:`pyqhn.cost.cost_table`)."""
+    from .cost import cost_table
+
+    return np.asarray(cost_table(model, data), dtype=np.float64)
 
 
 def cached_cost_table(model: Any, data: Dataset, path: str | Path | None) -> np.ndarray:
@@ -201,15 +192,20 @@ class Problem:
         gtol: float = 1e-6,
         batch_size: int | None = None,
         progress: bool = True,
+        objective: str = "mle",
     ) -> Results:
         """Train ``runs`` random initialisations of every circuit on the cost (L-BFGS).
 
         ``out`` makes the sweep resumable (``runs.csv`` / ``history.jsonl`` there).
+        ``objective``: ``"mle"`` (E(θ), default), ``"elbo"`` or ``"selbo"``
+        (:mod:`pyqhn.objectives`; use a model with ``loss="cross_entropy"`` so the cost is
+        the mean cross-entropy over the dataset's ``n_samples`` points).
         """
         cost = self.cost_table()
         circs = make_circuits(circuits, exact.n_qubits_for_cost(cost))
         table = train_multistart(cost, circs, runs, out=out, seed=seed, max_iter=max_iter,
-                                 gtol=gtol, batch_size=batch_size, progress=progress)
+                                 gtol=gtol, batch_size=batch_size, progress=progress,
+                                 objective=objective, n_train=self.dataset.n_samples)
         names = [c.name for c in circs]
         table = table[table["circuit"].isin(names) & (table["run"] < runs)].reset_index(
             drop=True)
