@@ -150,12 +150,15 @@ def bench_pennylane(circuit, theta, cost, device: str):
                 qml.RY(ry[d, j], wires=n - 1 - j)
             for j in range(n):
                 qml.RZ(rz[d, j], wires=n - 1 - j)
-        return qml.expval(obs)
+        if device == "lightning":
+            return qml.expval(obs)
+        return qml.probs(wires=range(n))  # backprop: the energy is taken outside
 
     if device == "lightning":
         grad = qml.grad(energy)
         return _timeit(lambda: (energy(th), grad(th)), repeat=2)
-    vg = jax.jit(jax.value_and_grad(energy))
+    cost_j = jnp.asarray(cost)  # wire 0 = site n: probs index = our index k
+    vg = jax.jit(jax.value_and_grad(lambda t: energy(t) @ cost_j))
     return _timeit(lambda: jax.block_until_ready(vg(th)), repeat=2)
 
 
