@@ -66,3 +66,24 @@ def test_train_vi_elbo_increases_elbo_and_evaluation_selects_by_train_cost():
     assert ev["mean_test_acc"][1] == pytest.approx(problem.acc_test[11])
     with pytest.raises(ValueError, match="unknown objective"):
         vi.train_vi(problem, "nope", cfg, theta0)
+
+
+def test_run_vi_summary_contract_and_resume(tmp_path, monkeypatch):
+    cfg = vi.VIConfig.quick(runs=2, iterations=3, n_train=20, n_test=20, shots=5,
+                            datasets=("gaussian",), objectives=("mle", "elbo"))
+    summary = vi.run_vi(tmp_path, config=cfg, progress=False)
+    assert summary["figure"] == "vi" and summary["epsilon"] is None
+    assert [c["name"] for c in summary["circuits"]] == ["gaussian/mle", "gaussian/elbo"]
+    assert all(c["runs"] == 2 for c in summary["circuits"])
+    problem = vi.make_problem("gaussian", cfg, seed=cfg.seed + 1000)
+    assert summary["c_star"]["gaussian"] == float(problem.ce_train.min())
+    assert all(c["mean_energy"] >= summary["c_star"]["gaussian"] for c in summary["circuits"])
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a finished (dataset, objective) was trained again")
+
+    monkeypatch.setattr(vi, "train_vi", boom)
+    again = vi.run_vi(tmp_path, config=cfg, progress=False)
+    assert again["circuits"] == summary["circuits"]
+    with pytest.raises(ValueError, match="other settings"):
+        vi.run_vi(tmp_path, config=vi.VIConfig.quick(runs=3), progress=False)

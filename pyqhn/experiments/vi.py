@@ -297,7 +297,11 @@ def run_vi(
     Writes into ``out_dir``: ``vi_runs.csv`` (one row per dataset, objective and run:
     final metrics and sampled-BiNN accuracies), ``vi_table.csv`` (mean ± std over runs),
     ``vi_history.npz`` (per-iteration histories), ``vi.png``/``vi.pdf`` and
-    ``summary.json``. Returns the summary dictionary.
+    ``summary.json`` (``figure``, ``c_star`` per dataset, ``epsilon`` = None and
+    ``circuits``: one entry per dataset/objective). Each finished (dataset, objective) is
+    appended to ``vi_runs.csv`` with its ``vi_history_<dataset>_<objective>.npz`` at once;
+    calling again with the same settings resumes past them (``vi_config.json`` guards the
+    settings). Returns the summary dictionary.
     """
     cfg = config or (VIConfig.quick() if quick else VIConfig())
     cfg = replace(cfg, seed=seed) if config is None else cfg
@@ -310,30 +314,51 @@ def run_vi(
                          f"datasets: {DATASETS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    cfg_json = json.dumps(asdict(cfg), sort_keys=True, default=str)
+    cfg_path = out / "vi_config.json"
+    if cfg_path.exists() and cfg_path.read_text() != cfg_json:
+        raise ValueError(f"{out} holds a vi run with other settings ({cfg_path}); "
+                         "use another --out folder or the same settings to resume")
+    cfg_path.write_text(cfg_json)
+    runs_path = out / "vi_runs.csv"
+    done = pd.read_csv(runs_path) if runs_path.exists() else pd.DataFrame()
     circuit = brickwork_circuit(N_BITS, cfg.blocks)
     theta0 = random_params(circuit, cfg.runs, seed=cfg.seed)  # same inits for all objectives
-    rows, histories = [], {}
+    rows, histories, c_star = [], {}, {}
     t_start = time.time()
     for di, name in enumerate(cfg.datasets):
         problem = make_problem(name, cfg, seed=cfg.seed + 1000 * (di + 1))
+        c_star[name] = float(np.min(problem.ce_train))
         for objective in cfg.objectives:
+            hist_path = out / f"vi_history_{name}_{objective}.npz"
+            if not done.empty and hist_path.exists():
+                prev = done[(done["dataset"] == name) & (done["objective"] == objective)]
+                if len(prev) == cfg.runs:  # finished in an earlier call: resume past it
+                    rows += prev.to_dict(orient="records")
+                    with np.load(hist_path) as f:
+                        histories.update({f"{name}/{objective}/{k}": f[k] for k in f})
+                    continue
             t0 = time.time()
             h = train_vi(problem, objective, cfg, theta0)
             q = np.asarray(exact.probabilities(circuit, h["theta"]))
             ev = evaluate_samples(problem, q, cfg.shots, seed=cfg.seed + 17)
-            for k, v in h.items():
-                if k != "theta":
-                    histories[f"{name}/{objective}/{k}"] = v
+            block_hist = {k: v for k, v in h.items() if k != "theta"}
+            histories.update({f"{name}/{objective}/{k}": v for k, v in block_hist.items()})
+            block = []
             for r in range(cfg.runs):
                 row = {"dataset": name, "objective": objective, "run": r}
-                row.update({k: float(v[-1, r]) for k, v in h.items() if k != "theta"})
+                row.update({k: float(v[-1, r]) for k, v in block_hist.items()})
                 row.update({k: float(v[r]) for k, v in ev.items()})
-                rows.append(row)
+                block.append(row)
+            # written as each (dataset, objective) finishes, so an interrupted call resumes
+            np.savez_compressed(hist_path, **block_hist)
+            pd.DataFrame(block).to_csv(runs_path, mode="a", header=not runs_path.exists(),
+                                       index=False)
+            rows += block
             if progress:
                 print(f"vi: {name:9s} {objective:14s} {time.time() - t0:7.1f} s  "
                       f"test acc (mean sample) {ev['mean_test_acc'].mean():.3f}", flush=True)
     df = pd.DataFrame(rows)
-    df.to_csv(out / "vi_runs.csv", index=False)
     table = _summary_table(df)
     table.to_csv(out / "vi_table.csv", index=False)
     paired = paired_vs_mle(df)
@@ -341,7 +366,21 @@ def run_vi(
     np.savez_compressed(out / "vi_history.npz", **histories)
     plot_vi(histories, table, cfg, out)
     summary = {
+        "figure": "vi",
         "experiment": "vi",
+        "c_star": c_star,  # per dataset: minimum training cross-entropy over all BiNNs
+        "epsilon": None,
+        "circuits": [
+            {
+                "name": f"{r['dataset']}/{r['objective']}",
+                "runs": int(((df["dataset"] == r["dataset"])
+                             & (df["objective"] == r["objective"])).sum()),
+                "mean_energy": r["ce_train_mean"],
+                "mean_test_accuracy": r["mean_test_acc_mean"],
+                "best_test_accuracy": r["best_test_acc_mean"],
+            }
+            for r in table.to_dict(orient="records")
+        ],
         "config": asdict(cfg),
         "lambda": _lam(cfg),
         "n_qubits": N_BITS,
