@@ -29,6 +29,7 @@ from .optimizers.lbfgs import lbfgs
 
 __all__ = [
     "RUN_COLUMNS",
+    "check_resume_settings",
     "objective_value_and_grad_fn",
     "train_multistart",
     "load_runs",
@@ -41,6 +42,27 @@ RUN_COLUMNS = [
     "grad_norm", "converged", "wall_time", "best_index", "best_bitstring", "best_probability",
     "theta",
 ]
+
+
+def check_resume_settings(out: str | Path, settings: dict, name: str = "config.json") -> None:
+    """Refuse to resume into ``out`` when ``out/name`` holds other settings, else record them.
+
+    ``settings`` is a JSON-able dict of everything that would make old and new runs
+    incompatible (leave out what only extends a sweep, such as the number of runs).
+    """
+    out = Path(out)
+    path = out / name
+    if path.exists():
+        old = json.loads(path.read_text())
+        diff = sorted(k for k in settings if json.dumps(settings[k], default=str)
+                      != json.dumps(old.get(k), default=str))
+        if diff:
+            raise ValueError(
+                f"{out} holds runs made with other settings ({', '.join(diff)} differ); "
+                "use a fresh --out folder or the same settings to resume"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(settings, indent=2, default=str))
 
 
 def parse_theta(column: pd.Series) -> np.ndarray:

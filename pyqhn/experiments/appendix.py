@@ -54,6 +54,7 @@ from ..engines.density import noisy_energy, noisy_probabilities
 from ..engines.exact import sample_from_probabilities
 from ..noise import NoiseModel
 from ..optimizers.direct_search import probabilistic_descent_batch
+from ..runner import check_resume_settings
 
 __all__ = [
     "AppendixSpec",
@@ -364,17 +365,7 @@ def _check_config(out: Path, spec: AppendixSpec, seed: int) -> None:
     cfg = dict(asdict(spec), seed=seed)
     for key in ("runs", "blocks", "noise_levels"):  # more runs / groups extend a sweep
         cfg.pop(key)
-    path = out / "config.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        diff = sorted(k for k in cfg if json.dumps(cfg[k]) != json.dumps(old.get(k)))
-        if diff:
-            raise ValueError(
-                f"{out} holds runs made with other settings ({', '.join(diff)} differ); "
-                "use a fresh --out folder or the same settings to resume"
-            )
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(cfg, indent=2, default=str))
+    check_resume_settings(out, cfg)
 
 
 def _group_stats(table: pd.DataFrame, groups: list[Group], c_star: float,

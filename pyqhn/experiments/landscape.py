@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..pipeline import Problem, Results
+from ..runner import check_resume_settings
 
 __all__ = ["LandscapeSpec", "LANDSCAPE", "spec_for", "build_problem", "run_landscape",
            "plot_landscape", "layout_text"]
@@ -145,17 +146,7 @@ def _check_config(out: Path, spec: LandscapeSpec, seed: int) -> None:
     cfg = dict(asdict(spec), seed=seed)
     cfg.pop("runs")  # more runs later extends a sweep
     cfg.pop("blocks")  # so does adding circuits
-    path = out / "config.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        diff = sorted(k for k in cfg if json.dumps(cfg[k]) != json.dumps(old.get(k)))
-        if diff:
-            raise ValueError(
-                f"{out} holds runs made with other settings ({', '.join(diff)} differ); "
-                "use a fresh --out folder or the same settings to resume"
-            )
-    out.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(cfg, indent=2, default=str))
+    check_resume_settings(out, cfg)
 
 
 def layout_text(model: Any) -> str:

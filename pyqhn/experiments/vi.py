@@ -34,6 +34,7 @@ from .. import objectives as ob
 from ..bits import index_to_bits
 from ..circuits import brickwork_circuit, random_params
 from ..engines import exact
+from ..runner import check_resume_settings
 
 __all__ = [
     "DATASETS",
@@ -314,12 +315,7 @@ def run_vi(
                          f"datasets: {DATASETS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cfg_json = json.dumps(asdict(cfg), sort_keys=True, default=str)
-    cfg_path = out / "vi_config.json"
-    if cfg_path.exists() and cfg_path.read_text() != cfg_json:
-        raise ValueError(f"{out} holds a vi run with other settings ({cfg_path}); "
-                         "use another --out folder or the same settings to resume")
-    cfg_path.write_text(cfg_json)
+    check_resume_settings(out, asdict(cfg), name="vi_config.json")
     runs_path = out / "vi_runs.csv"
     done = pd.read_csv(runs_path) if runs_path.exists() else pd.DataFrame()
     circuit = brickwork_circuit(N_BITS, cfg.blocks)
