@@ -116,6 +116,7 @@ def landscape_figure(
     """
     plt = _plt()
     from matplotlib.gridspec import GridSpec
+    from matplotlib.ticker import MaxNLocator
 
     names = list(energies)
     n_rows = len(names) + 1
@@ -178,6 +179,7 @@ def landscape_figure(
                   fontsize=8)
     ax.set_xlabel(r"$E(\theta)$  /  $C(w)$")
     ax.set_xlim(x_lo, x_hi)
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # narrow column: few, readable ticks
 
     ax = fig.add_subplot(gs[:, c0 + 1])
     runs = np.array([len(energies[k]) for k in names])
