@@ -137,14 +137,14 @@ def _check_memory(n_qubits: int) -> int:
     return max(1, have // need)
 
 
-def _chunk_size(n_qubits: int, batch: int) -> int:
+def _chunk_size(max_chunk: int, batch: int) -> int:
     """Parameter sets evaluated together in one vectorised pass.
 
-    On a GPU as many as memory allows (``vmap``). On a CPU one at a time inside one
-    compiled loop (``lax.map``): XLA's batched small matrix products made a ``vmap`` of 8
-    about 3.5× slower per parameter set than a loop on 2 cores.
+    On a GPU as many as memory allows (``max_chunk``, from :func:`_check_memory`), with
+    ``vmap``. On a CPU one at a time inside one compiled loop (``lax.map``): XLA's batched
+    small matrix products made a ``vmap`` of 8 about 3.5× slower per parameter set than a
+    loop on 2 cores.
     """
-    max_chunk = _check_memory(n_qubits)
     if jax.default_backend() == "cpu":
         return 1
     return int(min(max_chunk, max(1, batch)))
@@ -338,7 +338,8 @@ def _batched(circuit: Circuit, theta, what: str, method: str, *args):
     t = _check_theta(circuit, theta)
     lead = t.shape[:-1]
     flat = t.reshape(-1, circuit.n_params)
-    fn = _compiled(circuit, method, what, _chunk_size(circuit.n_qubits, flat.shape[0]))
+    chunk = _chunk_size(_check_memory(circuit.n_qubits), flat.shape[0])
+    fn = _compiled(circuit, method, what, chunk)
     out = fn(flat, *args)
     if isinstance(out, tuple):
         return tuple(o.reshape(lead + o.shape[1:]) for o in out)
@@ -392,12 +393,11 @@ def energy_and_grad_fn(circuit: Circuit, cost, *, method: str = "auto"):
     gradients ``(R, n_params)``: the form :func:`pyqhn.optimizers.lbfgs.lbfgs` takes.
     """
     c = check_cost(cost, circuit.n_qubits)
-    _check_memory(circuit.n_qubits)
+    max_chunk = _check_memory(circuit.n_qubits)  # once, not on every evaluation
 
     def value_and_grad(theta: np.ndarray):
         t = jnp.asarray(theta, dtype=jnp.float64).reshape(-1, circuit.n_params)
-        fn = _compiled(circuit, method, "energy_and_grad", _chunk_size(circuit.n_qubits,
-                                                                       t.shape[0]))
+        fn = _compiled(circuit, method, "energy_and_grad", _chunk_size(max_chunk, t.shape[0]))
         e, g = fn(t, c)
         return np.asarray(e), np.asarray(g)
 
