@@ -220,20 +220,10 @@ def _wrap(text: str, width: int = 48) -> str:
 
 
 def _weight_image(problem: Problem, bits: np.ndarray) -> np.ndarray | None:
-    """The pixel weights of an MNIST optimum as an ``L×L`` image, if the model says them."""
-    desc = problem.describe(bits)
-    w = None
-    if isinstance(desc, dict):
-        for key in ("weights", "w", "W"):
-            if key in desc:
-                w = np.asarray(desc[key], dtype=np.float64).ravel()
-                break
-    if w is None:
-        return None
+    """The first-layer (pixel) weights of an MNIST optimum as an ``L×L`` image."""
+    w = np.asarray(problem.describe(bits)["weights"][0], dtype=np.float64).ravel()
     side = int(round(np.sqrt(w.size)))
-    if side * side != w.size:
-        w = w[: side * side]
-    return w.reshape(side, side)
+    return w.reshape(side, side) if side * side == w.size else None
 
 
 def run_landscape(
