@@ -27,7 +27,6 @@ __all__ = [
     "circuit_from_name",
     "cx_pairs",
     "split_params",
-    "join_params",
     "random_params",
     "gate_list",
     "ry_matrix",
@@ -122,13 +121,6 @@ def split_params(circuit: Circuit, theta):
     ry = theta[..., : b * n].reshape(*lead, b, n)
     rz = theta[..., b * n :].reshape(*lead, b, n)
     return ry, rz
-
-
-def join_params(ry, rz):
-    """Inverse of :func:`split_params`: ``(..., B, n)`` twice to flat ``(..., 2·B·n)``."""
-    lead = ry.shape[:-2]
-    xp = np if isinstance(ry, np.ndarray) else __import__("jax.numpy", fromlist=["numpy"])
-    return xp.concatenate([ry.reshape(*lead, -1), rz.reshape(*lead, -1)], axis=-1)
 
 
 def random_params(circuit: Circuit, n_runs: int | None = None, seed: int = 0) -> np.ndarray:
