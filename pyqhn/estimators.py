@@ -93,6 +93,5 @@ def shot_parameter_shift_grad(
 
     Returns ``(gradient, standard error)``, each ``(..., P)``; the estimate is unbiased.
     """
-    p = np.asarray(probabilities_fn(shifted_params(theta)))
-    mean, sem = sampled_energy(sample_from_probabilities(p, n_shots, seed=seed), cost)
+    mean, sem = shot_energy(probabilities_fn, shifted_params(theta), cost, n_shots, seed=seed)
     return 0.5 * (mean[..., 0, :] - mean[..., 1, :]), 0.5 * np.hypot(sem[..., 0, :], sem[..., 1, :])
