@@ -5,7 +5,7 @@ module PyqhnEngine
 using PastaQ
 using ITensors
 
-export circuit_gates, amplitudes, energies
+export circuit_gates, amplitudes, probabilities, energies
 
 """Gates of `blocks` brickwork blocks on `N` sites for one flat angle vector."""
 function circuit_gates(theta::AbstractVector{<:Real}, N::Int, blocks::Int; entangling::Bool=true)
@@ -34,6 +34,17 @@ function amplitudes(theta::AbstractVector{<:Real}, N::Int, blocks::Int; entangli
     full = prod(psi)
     s = siteinds(psi)
     return vec(Array(full, s...))   # column-major: site 1 varies fastest
+end
+
+"""|ψ(k)|² for every column of `thetas` (P × R): a 2^N × R matrix whose row k + 1 holds
+index k (0-based), site 1 the least significant bit of k, as in `amplitudes`."""
+function probabilities(thetas::AbstractMatrix{<:Real}, N::Int, blocks::Int;
+                       entangling::Bool=true)
+    probs = Matrix{Float64}(undef, 2^N, size(thetas, 2))
+    for r in 1:size(thetas, 2)
+        probs[:, r] = abs2.(amplitudes(view(thetas, :, r), N, blocks; entangling=entangling))
+    end
+    return probs
 end
 
 """E = Σ_k |ψ(k)|² C[k] for every column of `thetas` (P × R)."""

@@ -10,36 +10,22 @@ Conventions (identical to the original PastaQ stack, see CONVENTIONS.md):
   ``n - i``.
 
 A *bit row* is the array ``bits[..., i]`` = value of model parameter ``i`` in {0, 1}.
+Qubit counts are validated by :func:`pyqhn.checks.check_n_qubits`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .checks import InputError
+
 __all__ = [
-    "MAX_QUBITS",
     "index_to_bits",
     "bits_to_index",
     "site_of_parameter",
     "parameter_of_site",
     "bits_to_string",
-    "check_n_qubits",
 ]
-
-#: Largest register the package enumerates: 2**30 float64 values are 8 GiB.
-MAX_QUBITS = 30
-
-
-def check_n_qubits(n: int) -> int:
-    """Validate a qubit count and return it as ``int``."""
-    if int(n) != n or n < 1:
-        raise ValueError(f"the number of qubits must be a positive integer, got {n!r}")
-    if n > MAX_QUBITS:
-        raise ValueError(
-            f"{n} qubits means 2**{n} configurations ({8 * 2**n / 2**30:.0f} GiB per float64 "
-            f"vector); enumeration is limited to {MAX_QUBITS} qubits. Use fewer model bits."
-        )
-    return int(n)
 
 
 def index_to_bits(index: np.ndarray | int, n: int) -> np.ndarray:
@@ -62,9 +48,9 @@ def bits_to_index(bits: np.ndarray) -> np.ndarray:
     """Inverse of :func:`index_to_bits`: ``(..., n)`` bit rows to ``(...)`` int64 indices."""
     bits = np.asarray(bits)
     if bits.ndim == 0:
-        raise ValueError("bits must have a trailing axis of length n")
+        raise InputError("bits must have a trailing axis of length n")
     if np.any((bits != 0) & (bits != 1)):
-        raise ValueError("bits must contain only 0 and 1")
+        raise InputError("bits must contain only 0 and 1")
     n = bits.shape[-1]
     weights = np.left_shift(np.int64(1), np.arange(n - 1, -1, -1, dtype=np.int64))
     return bits.astype(np.int64) @ weights
@@ -73,14 +59,14 @@ def bits_to_index(bits: np.ndarray) -> np.ndarray:
 def site_of_parameter(i: int, n: int) -> int:
     """1-based qubit site carrying model parameter ``i`` (0-based): ``n - i``."""
     if not 0 <= i < n:
-        raise ValueError(f"parameter index {i} out of range for {n} bits")
+        raise InputError(f"parameter index {i} out of range for {n} bits")
     return n - i
 
 
 def parameter_of_site(j: int, n: int) -> int:
     """0-based model parameter carried by 1-based site ``j``: ``n - j``."""
     if not 1 <= j <= n:
-        raise ValueError(f"site {j} out of range 1..{n}")
+        raise InputError(f"site {j} out of range 1..{n}")
     return n - j
 
 

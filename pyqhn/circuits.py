@@ -17,8 +17,18 @@ gate tuples ``(name, sites, angle)`` a simulator runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from .checks import (
+    InputError,
+    check_angle_shape,
+    check_angles,
+    check_finite,
+    check_int,
+    check_n_qubits,
+)
 
 __all__ = [
     "Circuit",
@@ -39,7 +49,10 @@ __all__ = [
 class Circuit:
     """A hardware-efficient ansatz: ``blocks`` blocks on ``n_qubits`` sites.
 
-    ``entangling=False`` is the product-state ansatz (then ``blocks`` is 1).
+    ``n_qubits`` and ``blocks`` must be integers (``int`` or NumPy integers, stored as
+    ``int``; floats such as ``2.0`` and bools are rejected with
+    :class:`pyqhn.checks.InputError`), ``entangling`` a bool; ``entangling=False`` is the
+    product-state ansatz (then ``blocks`` is 1).
     """
 
     n_qubits: int
@@ -47,12 +60,21 @@ class Circuit:
     entangling: bool = True
 
     def __post_init__(self) -> None:
-        if int(self.n_qubits) != self.n_qubits or self.n_qubits < 1:
-            raise ValueError(f"n_qubits must be a positive integer, got {self.n_qubits!r}")
-        if int(self.blocks) != self.blocks or self.blocks < 1:
-            raise ValueError(f"blocks must be a positive integer, got {self.blocks!r}")
-        if not self.entangling and self.blocks != 1:
-            raise ValueError("the product-state ansatz has exactly one block")
+        n = check_n_qubits(self.n_qubits)
+        blocks = check_int(self.blocks, "blocks", minimum=1)
+        if not isinstance(self.entangling, (bool, np.bool_)):
+            raise InputError(
+                f"entangling must be True (brickwork) or False (product state), got "
+                f"{self.entangling!r}"
+            )
+        if not self.entangling and blocks != 1:
+            raise InputError(
+                "the product-state ansatz (entangling=False) has exactly one block; use "
+                "product_circuit(n_qubits)"
+            )
+        object.__setattr__(self, "n_qubits", n)
+        object.__setattr__(self, "blocks", blocks)
+        object.__setattr__(self, "entangling", bool(self.entangling))
 
     @property
     def n_params(self) -> int:
@@ -88,7 +110,7 @@ def circuit_from_name(name: str, n_qubits: int) -> Circuit:
     for prefix, factor in (("blocks=", 1), ("b", 1), ("layers=", 2), ("l", 2)):
         if s.startswith(prefix) and s[len(prefix):].isdigit():
             return brickwork_circuit(n_qubits, factor * int(s[len(prefix):]))
-    raise ValueError(
+    raise InputError(
         f"unknown circuit {name!r}: use 'product', 'blocks=B' (or 'bB') or 'layers=L' (or 'lL')"
     )
 
@@ -101,21 +123,13 @@ def cx_pairs(circuit: Circuit, block: int) -> list[tuple[int, int]]:
     return [(j, j + 1) for j in range(1 + block % 2, n, 2)]
 
 
-def _check_theta(circuit: Circuit, theta):
-    if theta.ndim == 0 or theta.shape[-1] != circuit.n_params:
-        raise ValueError(
-            f"expected {circuit.n_params} angles per parameter set for {circuit.name} on "
-            f"{circuit.n_qubits} qubits (2·blocks·n), got an array of shape {theta.shape}"
-        )
-    return theta
-
-
 def split_params(circuit: Circuit, theta):
     """Flat ``(..., 2·B·n)`` angles to ``(ry, rz)``, each ``(..., B, n)`` (block, site-1).
 
-    Works on NumPy and JAX arrays alike.
+    Works on NumPy and JAX arrays alike, JAX tracers inside ``jit`` included: only the
+    shape is checked here (:func:`pyqhn.checks.check_angles` validates values).
     """
-    _check_theta(circuit, theta)
+    check_angle_shape(circuit, theta.shape)
     b, n = circuit.blocks, circuit.n_qubits
     lead = theta.shape[:-1]
     ry = theta[..., : b * n].reshape(*lead, b, n)
@@ -137,10 +151,13 @@ def gate_list(circuit: Circuit, theta: np.ndarray) -> list[tuple]:
     Returns a list of ``("CX", (control, target))``, ``("Ry", (site,), angle)`` and
     ``("Rz", (site,), angle)`` with 1-based sites.
     """
-    theta = _check_theta(circuit, np.asarray(theta))
-    if theta.ndim != 1:
-        raise ValueError("gate_list takes one parameter set of shape (n_params,)")
-    ry, rz = split_params(circuit, theta)
+    flat, lead = check_angles(circuit, theta)
+    if lead != ():
+        raise InputError(
+            f"gate_list takes one parameter set of shape ({circuit.n_params},), got "
+            f"{lead + (circuit.n_params,)}; loop over the rows of a batch"
+        )
+    ry, rz = split_params(circuit, flat[0])
     gates: list[tuple] = []
     for d in range(1, circuit.blocks + 1):
         gates += [("CX", pair) for pair in cx_pairs(circuit, d)]
@@ -160,35 +177,73 @@ def rz_matrix(phi: float) -> np.ndarray:
     return np.diag([np.exp(-0.5j * phi), np.exp(0.5j * phi)])
 
 
-def load_theta(path: str, n_params: int) -> np.ndarray:
-    """Read parameter sets ``(R, n_params)`` from a file.
+def load_theta(path: str | Path, n_params: int) -> np.ndarray:
+    """Read parameter sets ``(R, n_params)`` float64 from a file.
 
-    ``.npz``: key ``theta``. Text (the original ``params.txt``): one run per row,
-    whitespace- or comma-separated, ``n_params`` angles optionally followed by one energy
-    column, detected by the column count.
+    ``.npz``: key ``theta``, shape ``(n_params,)`` or ``(R, n_params)``. Text (the original
+    ``params.txt``): one run per row, whitespace- or comma-separated, ``n_params`` angles
+    optionally followed by one energy column, detected by the column count.
+
+    Raises:
+        InputError: naming the file, for a missing key, ragged rows, a wrong width,
+            non-numeric text or NaN / infinite angles.
     """
+    n_params = check_int(n_params, "n_params", minimum=1)
     if str(path).endswith(".npz"):
-        with np.load(path) as f:
-            if "theta" not in f:
-                raise ValueError(f"{path} has no key 'theta' (keys: {sorted(f.keys())})")
-            theta = np.atleast_2d(np.asarray(f["theta"], dtype=np.float64))
+        theta = _theta_from_npz(path)
     else:
-        with open(path) as fh:
-            text = fh.read().replace(",", " ")
-        rows = [line.split() for line in text.splitlines() if line.strip()]
-        if not rows:
-            raise ValueError(f"{path} holds no parameter rows")
-        widths = {len(r) for r in rows}
-        if len(widths) != 1:
-            raise ValueError(f"{path}: rows have different lengths {sorted(widths)}")
-        theta = np.array(rows, dtype=np.float64)
+        theta = _theta_from_text(path)
     if theta.shape[1] == n_params + 1:
         theta = theta[:, :n_params]  # trailing energy column of the original files
     if theta.shape[1] != n_params:
-        raise ValueError(
+        raise InputError(
             f"{path}: rows have {theta.shape[1]} values but the circuit needs {n_params} "
             f"angles (2·blocks·n, optionally + 1 energy column); check --blocks / --product"
         )
-    if not np.all(np.isfinite(theta)):
-        raise ValueError(f"{path} contains NaN or infinite angles")
+    check_finite(theta, f"{path}: the angles (indexed [row, column], 0-based)")
     return theta
+
+
+def _theta_from_npz(path: str | Path) -> np.ndarray:
+    with np.load(path, allow_pickle=False) as f:
+        if "theta" not in f.files:
+            raise InputError(
+                f"{path} has no key 'theta' (keys: {sorted(f.files)}); save the angles "
+                "with numpy.savez(path, theta=angles)"
+            )
+        raw = f["theta"]
+    if raw.dtype.kind == "c":
+        raise InputError(f"{path}: 'theta' holds complex values; angles must be real")
+    if raw.dtype.kind not in "fiu":
+        raise InputError(f"{path}: 'theta' must hold numbers, got dtype {raw.dtype}")
+    if raw.ndim not in (1, 2):
+        raise InputError(
+            f"{path}: 'theta' must have shape (n_params,) or (runs, n_params), got {raw.shape}"
+        )
+    return np.atleast_2d(np.asarray(raw, dtype=np.float64))
+
+
+def _theta_from_text(path: str | Path) -> np.ndarray:
+    with open(path) as fh:
+        lines = fh.read().replace(",", " ").splitlines()
+    rows = [(i, line.split()) for i, line in enumerate(lines, start=1) if line.strip()]
+    if not rows:
+        raise InputError(f"{path} holds no parameter rows; write one run per line")
+    widths = sorted({len(r) for _, r in rows})
+    if len(widths) != 1:
+        first = next(i for i, r in rows if len(r) != len(rows[0][1]))
+        raise InputError(
+            f"{path}: rows have different lengths {widths} (line {first} differs from "
+            f"line {rows[0][0]}); every row must hold the same number of angles"
+        )
+    values = np.empty((len(rows), widths[0]))
+    for r, (line_no, fields) in enumerate(rows):
+        for c, field in enumerate(fields):
+            try:
+                values[r, c] = float(field)
+            except ValueError:
+                raise InputError(
+                    f"{path}, line {line_no}: {field!r} is not a number; the file must hold "
+                    "only angles (whitespace- or comma-separated)"
+                ) from None
+    return values

@@ -8,7 +8,8 @@ significant bit; site j carries bit j−1, see :mod:`pyqhn.bits`).
   (JAX, jitted). First-layer weights of input features that are zero in every sample
   cannot change the loss; by default they are enumerated once and broadcast (exact).
 * :func:`save_cost` / :func:`load_cost`: ``.npz`` (key ``cost`` plus metadata) or the
-  original text format (one value per line, ``.txt`` / ``.dat`` / ``.csv``).
+  original text format (one value per line, ``.txt`` / ``.dat`` / ``.csv``). Tables are
+  validated by :func:`pyqhn.checks.check_cost` (real, finite, length ``2**N``).
 * :func:`optimum`, :func:`lowest` (density of states), :func:`density_of_states`,
   :func:`optimum_report` (train / test accuracy of the optimum).
 """
@@ -24,7 +25,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bits import MAX_QUBITS, index_to_bits
+from .bits import index_to_bits
+from .checks import MAX_QUBITS, InputError, check_cost, check_int
 from .datasets import Dataset
 from .models import AugmentedBiNN, group_samples
 
@@ -35,8 +37,6 @@ __all__ = [
     "check_table_size",
     "inert_parameters",
     "cost_table",
-    "validate_cost",
-    "n_qubits_of",
     "save_cost",
     "load_cost",
     "optimum",
@@ -68,9 +68,7 @@ def _gib(b: float) -> str:
 
 def check_table_size(n_qubits: int, max_bytes: int = DEFAULT_MAX_TABLE_BYTES) -> int:
     """Raise ``MemoryError`` with the memory needed if a 2**N table exceeds ``max_bytes``."""
-    n = int(n_qubits)
-    if n < 1:
-        raise ValueError(f"the number of qubits must be positive, got {n_qubits!r}")
+    n = check_int(n_qubits, "the number of qubits", minimum=1)
     need = table_bytes(n)
     if n > MAX_QUBITS or need > max_bytes:
         raise MemoryError(
@@ -137,9 +135,7 @@ def cost_table(
         per_network = 8 * xu.shape[0] * max(model.layers[1:]) * (4 + len(model.activations))
         chunk_size = max(1, _CHUNK_BYTES // per_network)
         chunk_size = 2 ** int(np.floor(np.log2(chunk_size)))
-    if int(chunk_size) != chunk_size or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    chunk = min(int(chunk_size), total)
+    chunk = min(check_int(chunk_size, "chunk_size", minimum=1), total)
     sub = np.empty(total)
     for start in range(0, total, chunk):
         s = min(start, total - chunk)  # last chunk overlaps: no recompilation
@@ -156,42 +152,21 @@ def cost_table(
 # --------------------------------------------------------------------------- files
 
 
-def validate_cost(cost: Any) -> np.ndarray:
-    """Check a cost table: 1-D, finite, length ``2**N`` with N ≥ 1. Returns it as float64."""
-    c = np.asarray(cost, dtype=np.float64)
-    if c.ndim != 1:
-        raise ValueError(f"a cost table is a 1-D vector of length 2**N, got shape {c.shape}")
-    n = c.size.bit_length() - 1
-    if c.size < 2 or c.size != 2**n:
-        lower = 2**n if c.size >= 1 else 0
-        raise ValueError(
-            f"a cost table has length 2**N (one value per bitstring), got {c.size} values; "
-            f"nearest powers of two are {lower} and {2 * max(lower, 1)}. "
-            "Check the file holds the whole table, one value per line."
-        )
-    if not np.all(np.isfinite(c)):
-        bad = int(np.flatnonzero(~np.isfinite(c))[0])
-        raise ValueError(f"the cost table holds NaN or infinite values (first at index {bad})")
-    return c
-
-
-def n_qubits_of(cost: np.ndarray) -> int:
-    """N of a cost table of length 2**N."""
-    return validate_cost(cost).size.bit_length() - 1
-
-
 def save_cost(path: str | Path, cost: np.ndarray, **metadata: Any) -> Path:
     """Write a cost table: ``.npz`` (key ``cost``, metadata as JSON under ``metadata``,
     plus ``bit_order``) or text (``.txt``/``.dat``/``.csv``, one value per line, ``%.17g``;
     metadata is dropped)."""
     path = Path(path)
-    c = validate_cost(cost)
+    c = check_cost(cost)
     if path.suffix in _TEXT_SUFFIXES:
         np.savetxt(path, c, fmt="%.17g")
         return path
     if path.suffix != ".npz":
-        raise ValueError(f"unknown cost-table format {path.suffix!r}; use .npz or .txt")
-    meta = {"n_qubits": n_qubits_of(c), "bit_order": BIT_ORDER, **metadata}
+        raise InputError(
+            f"unknown cost-table format {path.suffix!r} for {path}; use .npz or .txt "
+            "(also .dat / .csv: one value per line)"
+        )
+    meta = {"n_qubits": c.size.bit_length() - 1, "bit_order": BIT_ORDER, **metadata}
     np.savez_compressed(path, cost=c, metadata=np.array(json.dumps(meta, default=str)))
     return path
 
@@ -205,14 +180,25 @@ def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as f:
             if "cost" not in f.files:
-                raise ValueError(f"{path} has no 'cost' array (keys: {f.files})")
+                raise InputError(
+                    f"{path} has no 'cost' array (keys: {f.files}); save the table with "
+                    "pyqhn.cost.save_cost or numpy.savez(path, cost=table)"
+                )
             cost = f["cost"]
             meta = json.loads(str(f["metadata"])) if "metadata" in f.files else {}
     else:
-        cost = np.loadtxt(path, dtype=np.float64, ndmin=1)
+        try:
+            cost = np.loadtxt(path, dtype=np.float64, ndmin=1)
+        except ValueError as err:
+            raise InputError(
+                f"{path} is not a cost table: {err}. A text table holds one number per line"
+            ) from err
         meta = {}
-    cost = validate_cost(cost)
-    meta.setdefault("n_qubits", n_qubits_of(cost))
+    try:
+        cost = check_cost(cost)
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from err
+    meta.setdefault("n_qubits", cost.size.bit_length() - 1)
     return cost, meta
 
 
@@ -221,7 +207,7 @@ def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
 
 def optimum(cost: np.ndarray) -> tuple[int, float]:
     """``(argmin index, min cost)``; the first index among ties."""
-    c = validate_cost(cost)
+    c = check_cost(cost)
     k = int(np.argmin(c))
     return k, float(c[k])
 
@@ -229,10 +215,8 @@ def optimum(cost: np.ndarray) -> tuple[int, float]:
 def lowest(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` lowest configurations: indices (k,) int64 and costs (k,), ascending
     (ties by index)."""
-    c = validate_cost(cost)
-    k = int(min(k, c.size))
-    if k < 1:
-        raise ValueError("k must be at least 1")
+    c = check_cost(cost)
+    k = min(check_int(k, "k", minimum=1), c.size)
     part = np.argpartition(c, k - 1)[:k] if k < c.size else np.arange(c.size)
     order = np.lexsort((part, c[part]))
     idx = part[order].astype(np.int64)
@@ -241,7 +225,7 @@ def lowest(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def density_of_states(cost: np.ndarray, bins: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Histogram of the cost values: counts (bins,) and bin edges (bins + 1,)."""
-    return np.histogram(validate_cost(cost), bins=bins)
+    return np.histogram(check_cost(cost), bins=bins)
 
 
 def optimum_report(
@@ -251,9 +235,12 @@ def optimum_report(
     test: Dataset | None = None,
 ) -> dict[str, Any]:
     """Optimum of a table with its description and train (and test) accuracy (JSON-ready)."""
-    c = validate_cost(cost)
-    if n_qubits_of(c) != model.n_qubits:
-        raise ValueError(f"the table has N = {n_qubits_of(c)} but the model {model.n_qubits}")
+    c = check_cost(cost)
+    if c.size != 2**model.n_qubits:
+        raise InputError(
+            f"the table has N = {c.size.bit_length() - 1} bits but the model {model.n_qubits}; "
+            "use the table enumerated for this model"
+        )
     k, v = optimum(c)
     bits = index_to_bits(k, model.n_qubits)
     clf = model.classifier(bits)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import InputError
+
 __all__ = [
     "Dataset",
     "Split",
@@ -58,13 +60,13 @@ class Dataset:
         x = np.asarray(self.x, dtype=np.float64)
         y = np.asarray(self.y)
         if x.ndim != 2:
-            raise ValueError(f"x must have shape (n_samples, n_features), got {x.shape}")
+            raise InputError(f"x must have shape (n_samples, n_features), got {x.shape}")
         if y.shape != (x.shape[0],):
-            raise ValueError(f"y must have shape ({x.shape[0]},) to match x, got {y.shape}")
+            raise InputError(f"y must have shape ({x.shape[0]},) to match x, got {y.shape}")
         if not np.all(np.isfinite(x)):
-            raise ValueError("x contains NaN or infinite values; clean the data first")
+            raise InputError("x contains NaN or infinite values; clean the data first")
         if np.any(y.astype(np.int64) != y):
-            raise ValueError("y must hold integer class labels")
+            raise InputError("y must hold integer class labels")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y.astype(np.int64))
 
@@ -99,7 +101,7 @@ def _rng(seed: int | Sequence[int] | np.random.Generator | None) -> np.random.Ge
 
 def _check_n(n_samples: int) -> int:
     if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        raise InputError(f"n_samples must be a positive integer, got {n_samples!r}")
     return int(n_samples)
 
 
@@ -125,7 +127,7 @@ def gaussian_mixture(
     """
     n = _check_n(n_samples)
     if not scale > 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+        raise InputError(f"scale must be positive, got {scale}")
     rng = _rng(seed)
     comp = rng.choice(4, size=n, p=GAUSSIAN_WEIGHTS)
     x = scale * GAUSSIAN_MEANS[comp] + np.sqrt(variance) * rng.standard_normal((n, 2))
@@ -206,7 +208,7 @@ def resize_bilinear(images: np.ndarray, size: int) -> np.ndarray:
     """
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3:
-        raise ValueError(f"images must have shape (n, H, W), got {images.shape}")
+        raise InputError(f"images must have shape (n, H, W), got {images.shape}")
     my = _bilinear_matrix(images.shape[1], size)
     mx = _bilinear_matrix(images.shape[2], size)
     return np.einsum("ah,nhw,bw->nab", my, images, mx)
@@ -216,7 +218,7 @@ def resize_area(images: np.ndarray, size: int) -> np.ndarray:
     """Area-average resize of (n, H, W) images to (n, size, size) (fractional overlaps)."""
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3:
-        raise ValueError(f"images must have shape (n, H, W), got {images.shape}")
+        raise InputError(f"images must have shape (n, H, W), got {images.shape}")
     my = _area_matrix(images.shape[1], size)
     mx = _area_matrix(images.shape[2], size)
     return np.einsum("ah,nhw,bw->nab", my, images, mx)
@@ -225,12 +227,12 @@ def resize_area(images: np.ndarray, size: int) -> np.ndarray:
 def resize_images(images: np.ndarray, size: int, method: str = "bilinear") -> np.ndarray:
     """Resize (n, H, W) images to (n, size, size) by ``method`` ``"bilinear"`` or ``"area"``."""
     if int(size) != size or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
+        raise InputError(f"size must be a positive integer, got {size!r}")
     if method == "bilinear":
         return resize_bilinear(images, int(size))
     if method == "area":
         return resize_area(images, int(size))
-    raise ValueError(f"unknown resize method {method!r}; use 'bilinear' or 'area'")
+    raise InputError(f"unknown resize method {method!r}; use 'bilinear' or 'area'")
 
 
 # --------------------------------------------------------------------------- MNIST
@@ -252,7 +254,7 @@ def _parse_digits(digits: tuple[int, int] | str) -> tuple[int, int]:
         digits = tuple(int(d) for d in digits.replace(" ", "").split(","))  # type: ignore[assignment]
     digits = tuple(int(d) for d in digits)  # type: ignore[assignment]
     if len(digits) != 2 or digits[0] == digits[1] or not all(0 <= d <= 9 for d in digits):
-        raise ValueError(f"digits must be two different digits 0..9 such as (0, 1), got {digits}")
+        raise InputError(f"digits must be two different digits 0..9 such as (0, 1), got {digits}")
     return digits  # type: ignore[return-value]
 
 
@@ -273,7 +275,7 @@ def _pair_dataset(
         keep = np.zeros_like(keep)
         keep[idx] = True
     if not np.any(keep):
-        raise ValueError(f"no images of digits {first} or {second} in the data")
+        raise InputError(f"no images of digits {first} or {second} in the data")
     pix = images[keep].astype(np.float64)
     if images.dtype == np.uint8:
         pix = pix / 255.0
@@ -308,15 +310,15 @@ def load_idx(path: str | Path) -> np.ndarray:
     with opener(path, "rb") as fh:
         raw = fh.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{path} is not an IDX file (bad magic number)")
+        raise InputError(f"{path} is not an IDX file (bad magic number)")
     dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
     if raw[2] not in dtypes:
-        raise ValueError(f"{path}: unknown IDX data type code 0x{raw[2]:02x}")
+        raise InputError(f"{path}: unknown IDX data type code 0x{raw[2]:02x}")
     ndim = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, dtype=dtypes[raw[2]], offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: header says shape {shape} but holds {data.size} values")
+        raise InputError(f"{path}: header says shape {shape} but holds {data.size} values")
     return data.reshape(shape).astype(data.dtype.newbyteorder("="))
 
 
@@ -333,7 +335,7 @@ def mnist_pair_from_idx(
     images = load_idx(images_path)
     labels = load_idx(labels_path)
     if images.ndim != 3 or labels.shape != (images.shape[0],):
-        raise ValueError(f"IDX shapes do not match: images {images.shape}, labels {labels.shape}")
+        raise InputError(f"IDX shapes do not match: images {images.shape}, labels {labels.shape}")
     return _pair_dataset(images, labels, digits, size, method, max_per_class)
 
 
@@ -351,13 +353,13 @@ def train_val_test_split(
 
     def count(v: float | int) -> int:
         if v < 0:
-            raise ValueError(f"split sizes must be non-negative, got {v}")
+            raise InputError(f"split sizes must be non-negative, got {v}")
         return int(round(v * data.n_samples)) if v < 1 else int(v)
 
     n_val, n_test = count(val), count(test)
     n_train = data.n_samples - n_val - n_test
     if n_train < 1:
-        raise ValueError(
+        raise InputError(
             f"split leaves no training samples ({data.n_samples} samples, "
             f"{n_val} validation, {n_test} test); ask for smaller val/test"
         )

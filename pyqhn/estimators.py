@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .engines.exact import sample_from_probabilities
+from .checks import InputError
+from .engines.base import sample_from_probabilities
 
 __all__ = [
     "shifted_params",
@@ -60,7 +61,7 @@ def sampled_energy(samples: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, n
     values = np.asarray(cost)[np.asarray(samples)]
     n = values.shape[-1]
     if n < 1:
-        raise ValueError("need at least one shot")
+        raise InputError("need at least one shot per estimate; pass n_shots ≥ 1")
     sem = values.std(axis=-1, ddof=1) / np.sqrt(n) if n > 1 else np.full(values.shape[:-1], np.inf)
     return values.mean(axis=-1), sem
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .bits import bits_to_index, check_n_qubits, parameter_of_site
-from .cost import n_qubits_of, validate_cost
+from .bits import bits_to_index, parameter_of_site
+from .checks import check_cost, check_n_qubits, n_qubits_of_cost
 
 __all__ = [
     "fwht",
@@ -53,7 +53,7 @@ def fwht(values: np.ndarray) -> np.ndarray:
 
 def walsh_coefficients(cost: np.ndarray) -> np.ndarray:
     """``f(s) = 2^−N Tr[Ĉ Z^s]`` for every Z-string ``s``: (2**N,) float64, indexed like C."""
-    c = validate_cost(cost)
+    c = check_cost(cost)
     return fwht(c) / c.size
 
 
@@ -74,7 +74,7 @@ def z_string_index(sites: Iterable[int], n: int) -> int:
 def weight_spectrum(cost: np.ndarray) -> np.ndarray:
     """``W(S) = Σ_{|s|=S} f(s)²`` for S = 0..N: (N+1,) float64; sums to mean(C²)."""
     f = walsh_coefficients(cost)
-    n = n_qubits_of(cost)
+    n = n_qubits_of_cost(cost)
     # |s| = popcount(s) = popcount(high half) + popcount(low half): two small one-hot
     # matrices instead of a popcount of every index
     lo_bits = n // 2

@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .bits import bits_to_index, bits_to_string, index_to_bits
+from .checks import InputError
 from .datasets import Dataset
 
 __all__ = [
@@ -116,30 +117,30 @@ class AugmentedBiNN:
     def __post_init__(self) -> None:
         layers = tuple(int(v) for v in self.layers)
         if len(layers) < 2 or any(v < 1 for v in layers):
-            raise ValueError(f"layers must be at least (n_inputs, 1) with positive sizes: {layers}")
+            raise InputError(f"layers must be at least (n_inputs, 1) with positive sizes: {layers}")
         if layers[-1] != 1:
-            raise ValueError(f"the output layer must have one unit (binary labels), got {layers}")
+            raise InputError(f"the output layer must have one unit (binary labels), got {layers}")
         acts = tuple(self.activations)
         for a in (*acts, self.output_activation):
             if a not in ACTIVATIONS:
-                raise ValueError(f"unknown activation {a!r}; choose from {sorted(ACTIVATIONS)}")
+                raise InputError(f"unknown activation {a!r}; choose from {sorted(ACTIVATIONS)}")
         if not acts:
-            raise ValueError("activations needs at least one name")
+            raise InputError("activations needs at least one name")
         widths = None if self.widths is None else tuple(int(w) for w in self.widths)
         if widths is not None:
             if len(layers) < 3:
-                raise ValueError("a width choice needs at least one hidden layer")
+                raise InputError("a width choice needs at least one hidden layer")
             if not widths or any(not 1 <= w <= min(layers[1:-1]) for w in widths):
-                raise ValueError(
+                raise InputError(
                     f"widths {widths} must lie in 1..{min(layers[1:-1])} (the hidden sizes)"
                 )
         encs = tuple((float(lo), float(hi)) for lo, hi in self.encodings)
         if not encs:
-            raise ValueError("encodings needs at least one (lo, hi) pair")
+            raise InputError("encodings needs at least one (lo, hi) pair")
         if self.loss not in _LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose from {_LOSSES}")
+            raise InputError(f"unknown loss {self.loss!r}; choose from {_LOSSES}")
         if self.loss == "cross_entropy" and self.output_activation != "sigmoid":
-            raise ValueError("cross_entropy needs output_activation='sigmoid'")
+            raise InputError("cross_entropy needs output_activation='sigmoid'")
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "activations", acts)
         object.__setattr__(self, "widths", widths)
@@ -204,11 +205,11 @@ class AugmentedBiNN:
         if bits.ndim == 1:
             bits = bits[None, :]
         if bits.ndim != 2 or bits.shape[1] != self.n_qubits:
-            raise ValueError(
+            raise InputError(
                 f"bits must have shape (M, {self.n_qubits}) for this model, got {bits.shape}"
             )
         if np.any((bits != 0) & (bits != 1)):
-            raise ValueError("bits must contain only 0 and 1")
+            raise InputError("bits must contain only 0 and 1")
         return bits.astype(np.uint8)
 
     def _codes(self, bits: Any, xp: Any = np) -> tuple[Any, Any, Any]:
@@ -262,7 +263,7 @@ class AugmentedBiNN:
         """Readable description of one bit row (N,) (see :meth:`decode`) plus a ``text`` line."""
         bits = np.asarray(bits)
         if bits.ndim != 1:
-            raise ValueError(f"describe takes one bit row of shape ({self.n_qubits},)")
+            raise InputError(f"describe takes one bit row of shape ({self.n_qubits},)")
         d = self.decode(bits)[0]
         parts = []
         if d["activation"] is not None:
@@ -338,7 +339,7 @@ class AugmentedBiNN:
         """The network of one bit row (N,) as a classifier with ``predict`` / ``accuracy``."""
         bits = self._check_bits(bits)
         if bits.shape[0] != 1:
-            raise ValueError("classifier takes one bit row")
+            raise InputError("classifier takes one bit row")
         return BiNNClassifier(self, bits[0])
 
 
@@ -351,13 +352,13 @@ def group_samples(data: Dataset, n_inputs: int | None = None) -> tuple[jax.Array
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a pyqhn.datasets.Dataset, got {type(data).__name__}")
     if n_inputs is not None and data.n_features != n_inputs:
-        raise ValueError(
+        raise InputError(
             f"the model takes {n_inputs} inputs but the data have {data.n_features} features"
         )
     if data.n_samples == 0:
-        raise ValueError("the dataset is empty; the loss needs at least one sample")
+        raise InputError("the dataset is empty; the loss needs at least one sample")
     if np.any((data.y != 0) & (data.y != 1)):
-        raise ValueError("labels must be 0 or 1 for a BiNN with one output unit")
+        raise InputError("labels must be 0 or 1 for a BiNN with one output unit")
     xu, inv = np.unique(data.x, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     n1 = np.bincount(inv, weights=data.y, minlength=len(xu))
@@ -381,7 +382,7 @@ class BiNNClassifier:
         """Output unit (S,) for features x (S, d)."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.model.n_inputs:
-            raise ValueError(f"x must have shape (S, {self.model.n_inputs}), got {x.shape}")
+            raise InputError(f"x must have shape (S, {self.model.n_inputs}), got {x.shape}")
         return np.asarray(self.model.output(self.bits[None, :], x))[0]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -474,7 +475,7 @@ def paper_model(problem: str, size: int = 4) -> AugmentedBiNN:
         return mnist_model(size)
     if problem == "mnist-encoding":
         return mnist_encoding_model(size)
-    raise ValueError(f"unknown problem {problem!r}; choose from {', '.join(PAPER_PROBLEMS)}")
+    raise InputError(f"unknown problem {problem!r}; choose from {', '.join(PAPER_PROBLEMS)}")
 
 
 def index_description(model: AugmentedBiNN, index: int) -> dict[str, Any]:

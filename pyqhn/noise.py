@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import InputError, check_float
+
 __all__ = ["NoiseModel", "LAMBDA1_PER_P", "LAMBDA2_PER_P", "CX_CHANNELS"]
 
 #: λ1 per unit noise strength p.
@@ -48,24 +50,24 @@ class NoiseModel:
 
     def __post_init__(self) -> None:
         if self.cx_channel not in CX_CHANNELS:
-            raise ValueError(
+            raise InputError(
                 f"cx_channel must be one of {CX_CHANNELS}, got {self.cx_channel!r}"
             )
         max2 = 15 / 16 if self.cx_channel == "two-qubit" else 3 / 4
         for name, value, top in (("lambda1", self.lambda1, 3 / 4), ("lambda2", self.lambda2, max2)):
-            if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= top:
-                raise ValueError(
-                    f"{name} must be a probability in [0, {top:g}] for this channel, got "
-                    f"{value!r}; use NoiseModel.from_strength(p) for the paper's scale"
-                )
-        object.__setattr__(self, "lambda1", float(self.lambda1))
-        object.__setattr__(self, "lambda2", float(self.lambda2))
+            try:
+                value = check_float(value, name, low=0.0, high=top)
+            except InputError as err:
+                raise InputError(
+                    f"{name} must be a probability in [0, {top:g}] for this channel ({err}); "
+                    "use NoiseModel.from_strength(p) for the paper's scale"
+                ) from None
+            object.__setattr__(self, name, value)
 
     @classmethod
     def from_strength(cls, p: float, cx_channel: str = "two-qubit") -> NoiseModel:
         """The paper's scale: ``(λ1, λ2) = p × (0.001, 0.00375)``, ``p ≥ 0``."""
-        if not p >= 0:
-            raise ValueError(f"noise strength p must be >= 0, got {p!r}")
+        p = check_float(p, "noise strength p", low=0.0)
         return cls(p * LAMBDA1_PER_P, p * LAMBDA2_PER_P, cx_channel)
 
     @classmethod

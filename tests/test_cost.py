@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from pyqhn.bits import index_to_bits
+from pyqhn.checks import InputError, check_cost
 from pyqhn.cost import (
     check_table_size,
     cost_table,
@@ -13,7 +14,6 @@ from pyqhn.cost import (
     optimum,
     optimum_report,
     save_cost,
-    validate_cost,
 )
 from pyqhn.datasets import Dataset, gaussian_mixture, mnist_pair
 from pyqhn.models import AugmentedBiNN, mnist_encoding_model, mnist_model
@@ -81,12 +81,27 @@ def test_save_load_npz_and_text(tmp_path):
 
 
 def test_bad_tables_are_rejected():
-    with pytest.raises(ValueError, match="length 2\\*\\*N"):
-        validate_cost(np.zeros(12))
-    with pytest.raises(ValueError, match="NaN"):
-        validate_cost(np.array([0.0, np.nan]))
-    with pytest.raises(ValueError, match="1-D"):
-        validate_cost(np.zeros((2, 2)))
+    with pytest.raises(InputError, match="length 2\\*\\*N.*nearest powers of two are 8 and 16"):
+        check_cost(np.zeros(12))
+    with pytest.raises(InputError, match="NaN.*index 1"):
+        check_cost(np.array([0.0, np.nan]))
+    with pytest.raises(InputError, match="1-D"):
+        check_cost(np.zeros((2, 2)))
+
+
+def test_load_cost_names_the_file_and_the_problem(tmp_path):
+    (tmp_path / "words.txt").write_text("0.5\nabc\n")
+    with pytest.raises(InputError, match="words.txt.*one number per line"):
+        load_cost(tmp_path / "words.txt")
+    np.savetxt(tmp_path / "short.txt", np.ones(6))
+    with pytest.raises(InputError, match="short.txt.*nearest powers of two are 4 and 8"):
+        load_cost(tmp_path / "short.txt")
+    np.savez(tmp_path / "nokey.npz", table=np.ones(4))
+    with pytest.raises(InputError, match="no 'cost' array"):
+        load_cost(tmp_path / "nokey.npz")
+    np.savez(tmp_path / "complex.npz", cost=np.ones(4) + 1j)
+    with pytest.raises(InputError, match="complex.npz.*must be real"):
+        load_cost(tmp_path / "complex.npz")
 
 
 def test_optimum_and_lowest():

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 import pyqhn  # noqa: F401  (enables float64 in JAX)
+from pyqhn.checks import InputError
 from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
 from pyqhn.engines.density import (
+    DensityEngine,
     bond_dimensions,
     cx_ptm,
     noisy_energy,
@@ -133,7 +135,7 @@ def test_batched_equals_single():
     assert batch.shape == (5,)
     single = [noisy_energy(circuit, t, cost, noise) for t in thetas]
     np.testing.assert_allclose(batch, single, atol=1e-14)
-    assert isinstance(single[0], float)
+    assert isinstance(single[0], np.ndarray) and single[0].shape == ()
     eager = noisy_energy(circuit, thetas, cost, noise, backend="numpy")
     np.testing.assert_allclose(batch, eager, atol=1e-13)
 
@@ -193,16 +195,29 @@ def test_noise_model_scale_and_validation():
 def test_bad_input_messages():
     circuit = brickwork_circuit(3, 2)
     noise = NOISES["two-qubit"]
-    with pytest.raises(ValueError, match="theta must have shape"):
+    with pytest.raises(InputError, match=r"expected angles of shape \(\.\.\., 12\)"):
         noisy_energy(circuit, np.zeros(5), np.zeros(8), noise)
-    with pytest.raises(ValueError, match="cost must be a vector of length"):
+    with pytest.raises(InputError, match="cost must be a vector of length 2\\*\\*3 = 8"):
         noisy_energy(circuit, np.zeros(circuit.n_params), np.zeros(7), noise)
     with pytest.raises(TypeError, match="NoiseModel"):
         noisy_energy(circuit, np.zeros(circuit.n_params), np.zeros(8), 0.1)
-    with pytest.raises(ValueError, match="one parameter set"):
-        noisy_sample(circuit, np.zeros((2, circuit.n_params)), noise, 10)
-    with pytest.raises(ValueError, match="backend"):
+    with pytest.raises(InputError, match="n_samples must be at least 0"):
+        noisy_sample(circuit, np.zeros(circuit.n_params), noise, -1)
+    with pytest.raises(InputError, match="backend"):
         noisy_energy(circuit, np.zeros(circuit.n_params), np.zeros(8), noise, backend="torch")
+
+
+def test_batched_samples_equal_row_by_row_draws():
+    # every row of a batch is sampled from its own diag ρ, rows drawn in order from one stream
+    circuit = brickwork_circuit(4, 2)
+    thetas = random_params(circuit, 3, seed=8)
+    engine = DensityEngine(NOISES["two-qubit"], backend="numpy")
+    batch = engine.sample(circuit, thetas.reshape(3, 1, -1), 500, seed=4)
+    assert batch.shape == (3, 1, 500) and batch.dtype == np.int64
+    rng = np.random.default_rng(4)
+    for r, theta in enumerate(thetas):
+        one = noisy_sample(circuit, theta, NOISES["two-qubit"], 500, seed=rng, backend="numpy")
+        np.testing.assert_array_equal(batch[r, 0], one)
 
 
 @pytest.mark.skipif(not (REFERENCE / "binncode_mnist4x4_blocks4.npz").exists(),

@@ -6,7 +6,7 @@ from scipy import stats
 
 import pyqhn  # noqa: F401  (enables float64)
 from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
-from pyqhn.engines import exact
+from pyqhn.engines import exact, get_engine
 from pyqhn.engines.reference import reference_energy, reference_state
 from pyqhn.estimators import parameter_shift_grad
 
@@ -35,8 +35,15 @@ def test_product_ansatz_equals_one_block_brickwork():
 
 def test_reference_energies_of_original_runs(reference_mnist):
     c = brickwork_circuit(17, 4)
-    e = np.asarray(exact.energy(c, reference_mnist["theta"], reference_mnist["cost"]))
+    theta, cost = reference_mnist["theta"], reference_mnist["cost"]
+    e = np.asarray(exact.energy(c, theta, cost))
     np.testing.assert_allclose(e, reference_mnist["energy"], rtol=0, atol=1e-9)
+    # the Engine interface and the optimisers' bound function give the same numbers
+    engine = get_engine("exact")
+    np.testing.assert_allclose(engine.energy(c, theta, cost), e, rtol=0, atol=1e-13)
+    e_fn, g_fn = engine.energy_and_grad_fn(c, cost)(theta)
+    np.testing.assert_allclose(e_fn, e, rtol=0, atol=1e-13)
+    assert g_fn.shape == theta.shape
 
 
 def test_swapped_bit_order_misses_reference(reference_mnist):

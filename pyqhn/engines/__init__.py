@@ -1,8 +1,10 @@
-"""Simulation engines behind one signature.
+"""Simulation engines behind one interface, :class:`Engine` (:mod:`.base`).
 
-Every engine answers ``energy(circuit, theta (..., P) or (R, P), cost (2**n,)) -> (...)``
-for the circuits of :mod:`pyqhn.circuits`, with site 1 the least significant bit of the
-cost index, and is tested against the dense reference (:mod:`.reference`):
+Every engine answers ``probabilities``, ``energy``, ``sample`` (and, where differentiable,
+``energy_and_grad`` and ``jax_probabilities``) for the circuits of :mod:`pyqhn.circuits`,
+with the same shapes (``(P,)`` → 0-d, ``(R, P)`` → ``(R,)``, ``(A, B, P)`` → ``(A, B)``),
+the same checks (:mod:`pyqhn.checks`) and site 1 the least significant bit of the cost
+index; all are tested against the dense reference:
 
 ========== ============================================================ ==============
 name       what                                                         module
@@ -13,42 +15,32 @@ reference  dense NumPy state vector, gate by gate (tests)               :mod:`.r
 julia      the original PastaQ.jl simulation via juliacall (optional)   :mod:`.julia`
 ========== ============================================================ ==============
 
-:func:`energy` dispatches by name, so code that compares engines needs no branches.
+:func:`get_engine` picks one by name (the concrete modules are imported on first use), so
+code that compares engines needs no branches:
+
+    >>> engine = get_engine("density", noise=NoiseModel.from_strength(1.0))
+    >>> e = engine.energy(circuit, theta, cost)          # (...) for theta (..., P)
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-ENGINES = ("exact", "density", "reference", "julia")
+from .base import ENGINES, Engine, get_engine
 
-__all__ = ["ENGINES", "energy"]
+if TYPE_CHECKING:  # pragma: no cover
+    from ..circuits import Circuit
+    from ..noise import NoiseModel
+
+__all__ = ["ENGINES", "Engine", "get_engine", "energy"]
 
 
-def energy(circuit, theta, cost, *, engine: str = "exact", noise=None) -> np.ndarray:
-    """``E(θ)`` from the named engine; ``noise`` (a :class:`pyqhn.noise.NoiseModel`) only
-    for ``density`` (``None`` there means noiseless)."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
-    if noise is not None and engine != "density":
-        raise ValueError(f"the {engine!r} engine is noise-free; use engine='density' for noise")
-    if engine == "exact":
-        from . import exact
-
-        return np.asarray(exact.energy(circuit, theta, cost))
-    if engine == "density":
-        from ..noise import NoiseModel
-        from .density import noisy_energy
-
-        return np.asarray(noisy_energy(circuit, theta, cost, noise or NoiseModel.noiseless()))
-    if engine == "reference":
-        from .reference import reference_energy
-
-        t = np.asarray(theta)
-        flat = t.reshape(-1, t.shape[-1])
-        return np.array([reference_energy(circuit, row, cost) for row in flat]).reshape(
-            t.shape[:-1]
-        )
-    from .julia import energy as julia_energy
-
-    return julia_energy(circuit, theta, cost)
+def energy(
+    circuit: Circuit, theta, cost, *, engine: str = "exact", noise: NoiseModel | None = None
+) -> np.ndarray:
+    """``E(θ)`` ``(...)`` for angles ``(..., P)`` from the named engine:
+    ``get_engine(engine, noise=noise).energy(circuit, theta, cost)``. ``noise`` only for
+    ``density`` (``None`` there means noiseless)."""
+    return get_engine(engine, noise=noise).energy(circuit, theta, cost)

@@ -36,12 +36,17 @@ one thread): N = 17, 4 blocks ≈ 2 ms per evaluation, ≈ 0.35 ms batched; N = 
 ``XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"`` before
 JAX starts: XLA's thread pool can be 10-30× slower there.
 
+:class:`DensityEngine` is this engine behind the common :class:`pyqhn.engines.base.Engine`
+interface (not differentiable; samples drawn from diag ρ); :func:`noisy_energy`,
+:func:`noisy_probabilities` and :func:`noisy_sample` are one-line functional forms of it.
+
 Example:
     >>> from pyqhn.circuits import brickwork_circuit, random_params
     >>> from pyqhn.noise import NoiseModel
     >>> circuit = brickwork_circuit(4, 2)
     >>> cost = np.arange(16.0)
-    >>> e = noisy_energy(circuit, random_params(circuit), cost, NoiseModel.from_strength(1))
+    >>> engine = DensityEngine(NoiseModel.from_strength(1))
+    >>> e = engine.energy(circuit, random_params(circuit), cost)   # 0-d array
 """
 
 from __future__ import annotations
@@ -52,12 +57,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..bits import check_n_qubits
+from ..checks import InputError, angle_batch, check_cost
 from ..circuits import Circuit, cx_pairs, split_params
 from ..noise import NoiseModel
-from .exact import sample_from_probabilities
+from .base import Engine, _check_circuit
 
 __all__ = [
+    "DensityEngine",
     "noisy_probabilities",
     "noisy_energy",
     "noisy_sample",
@@ -273,31 +279,6 @@ def _compiled(circuit: Circuit, noise: NoiseModel, what: str, backend: str):
     return lambda thetas: np.stack([probabilities(t) for t in thetas])
 
 
-def _prepare(
-    circuit: Circuit, theta, noise: NoiseModel, backend: str
-) -> tuple[np.ndarray, bool]:
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if not isinstance(circuit, Circuit):
-        raise TypeError(f"circuit must be a pyqhn.circuits.Circuit, got {type(circuit).__name__}")
-    if not isinstance(noise, NoiseModel):
-        raise TypeError(
-            "noise must be a pyqhn.noise.NoiseModel, e.g. NoiseModel.from_strength(p); "
-            f"got {type(noise).__name__}"
-        )
-    check_n_qubits(circuit.n_qubits)
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim not in (1, 2) or theta.shape[-1] != circuit.n_params:
-        raise ValueError(
-            f"theta must have shape ({circuit.n_params},) or (R, {circuit.n_params}) for "
-            f"{circuit.name} on {circuit.n_qubits} qubits, got {theta.shape}"
-        )
-    if not np.all(np.isfinite(theta)):
-        raise ValueError("theta contains NaN or infinite angles")
-    single = theta.ndim == 1
-    return np.atleast_2d(theta), single
-
-
 def _chunked(fn, theta: np.ndarray, *args, backend: str = "jax") -> np.ndarray:
     """Apply the jitted ``fn`` in chunks of at most ``MAX_BATCH``, each padded to a power
     of two so that only a few batch shapes are ever compiled."""
@@ -312,48 +293,90 @@ def _chunked(fn, theta: np.ndarray, *args, backend: str = "jax") -> np.ndarray:
     return np.concatenate(out, axis=0)
 
 
+class DensityEngine(Engine):
+    """Exact ``Tr(ρ_θ Ĉ)`` and ``diag ρ_θ`` under depolarizing ``noise`` (not differentiable).
+
+    Args:
+        noise: the noise model (``NoiseModel.noiseless()``, the default, gives the
+            pure-state numbers).
+        backend: ``"jax"`` (default): jitted once per ``(circuit, noise)`` (seconds for a
+            first call), vmapped over the batch in padded chunks of :data:`MAX_BATCH`;
+            ``"numpy"``: the same algorithm op by op, no compilation, for one-off
+            evaluations of small circuits.
+
+    :meth:`sample` draws from ``diag ρ`` for every row of a batch; rounding noise below
+    ``-1e-9`` is clipped to 0, anything more negative raises.
+    """
+
+    name = "density"
+    differentiable = False
+
+    def __init__(self, noise: NoiseModel | None = None, backend: str = "jax") -> None:
+        noise = NoiseModel.noiseless() if noise is None else noise
+        if not isinstance(noise, NoiseModel):
+            raise TypeError(
+                "noise must be a pyqhn.noise.NoiseModel, e.g. NoiseModel.from_strength(p); "
+                f"got {type(noise).__name__}"
+            )
+        if backend not in BACKENDS:
+            raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.noise = noise
+        self.backend = backend
+
+    def _table(self, cost: np.ndarray):
+        return jnp.asarray(cost) if self.backend == "jax" else cost
+
+    def _probabilities(self, circuit, theta):
+        fn = _compiled(circuit, self.noise, "probabilities", self.backend)
+        return _chunked(fn, theta, backend=self.backend)
+
+    def _energy(self, circuit, theta, cost):
+        fn = _compiled(circuit, self.noise, "energy", self.backend)
+        return _chunked(fn, theta, self._table(cost), backend=self.backend)
+
+    def energy_fn(self, circuit, cost):
+        table = self._table(check_cost(cost, _check_circuit(circuit).n_qubits))
+        fn = _compiled(circuit, self.noise, "energy", self.backend)
+
+        def energies(theta: np.ndarray) -> np.ndarray:
+            flat = angle_batch(circuit, theta)
+            if flat.shape[0] == 0:
+                return np.zeros(0)
+            return _chunked(fn, flat, table, backend=self.backend)
+
+        return energies
+
+    def __repr__(self) -> str:
+        return f"DensityEngine(noise={self.noise!r}, backend={self.backend!r})"
+
+
 def noisy_probabilities(
     circuit: Circuit, theta, noise: NoiseModel, *, backend: str = "jax"
 ) -> np.ndarray:
-    """Diagonal of the noisy ρ: ``(2**n,)`` for ``theta (P,)``, ``(R, 2**n)`` for ``(R, P)``.
+    """Diagonal of the noisy ρ: ``(..., 2**n)`` for ``theta (..., P)``.
 
     Entry ``k`` is ``ρ[k, k]``, site 1 the least significant bit. Sums to 1 up to rounding;
-    entries may be negative at the 1e-16 level. ``backend``: as :func:`noisy_energy`.
+    entries may be negative at the 1e-16 level. ``backend``: see :class:`DensityEngine`.
     """
-    theta, single = _prepare(circuit, theta, noise, backend)
-    probs = _chunked(_compiled(circuit, noise, "probabilities", backend), theta,
-                     backend=backend)
-    return probs[0] if single else probs
+    return DensityEngine(noise, backend).probabilities(circuit, theta)
 
 
 def noisy_energy(
     circuit: Circuit, theta, cost, noise: NoiseModel, *, backend: str = "jax"
-) -> float | np.ndarray:
+) -> np.ndarray:
     """Exact ``Tr(ρ_θ Ĉ) = Σ_k ρ_θ[k, k] C[k]`` under ``noise``.
 
     Args:
         circuit: the ansatz.
-        theta: angles ``(P,)`` (one parameter set) or ``(R, P)`` (a batch), flat layout.
+        theta: angles ``(..., P)`` in the flat layout (``(P,)`` one set, ``(R, P)`` a batch).
         cost: cost table ``(2**n,)``, site 1 the least significant bit of the index.
         noise: the noise model (``NoiseModel.noiseless()`` gives the pure-state energy).
-        backend: ``"jax"`` (default): jitted once per ``(circuit, noise)`` (seconds for a
-            first call), vmapped over the batch; ``"numpy"``: the same algorithm op by op,
-            no compilation, for one-off evaluations of small circuits.
+        backend: see :class:`DensityEngine`.
 
     Returns:
-        ``float`` for one parameter set, ``(R,)`` float64 array for a batch.
+        Energies ``(...)`` float64: a 0-d array for one parameter set.
     """
-    theta, single = _prepare(circuit, theta, noise, backend)
-    cost = np.asarray(cost, dtype=float)
-    if cost.shape != (2**circuit.n_qubits,):
-        raise ValueError(
-            f"cost must be a vector of length 2**{circuit.n_qubits} = {2**circuit.n_qubits} "
-            f"(one value per bit string), got shape {cost.shape}"
-        )
-    table = jnp.asarray(cost) if backend == "jax" else cost
-    energies = _chunked(_compiled(circuit, noise, "energy", backend), theta, table,
-                        backend=backend)
-    return float(energies[0]) if single else energies
+    return DensityEngine(noise, backend).energy(circuit, theta, cost)
 
 
 def noisy_sample(
@@ -367,20 +390,8 @@ def noisy_sample(
 ) -> np.ndarray:
     """Draw ``n_samples`` measurement outcomes of ρ_θ in the computational basis.
 
-    ``theta`` is one parameter set ``(P,)``. Returns ``(n_samples,)`` int64 indices ``k``
-    (site 1 the least significant bit; :func:`pyqhn.bits.index_to_bits` gives the bit rows),
-    drawn with ``numpy.random.default_rng(seed)``.
+    Returns ``(..., n_samples)`` int64 indices ``k`` for ``theta (..., P)`` (site 1 the least
+    significant bit; :func:`pyqhn.bits.index_to_bits` gives the bit rows), drawn with
+    ``numpy.random.default_rng(seed)``.
     """
-    if int(n_samples) != n_samples or n_samples < 0:
-        raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}")
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim != 1:
-        raise ValueError(
-            f"noisy_sample takes one parameter set of shape (P,), got {theta.shape}; "
-            "loop over the rows of a batch"
-        )
-    probs = noisy_probabilities(circuit, theta, noise, backend=backend)
-    if probs.min() < -1e-9:
-        raise RuntimeError(f"negative probability {probs.min():.3g}: numerical breakdown")
-    probs = np.clip(probs, 0.0, None)
-    return sample_from_probabilities(probs, int(n_samples), seed=seed)
+    return DensityEngine(noise, backend).sample(circuit, theta, n_samples, seed=seed)

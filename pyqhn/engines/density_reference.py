@@ -14,6 +14,7 @@ import itertools
 
 import numpy as np
 
+from ..checks import InputError
 from ..circuits import Circuit, gate_list, ry_matrix, rz_matrix
 from ..noise import NoiseModel
 from .reference import apply_1q, apply_cx
@@ -64,7 +65,7 @@ def reference_density_matrix(
     """
     n = circuit.n_qubits
     if n > MAX_REFERENCE_QUBITS:
-        raise ValueError(
+        raise InputError(
             f"the dense density-matrix reference holds 4**n entries; use n <= "
             f"{MAX_REFERENCE_QUBITS} (got n = {n}) or pyqhn.engines.density for larger n"
         )

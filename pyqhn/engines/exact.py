@@ -18,23 +18,32 @@ All functions take a circuit (static) and angles ``theta`` of shape ``(..., n_pa
 the flat layout of :mod:`pyqhn.circuits`; leading axes are batch axes. Amplitude index
 ``k`` has site 1 as its least significant bit (:mod:`pyqhn.bits`). Everything runs in
 float64/complex128 on whatever device JAX uses (CPU or GPU, unchanged).
+
+The module functions (:func:`state`, :func:`probabilities`, :func:`energy`,
+:func:`energy_and_grad`, :func:`energy_fn`, :func:`energy_and_grad_fn`, :func:`sample`) are
+the pure core and return JAX arrays (the ``*_fn`` callables NumPy ones); inputs are
+validated by :mod:`pyqhn.checks`. :class:`ExactEngine` is the same engine behind the common
+:class:`pyqhn.engines.base.Engine` interface (NumPy in, NumPy out).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import os
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..bits import check_n_qubits
+from ..checks import InputError, angle_batch, check_angles, check_cost, check_n_qubits
 from ..circuits import Circuit, cx_pairs, split_params
+from .base import Engine, sample_from_probabilities
 
 __all__ = [
+    "METHODS",
+    "ExactEngine",
     "ContractionPlan",
     "contraction_plan",
     "memory_required",
@@ -42,12 +51,21 @@ __all__ = [
     "probabilities",
     "energy",
     "energy_and_grad",
+    "energy_fn",
     "energy_and_grad_fn",
     "sample",
     "sample_from_probabilities",
-    "n_qubits_for_cost",
-    "check_cost",
 ]
+
+#: Contraction methods: chosen by a flop estimate (auto), or forced.
+METHODS = ("auto", "mps", "statevector")
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    return method
+
 
 # Bytes of live arrays per amplitude in a value-and-gradient pass: ψ (complex128) and its
 # cotangent, |ψ|² and the cost (float64), with JAX's temporaries: measured ~6 complex arrays.
@@ -82,8 +100,7 @@ def _site_events(circuit: Circuit) -> list[list[tuple[int, str]]]:
 @functools.lru_cache(maxsize=256)
 def contraction_plan(circuit: Circuit, method: str = "auto") -> ContractionPlan:
     """Choose the contraction for ``circuit`` (cached). ``method``: auto, mps, statevector."""
-    if method not in ("auto", "mps", "statevector"):
-        raise ValueError(f"method must be 'auto', 'mps' or 'statevector', got {method!r}")
+    _check_method(method)
     n = circuit.n_qubits
     events = _site_events(circuit)
     bonds = tuple(
@@ -148,32 +165,6 @@ def _chunk_size(max_chunk: int, batch: int) -> int:
     if jax.default_backend() == "cpu":
         return 1
     return int(min(max_chunk, max(1, batch)))
-
-
-def check_cost(cost, n_qubits: int) -> jnp.ndarray:
-    """Validate a cost vector for ``n_qubits``: 1-D, length ``2**n``, finite, float64."""
-    c = np.asarray(cost, dtype=np.float64)
-    if c.ndim != 1 or c.shape[0] != 2**n_qubits:
-        raise ValueError(
-            f"the cost must be a vector of length 2**{n_qubits} = {2**n_qubits} for "
-            f"{n_qubits} qubits, got shape {c.shape}; check the circuit's qubit count"
-        )
-    if not np.all(np.isfinite(c)):
-        bad = int(np.flatnonzero(~np.isfinite(c))[0])
-        raise ValueError(f"the cost has non-finite values (first at index {bad}); fix the table")
-    return jnp.asarray(c)
-
-
-def _check_theta(circuit: Circuit, theta) -> jnp.ndarray:
-    t = jnp.asarray(theta, dtype=jnp.float64)
-    if t.ndim == 0 or t.shape[-1] != circuit.n_params:
-        raise ValueError(
-            f"expected angles of shape (..., {circuit.n_params}) for {circuit.name} on "
-            f"{circuit.n_qubits} qubits (2·blocks·n), got shape {t.shape}"
-        )
-    if not bool(jnp.all(jnp.isfinite(t))):
-        raise ValueError("the angles contain NaN or infinite values")
-    return t
 
 
 # ---------------------------------------------------------------------------------------
@@ -334,16 +325,23 @@ def _compiled(circuit: Circuit, method: str, what: str, chunk: int):
     raise ValueError(what)  # pragma: no cover
 
 
-def _batched(circuit: Circuit, theta, what: str, method: str, *args):
-    t = _check_theta(circuit, theta)
-    lead = t.shape[:-1]
-    flat = t.reshape(-1, circuit.n_params)
+def _run(circuit: Circuit, flat, what: str, method: str, *args):
+    """The compiled ``what`` on validated angles ``(R, P)``; JAX outputs with leading ``R``."""
     chunk = _chunk_size(_check_memory(circuit.n_qubits), flat.shape[0])
-    fn = _compiled(circuit, method, what, chunk)
-    out = fn(flat, *args)
+    return _compiled(circuit, method, what, chunk)(flat, *args)
+
+
+def _batched(circuit: Circuit, theta, what: str, method: str, *args):
+    """Validate ``theta (..., P)``, run ``what`` on ``(R, P)`` and restore the batch shape."""
+    flat, lead = check_angles(circuit, theta)
+    out = _run(circuit, flat, what, method, *args)
     if isinstance(out, tuple):
         return tuple(o.reshape(lead + o.shape[1:]) for o in out)
     return out.reshape(lead + out.shape[1:])
+
+
+def _cost(circuit: Circuit, cost) -> jnp.ndarray:
+    return jnp.asarray(check_cost(cost, circuit.n_qubits))
 
 
 def state(circuit: Circuit, theta, *, method: str = "auto") -> jnp.ndarray:
@@ -354,15 +352,20 @@ def state(circuit: Circuit, theta, *, method: str = "auto") -> jnp.ndarray:
 def probabilities(circuit: Circuit, theta, *, method: str = "auto") -> jnp.ndarray:
     """Outcome probabilities ``|ψ_θ(k)|²``: ``(..., n_params)`` to ``(..., 2**n)`` float64.
 
-    Differentiable with JAX (compose it with any function of the distribution).
+    Differentiable with JAX (compose it with any function of the distribution): on a JAX
+    tracer only the shape is checked.
     """
     if isinstance(theta, jax.core.Tracer):
-        plan = contraction_plan(circuit, method)
-        f = lambda th: _probability_matrix(circuit, plan, th).reshape(-1)  # noqa: E731
+        f = _jax_probabilities(circuit, method)
         for _ in range(theta.ndim - 1):
             f = jax.vmap(f)
         return f(theta)
     return _batched(circuit, theta, "probabilities", method)
+
+
+def _jax_probabilities(circuit: Circuit, method: str) -> Callable:
+    plan = contraction_plan(circuit, method)
+    return lambda th: _probability_matrix(circuit, plan, th).reshape(-1)
 
 
 def energy(circuit: Circuit, theta, cost, *, method: str = "auto") -> jnp.ndarray:
@@ -373,7 +376,7 @@ def energy(circuit: Circuit, theta, cost, *, method: str = "auto") -> jnp.ndarra
         theta: angles in the flat layout, any leading batch shape.
         cost: ``(2**n,)`` cost vector, site 1 the least significant bit of the index.
     """
-    return _batched(circuit, theta, "energy", method, check_cost(cost, circuit.n_qubits))
+    return _batched(circuit, theta, "energy", method, _cost(circuit, cost))
 
 
 def energy_and_grad(circuit: Circuit, theta, cost, *, method: str = "auto"):
@@ -381,63 +384,90 @@ def energy_and_grad(circuit: Circuit, theta, cost, *, method: str = "auto"):
 
     Returns energies ``(...)`` and gradients ``(..., n_params)`` for angles ``(..., n_params)``.
     """
-    return _batched(
-        circuit, theta, "energy_and_grad", method, check_cost(cost, circuit.n_qubits)
-    )
+    return _batched(circuit, theta, "energy_and_grad", method, _cost(circuit, cost))
 
 
-def energy_and_grad_fn(circuit: Circuit, cost, *, method: str = "auto"):
+def _bound(circuit: Circuit, cost, what: str, method: str) -> Callable:
+    """``theta (R, P) -> what`` with the cost validated and moved to the device once."""
+    c = _cost(circuit, cost)
+    contraction_plan(circuit, method)  # validates the method once
+    max_chunk = _check_memory(circuit.n_qubits)  # once, not on every evaluation
+
+    def fn(theta: np.ndarray):
+        t = angle_batch(circuit, theta)
+        return _compiled(circuit, method, what, _chunk_size(max_chunk, t.shape[0]))(t, c)
+
+    return fn
+
+
+def energy_fn(circuit: Circuit, cost, *, method: str = "auto") -> Callable:
+    """Batched energies with the circuit and cost bound, validated once: NumPy angles
+    ``(R, n_params)`` to NumPy energies ``(R,)`` (only dtype and shape checked per call)."""
+    fn = _bound(circuit, cost, "energy", method)
+    return lambda theta: np.asarray(fn(theta))
+
+
+def energy_and_grad_fn(circuit: Circuit, cost, *, method: str = "auto") -> Callable:
     """A batched ``(E, ∇E)`` function with the circuit and cost bound, validated once.
 
     The returned callable maps NumPy angles ``(R, n_params)`` to NumPy energies ``(R,)`` and
-    gradients ``(R, n_params)``: the form :func:`pyqhn.optimizers.lbfgs.lbfgs` takes.
+    gradients ``(R, n_params)``: the form :func:`pyqhn.optimizers.lbfgs.lbfgs` takes. Per
+    call only the dtype and shape of the angles are checked.
     """
-    c = check_cost(cost, circuit.n_qubits)
-    max_chunk = _check_memory(circuit.n_qubits)  # once, not on every evaluation
+    fn = _bound(circuit, cost, "energy_and_grad", method)
 
     def value_and_grad(theta: np.ndarray):
-        t = jnp.asarray(theta, dtype=jnp.float64).reshape(-1, circuit.n_params)
-        fn = _compiled(circuit, method, "energy_and_grad", _chunk_size(max_chunk, t.shape[0]))
-        e, g = fn(t, c)
+        e, g = fn(theta)
         return np.asarray(e), np.asarray(g)
 
     return value_and_grad
 
 
-def sample(circuit: Circuit, theta, n_samples: int, *, seed: int = 0,
+def sample(circuit: Circuit, theta, n_samples: int, *, seed: int | np.random.Generator = 0,
            method: str = "auto") -> np.ndarray:
     """Measure ``n_samples`` times in the computational basis.
 
     Returns int64 indices ``(..., n_samples)`` drawn from ``|ψ_θ|²`` with
     ``numpy.random.default_rng(seed)`` (bits by :func:`pyqhn.bits.index_to_bits`).
     """
-    if n_samples < 0 or int(n_samples) != n_samples:
-        raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}")
-    p = np.asarray(probabilities(circuit, theta, method=method))
-    return sample_from_probabilities(p, int(n_samples), seed=seed)
+    return ExactEngine(method).sample(circuit, theta, n_samples, seed=seed)
 
 
-def sample_from_probabilities(
-    p, n_samples: int, *, seed: int | np.random.Generator = 0
-) -> np.ndarray:
-    """Indices ``(..., n_samples)`` (int64) drawn by inverse CDF from probability vectors
-    ``(..., 2**n)``; ``seed`` is an int or a ``numpy.random.Generator``."""
-    rng = np.random.default_rng(seed)
-    p = np.asarray(p, dtype=np.float64)
-    flat = p.reshape(-1, p.shape[-1])
-    cdf = np.cumsum(flat, axis=1)
-    cdf /= cdf[:, -1:]
-    u = rng.random((flat.shape[0], int(n_samples)))
-    idx = np.stack([np.searchsorted(c, v, side="right") for c, v in zip(cdf, u, strict=True)])
-    return np.minimum(idx, p.shape[-1] - 1).astype(np.int64).reshape(p.shape[:-1] + (n_samples,))
+class ExactEngine(Engine):
+    """The exact noise-free JAX engine behind the :class:`Engine` interface.
 
+    ``method``: ``"auto"`` (flop estimate), ``"mps"`` or ``"statevector"``. Differentiable:
+    :meth:`energy_and_grad` by reverse-mode autodiff, :meth:`jax_probabilities` for any loss
+    of the distribution.
+    """
 
-def n_qubits_for_cost(cost) -> int:
-    """``n`` such that ``len(cost) == 2**n``, with a clear error otherwise."""
-    size = int(np.asarray(cost).shape[0]) if np.ndim(cost) == 1 else -1
-    n = int(round(math.log2(size))) if size > 0 else -1
-    if size <= 0 or 2**n != size:
-        raise ValueError(
-            f"a cost vector must have length 2**N for N qubits, got shape {np.shape(cost)}"
-        )
-    return n
+    name = "exact"
+    differentiable = True
+
+    def __init__(self, method: str = "auto") -> None:
+        self.method = _check_method(method)
+
+    def _probabilities(self, circuit, theta):
+        return np.asarray(_run(circuit, theta, "probabilities", self.method))
+
+    def _energy(self, circuit, theta, cost):
+        return np.asarray(_run(circuit, theta, "energy", self.method, jnp.asarray(cost)))
+
+    def _energy_and_grad(self, circuit, theta, cost):
+        e, g = _run(circuit, theta, "energy_and_grad", self.method, jnp.asarray(cost))
+        return np.asarray(e), np.asarray(g)
+
+    def energy_fn(self, circuit, cost):
+        return energy_fn(circuit, cost, method=self.method)
+
+    def energy_and_grad_fn(self, circuit, cost):
+        return energy_and_grad_fn(circuit, cost, method=self.method)
+
+    def jax_probabilities(self, circuit: Circuit) -> Callable:
+        """``theta (P,) -> (2**n,)`` probabilities as a pure, differentiable JAX function."""
+        if not isinstance(circuit, Circuit):
+            raise TypeError(f"circuit must be a pyqhn.circuits.Circuit, got {type(circuit)}")
+        return _jax_probabilities(circuit, self.method)
+
+    def __repr__(self) -> str:
+        return f"ExactEngine(method={self.method!r})"

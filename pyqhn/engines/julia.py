@@ -2,7 +2,10 @@
 
 Needs ``pip install juliacall`` and a Julia (≥ 1.9) with PastaQ and ITensors installed in
 the environment of ``julia/Project.toml``. :func:`julia_unavailable_reason` says why it
-cannot run here; nothing else in the package depends on it.
+cannot run here; nothing else in the package depends on it. :class:`JuliaEngine` puts it
+behind the common :class:`pyqhn.engines.base.Engine` interface: energies and probabilities
+come from ``julia/pyqhn_engine.jl`` (one column per parameter set), samples from the
+probabilities.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from ..circuits import Circuit
+from .base import Engine
 
-__all__ = ["julia_unavailable_reason", "energy"]
+__all__ = ["JuliaEngine", "julia_unavailable_reason"]
 
 _JULIA_DIR = Path(__file__).resolve().parents[2] / "julia"
 
@@ -47,10 +51,25 @@ def _module():
     return jl.PyqhnEngine
 
 
-def energy(circuit: Circuit, theta: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """Energies ``(R,)`` of parameter sets ``(R, n_params)`` computed by PastaQ."""
-    theta = np.atleast_2d(np.asarray(theta, dtype=np.float64))
-    mod = _module()
-    out = mod.energies(np.asarray(cost, dtype=np.float64), theta.T.copy(), circuit.n_qubits,
-                       circuit.blocks, entangling=circuit.entangling)
-    return np.asarray(out, dtype=np.float64)
+class JuliaEngine(Engine):
+    """The original PastaQ.jl simulation behind the :class:`Engine` interface (not
+    differentiable from Python). Julia starts on the first evaluation; a ``RuntimeError``
+    says why when it cannot (see :func:`julia_unavailable_reason`)."""
+
+    name = "julia"
+    differentiable = False
+
+    @staticmethod
+    def _columns(theta: np.ndarray) -> np.ndarray:
+        """Validated ``(R, P)`` angles as the ``(P, R)`` matrix the Julia code takes."""
+        return np.ascontiguousarray(theta.T)
+
+    def _probabilities(self, circuit: Circuit, theta: np.ndarray) -> np.ndarray:
+        out = _module().probabilities(self._columns(theta), circuit.n_qubits, circuit.blocks,
+                                      entangling=circuit.entangling)
+        return np.asarray(out, dtype=np.float64).reshape(2**circuit.n_qubits, -1, order="F").T
+
+    def _energy(self, circuit: Circuit, theta: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        out = _module().energies(cost, self._columns(theta), circuit.n_qubits, circuit.blocks,
+                                 entangling=circuit.entangling)
+        return np.asarray(out, dtype=np.float64)

@@ -3,7 +3,8 @@
 Slow and simple on purpose: every fast engine is tested against these. The state is an
 array of shape ``(2,)*n`` whose axis ``n - j`` is site ``j`` (C order, site ``n`` first), so
 ``state.reshape(-1)[k]`` is the amplitude of index ``k`` with site 1 the least significant
-bit (CONVENTIONS.md).
+bit (CONVENTIONS.md). :class:`ReferenceEngine` puts them behind the common
+:class:`pyqhn.engines.base.Engine` interface (a Python loop over the rows of a batch).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..circuits import Circuit, gate_list, ry_matrix, rz_matrix
+from .base import Engine
 
-__all__ = ["apply_1q", "apply_cx", "reference_state", "reference_energy"]
+__all__ = ["ReferenceEngine", "apply_1q", "apply_cx", "reference_state", "reference_energy"]
 
 
 def _axis(n: int, site: int) -> int:
@@ -52,7 +54,7 @@ def reference_state(circuit: Circuit, theta: np.ndarray) -> np.ndarray:
         elif name == "Rz":
             state = apply_1q(state, rz_matrix(gate[2]), sites[0])
         else:  # pragma: no cover - gate_list only emits the three above
-            raise ValueError(f"unknown gate {name}")
+            raise AssertionError(f"unknown gate {name}")
     return state.reshape(-1)
 
 
@@ -60,3 +62,17 @@ def reference_energy(circuit: Circuit, theta: np.ndarray, cost: np.ndarray) -> f
     """``E(θ) = Σ_k |ψ_θ(k)|² C[k]`` for one parameter set."""
     psi = reference_state(circuit, theta)
     return float(np.abs(psi) ** 2 @ np.asarray(cost))
+
+
+class ReferenceEngine(Engine):
+    """The dense reference behind the :class:`Engine` interface: probabilities ``|ψ|²`` and
+    energies row by row from :func:`reference_state` (slow; for tests and cross-checks)."""
+
+    name = "reference"
+    differentiable = False
+
+    def _probabilities(self, circuit: Circuit, theta: np.ndarray) -> np.ndarray:
+        return np.stack([np.abs(reference_state(circuit, row)) ** 2 for row in theta])
+
+    def _energy(self, circuit: Circuit, theta: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        return np.array([reference_energy(circuit, row, cost) for row in theta])
