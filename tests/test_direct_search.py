@@ -9,7 +9,9 @@ from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
 from pyqhn.engines.density import noisy_energy
 from pyqhn.engines.reference import reference_energy
 from pyqhn.noise import NoiseModel
+from pyqhn.optimizers import minimize
 from pyqhn.optimizers.direct_search import (
+    direct_search_optimizer,
     probabilistic_descent,
     probabilistic_descent_batch,
     wrap_angles,
@@ -153,3 +155,64 @@ def test_bad_arguments():
         probabilistic_descent(f, np.zeros((2, 2)))
     with pytest.raises(ValueError, match="one seed per run"):
         probabilistic_descent_batch(lambda xs: xs.sum(1), np.zeros((2, 2)), seeds=[1])
+
+
+def test_direct_search_minimize_early_stop_by_callback():
+    def fun(x):
+        return (1.0 - np.cos(x - 0.7)).sum(1)
+
+    x0 = np.random.default_rng(0).uniform(-3, 3, (3, 4))
+    opt = direct_search_optimizer(max_steps=2000)
+
+    def stop_when_good(k, state):
+        return state._replace(done=state.done | (state.f < 1e-3))
+
+    state, history = minimize(opt, fun, x0, [5, 6, 7], callback=stop_when_good)
+    assert state.done.all() and np.all(state.f < 1e-3)
+    assert state.n_iter.max() < 2000 and history.shape == (3, state.n_iter.max() + 1)
+    assert state.g is None and not state.converged.any()
+    for r in range(3):  # a stopped run keeps its value in the history
+        np.testing.assert_array_equal(history[r, state.n_iter[r]:], state.f[r])
+
+
+def test_direct_search_frozen_runs_untouched():
+    def fun(x):
+        return (x**2).sum(1)
+
+    x0 = np.random.default_rng(1).uniform(-3, 3, (3, 2))
+    n_points = []
+
+    def counting(x):
+        n_points.append(len(x))
+        return fun(x)
+
+    opt = direct_search_optimizer(max_steps=50)
+    frozen = {}
+
+    def stop_run_1(k, state):
+        if k == 10:
+            frozen.update({name: np.copy(getattr(state, name)[1]) for name in
+                           ("x", "f", "n_evals", "n_iter", "alpha", "x_current")})
+            return state._replace(done=state.done | np.array([False, True, False]))
+        return None
+
+    state, _ = minimize(opt, counting, x0, [0, 1, 2], callback=stop_run_1)
+    for name, value in frozen.items():
+        np.testing.assert_array_equal(getattr(state, name)[1], value, err_msg=name)
+    assert sum(n_points) == state.n_evals.sum()  # nothing evaluated for the frozen run
+    full, _ = minimize(opt, fun, x0, [0, 1, 2])
+    np.testing.assert_array_equal(state.x[[0, 2]], full.x[[0, 2]])
+    np.testing.assert_array_equal(state.n_evals[[0, 2]], full.n_evals[[0, 2]])
+
+
+def test_direct_search_max_evals_and_settings():
+    opt = direct_search_optimizer(max_steps=1000, max_evals=30)
+    state, _ = minimize(opt, lambda x: (x**2).sum(1), np.ones((2, 3)))
+    assert np.all(state.n_evals >= 30) and np.all(state.n_evals <= 31)
+    assert np.all(state.n_iter < 1000)
+    with pytest.raises(ValueError, match="max_evals"):
+        direct_search_optimizer(max_evals=0)
+    with pytest.raises(ValueError, match="initial_step_factor"):
+        direct_search_optimizer(initial_step_factor=0.0)
+    with pytest.raises(ValueError, match="gamma"):
+        direct_search_optimizer(gamma=np.nan)

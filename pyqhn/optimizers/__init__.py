@@ -1,1 +1,39 @@
-"""Optimisers: LBFGS on exact gradients, probabilistic-descent direct search."""
+"""Optimisers as ``init``/``step`` pairs with explicit state, run by :func:`minimize`.
+
+An :class:`Optimizer` advances ``R`` runs in lockstep; every state exposes ``x``, ``f``,
+``g``, ``done``, ``n_iter``, ``n_evals`` and ``converged`` (see :mod:`pyqhn.optimizers.base`).
+
+- :func:`lbfgs_optimizer`: L-BFGS on exact gradients (the original gradient-based runs).
+- :func:`direct_search_optimizer`: probabilistic-descent direct search (the original
+  gradient-free runs).
+- :func:`adam_optimizer`: optax's Adam.
+- :func:`evaluate_only`: evaluate the starting points, no optimisation.
+
+:func:`lbfgs`, :func:`probabilistic_descent` and :func:`probabilistic_descent_batch` are
+the same algorithms behind one call each, returning a result record.
+"""
+
+from .adam import adam_optimizer
+from .base import Optimizer, evaluate_only, minimize
+from .direct_search import (
+    direct_search_optimizer,
+    probabilistic_descent,
+    probabilistic_descent_batch,
+)
+from .lbfgs import lbfgs, lbfgs_optimizer
+
+__all__ = [
+    "OPTIMIZERS",
+    "Optimizer",
+    "adam_optimizer",
+    "direct_search_optimizer",
+    "evaluate_only",
+    "lbfgs",
+    "lbfgs_optimizer",
+    "minimize",
+    "probabilistic_descent",
+    "probabilistic_descent_batch",
+]
+
+OPTIMIZERS = ("lbfgs", "direct-search", "adam", "evaluate")
+"""Names of the optimisers (:attr:`Optimizer.name`)."""

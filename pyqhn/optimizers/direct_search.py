@@ -29,13 +29,26 @@ by :func:`wrap_angles` (``θ → (θ + π) mod 2π − π``) without changing it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
+from .base import (
+    BatchedValue,
+    Optimizer,
+    call_value,
+    float_setting,
+    int_setting,
+    minimize,
+)
+
 __all__ = [
     "DirectSearchResult",
+    "DirectSearchState",
+    "direct_search_optimizer",
     "probabilistic_descent",
     "probabilistic_descent_batch",
     "wrap_angles",
@@ -65,32 +78,48 @@ class DirectSearchResult:
     n_restarts: int | np.ndarray
 
 
+class DirectSearchState(NamedTuple):
+    """State of :func:`direct_search_optimizer` for ``R`` runs of ``P`` parameters.
+
+    Attributes:
+        x: ``(R, P)`` best point evaluated so far (what a run reports).
+        f: ``(R,)`` its value.
+        g: always ``None`` (no gradient).
+        done: ``(R,)`` ``n_iter >= max_steps``, or ``n_evals >= max_evals`` after a step, or
+            stopped by the driver.
+        n_iter: ``(R,)`` steps taken.
+        n_evals: ``(R,)`` objective evaluations (start, restart and poll points).
+        converged: ``(R,)`` always ``False`` (a run restarts instead of converging).
+        x_current: ``(R, P)`` the iterate the search polls around.
+        f_current: ``(R,)`` its value.
+        alpha: ``(R,)`` step sizes ``α``.
+        n_restarts: ``(R,)`` restarts after ``α < step_tol``.
+        rngs: one ``numpy.random.Generator`` per run (run ``r`` seeded with ``seeds[r]``).
+            ``step`` ADVANCES these generators in place, so a state must not be stepped
+            twice (stepping an old state again does not repeat the same step).
+    """
+
+    x: np.ndarray
+    f: np.ndarray
+    g: None
+    done: np.ndarray
+    n_iter: np.ndarray
+    n_evals: np.ndarray
+    converged: np.ndarray
+    x_current: np.ndarray
+    f_current: np.ndarray
+    alpha: np.ndarray
+    n_restarts: np.ndarray
+    rngs: tuple[np.random.Generator, ...]
+
+
 def wrap_angles(x: np.ndarray, lower: float = -np.pi, upper: float = np.pi) -> np.ndarray:
     """Map periodic angles into ``[lower, upper)`` of period ``upper - lower``."""
     width = upper - lower
     return (np.asarray(x, dtype=float) - lower) % width + lower
 
 
-def _check(lower: float, upper: float, max_steps: int, n_directions: int, gamma: float,
-           contraction: float, forcing_constant: float) -> None:
-    if not upper > lower:
-        raise ValueError(f"need lower < upper, got lower={lower}, upper={upper}")
-    if int(max_steps) != max_steps or max_steps < 0:
-        raise ValueError(f"max_steps must be a non-negative integer, got {max_steps!r}")
-    if n_directions < 2 or n_directions % 2:
-        raise ValueError(
-            f"n_directions must be even and >= 2 (random directions and their negatives), "
-            f"got {n_directions}"
-        )
-    if gamma < 1.0:
-        raise ValueError(f"the expansion factor gamma must be >= 1, got {gamma}")
-    if not 0.0 < contraction < 1.0:
-        raise ValueError(f"the contraction factor must lie in (0, 1), got {contraction}")
-    if forcing_constant < 0.0:
-        raise ValueError(f"forcing_constant must be >= 0, got {forcing_constant}")
-
-
-def _start(x0, lower: float, upper: float, wrap: bool, shape_msg: str) -> np.ndarray:
+def _into_box(x0: np.ndarray, lower: float, upper: float, wrap: bool) -> np.ndarray:
     x0 = np.asarray(x0, dtype=float)
     if not np.all(np.isfinite(x0)):
         raise ValueError("x0 contains NaN or infinite values")
@@ -99,49 +128,201 @@ def _start(x0, lower: float, upper: float, wrap: bool, shape_msg: str) -> np.nda
     if np.any(x0 < lower) or np.any(x0 > upper):
         raise ValueError(
             f"x0 lies outside [{lower}, {upper}]; pass wrap=True to map periodic angles "
-            f"into the box{shape_msg}"
+            "into the box"
         )
-    return x0
+    return np.array(x0)
 
 
-class _Run:
-    """State of one run; shared by the single and the batched drivers."""
+def _directions(rng: np.random.Generator, n_directions: int, n_params: int) -> np.ndarray:
+    """``n_directions / 2`` unit Gaussian directions and their negatives, shuffled."""
+    g = rng.standard_normal((n_directions // 2, n_params))
+    g /= np.linalg.norm(g, axis=1, keepdims=True)
+    dirs = np.concatenate([g, -g])
+    return dirs[rng.permutation(n_directions)]
 
-    def __init__(self, x, fx, rng, alpha0, lower, upper):
-        self.x, self.fx, self.rng = x, fx, rng
-        self.alpha, self.alpha0 = alpha0, alpha0
-        self.lower, self.upper = lower, upper
-        self.best_x, self.best_f = x.copy(), fx
-        self.n_evals, self.n_restarts = 1, 0
-        self.polls: list[np.ndarray] = []
 
-    def note(self, x, fx) -> None:
-        self.n_evals += 1
-        if fx < self.best_f:
-            self.best_x, self.best_f = x.copy(), fx
+def _candidate(x: np.ndarray, alpha: float, d: np.ndarray, rng: np.random.Generator,
+               lower: float, upper: float) -> np.ndarray:
+    """``x + α d`` with BlackBoxOptim's ``RandomBound`` for coordinates off the box."""
+    c = x + alpha * d
+    lo, hi = c < lower, c > upper
+    for i in np.flatnonzero(lo | hi):  # in coordinate order, as the original
+        bound = lower if lo[i] else upper
+        c[i] = bound + rng.random() * (x[i] - bound)
+    return c
 
-    def begin_step(self, step_tol: float) -> np.ndarray | None:
-        """A restart point (to be evaluated) if ``α`` fell below ``step_tol``, else None."""
-        restart = None
-        if self.alpha < step_tol:
-            restart = self.rng.uniform(self.lower, self.upper, size=self.x.shape)
-            self.alpha = self.alpha0
-            self.n_restarts += 1
-        return restart
 
-    def draw(self, n_directions: int) -> None:
-        g = self.rng.standard_normal((n_directions // 2, self.x.size))
-        g /= np.linalg.norm(g, axis=1, keepdims=True)
-        dirs = np.concatenate([g, -g])
-        self.polls = list(dirs[self.rng.permutation(n_directions)])
+def direct_search_optimizer(
+    *,
+    lower: float = -np.pi,
+    upper: float = np.pi,
+    max_steps: int = 2000,
+    max_evals: int | None = None,
+    n_directions: int = 2,
+    gamma: float = 2.0,
+    contraction: float = 0.5,
+    initial_step_factor: float = 0.5,
+    step_tol: float = 1e-10,
+    max_step: float = np.inf,
+    forcing_constant: float = 0.0,
+    wrap: bool = True,
+) -> Optimizer:
+    """Probabilistic-descent direct search (module docstring) as an ``init``/``step`` pair.
 
-    def candidate(self, d: np.ndarray) -> np.ndarray:
-        c = self.x + self.alpha * d
-        lo, hi = c < self.lower, c > self.upper
-        for i in np.flatnonzero(lo | hi):  # RandomBound: in coordinate order, as the original
-            bound = self.lower if lo[i] else self.upper
-            c[i] = bound + self.rng.random() * (self.x[i] - bound)
-        return c
+    ``fun`` is a :data:`~pyqhn.optimizers.base.BatchedValue` called with the points of the
+    runs that need one (``(M, P)``, ``M <= R``): ``init`` evaluates all starts in one call;
+    a step evaluates the restart points (if any), then the first poll point of every
+    active run, then the second poll point of the runs whose first failed, … Run ``r``
+    draws its random numbers from ``numpy.random.default_rng(seeds[r])``, so its result
+    does not depend on the other runs. The state is a :class:`DirectSearchState`.
+
+    Args:
+        lower, upper: box bounds, the same for every coordinate (default ``(-π, π)``).
+        max_steps: step budget (the study used 2000).
+        max_evals: optional budget of objective evaluations per run, checked after each
+            step (a run stops after the step that reaches it).
+        n_directions: polling directions per step, even (random ``d`` and ``-d`` pairs).
+        gamma, contraction: step-size expansion ``γ >= 1`` on success, contraction
+            ``θ ∈ (0, 1)`` on failure.
+        initial_step_factor: initial ``α`` = factor × ``(upper - lower)``.
+        step_tol: restart from a random point when ``α`` falls below it.
+        max_step: cap on ``α`` (recorded as ``None`` in :attr:`Optimizer.settings` when
+            infinite).
+        forcing_constant: ``c`` of the sufficient decrease ``f(x+αd) < f(x) - c α²``.
+        wrap: map starting points into the box (periodic angles) rather than reject them.
+
+    Example:
+        >>> from pyqhn.optimizers import minimize
+        >>> opt = direct_search_optimizer(max_steps=500)
+        >>> state, history = minimize(opt, lambda x: (x**2).sum(1), np.ones((2, 3)), [0, 1])
+        >>> bool(state.f.max() < 1e-8), history.shape
+        (True, (2, 501))
+    """
+    lower = float_setting("lower", lower, -np.inf)
+    upper = float_setting("upper", upper, -np.inf)
+    if not upper > lower:
+        raise ValueError(f"need lower < upper, got lower={lower}, upper={upper}")
+    max_steps = int_setting("max_steps", max_steps, 0)
+    max_evals = None if max_evals is None else int_setting("max_evals", max_evals, 1)
+    n_directions = int_setting("n_directions", n_directions, 0)
+    if n_directions < 2 or n_directions % 2:
+        raise ValueError(
+            f"n_directions must be even and >= 2 (random directions and their negatives), "
+            f"got {n_directions}"
+        )
+    if not gamma >= 1.0:
+        raise ValueError(f"the expansion factor gamma must be >= 1, got {gamma}")
+    gamma = float_setting("gamma", gamma, 1.0, open_lo=False)
+    if not 0.0 < contraction < 1.0:
+        raise ValueError(f"the contraction factor must lie in (0, 1), got {contraction}")
+    contraction = float(contraction)
+    if not forcing_constant >= 0.0:
+        raise ValueError(f"forcing_constant must be >= 0, got {forcing_constant}")
+    forcing_constant = float_setting("forcing_constant", forcing_constant, 0.0,
+                                     open_lo=False)
+    initial_step_factor = float_setting("initial_step_factor", initial_step_factor, 0.0)
+    step_tol = float_setting("step_tol", step_tol, 0.0, open_lo=False)
+    if not max_step > 0.0:
+        raise ValueError(f"max_step must be > 0 (np.inf: no cap), got {max_step}")
+    max_step = float(max_step)
+    wrap = bool(wrap)
+    alpha0 = initial_step_factor * (upper - lower)
+
+    def init(fun: BatchedValue, x0: np.ndarray, seeds: Sequence[int]) -> DirectSearchState:
+        x = _into_box(x0, lower, upper, wrap)
+        r = x.shape[0]
+        if len(seeds) != r:
+            raise ValueError(f"need one seed per run: {r} runs, {len(seeds)} seeds")
+        f = call_value(fun, x)
+        n_iter = np.zeros(r, dtype=np.int64)
+        return DirectSearchState(
+            x=x.copy(), f=f.copy(), g=None,
+            done=n_iter >= max_steps,
+            n_iter=n_iter,
+            n_evals=np.ones(r, dtype=np.int64),
+            converged=np.zeros(r, dtype=bool),
+            x_current=x, f_current=f,
+            alpha=np.full(r, alpha0),
+            n_restarts=np.zeros(r, dtype=np.int64),
+            rngs=tuple(np.random.default_rng(int(s)) for s in seeds),
+        )
+
+    def step(fun: BatchedValue, state: DirectSearchState) -> DirectSearchState:
+        active = np.flatnonzero(~np.asarray(state.done, dtype=bool))
+        if active.size == 0:
+            return state
+        rngs = state.rngs
+        p = state.x.shape[1]
+        best_x, best_f = state.x.copy(), state.f.copy()
+        x_cur, f_cur = state.x_current.copy(), state.f_current.copy()
+        alpha, n_evals = state.alpha.copy(), state.n_evals.copy()
+        n_restarts = state.n_restarts.copy()
+
+        def evaluate(rows: np.ndarray, points: np.ndarray) -> np.ndarray:
+            values = call_value(fun, points)
+            n_evals[rows] += 1
+            better = values < best_f[rows]
+            best_x[rows[better]] = points[better]
+            best_f[rows[better]] = values[better]
+            return values
+
+        # 1. restart the runs whose step size fell below step_tol
+        rows = active[alpha[active] < step_tol]
+        if rows.size:
+            points = np.stack([rngs[r].uniform(lower, upper, size=p) for r in rows])
+            alpha[rows] = alpha0
+            n_restarts[rows] += 1
+            x_cur[rows], f_cur[rows] = points, evaluate(rows, points)
+
+        # 2. directions, 3. polls in order: a run's next poll only if its last one failed
+        polls = {r: _directions(rngs[r], n_directions, p) for r in active}
+        success = np.zeros(len(alpha), dtype=bool)
+        rows = active
+        for k in range(n_directions):
+            if rows.size == 0:
+                break
+            points = np.stack([
+                _candidate(x_cur[r], alpha[r], polls[r][k], rngs[r], lower, upper)
+                for r in rows
+            ])
+            values = evaluate(rows, points)
+            ok = values < f_cur[rows] - forcing_constant * alpha[rows] ** 2
+            x_cur[rows[ok]], f_cur[rows[ok]] = points[ok], values[ok]
+            success[rows[ok]] = True
+            rows = rows[~ok]
+
+        # 4. step size
+        alpha[active] = np.where(success[active], np.minimum(alpha[active] * gamma, max_step),
+                                 alpha[active] * contraction)
+        n_iter = state.n_iter.copy()
+        n_iter[active] += 1
+        done = state.done | (n_iter >= max_steps)
+        if max_evals is not None:
+            done = done | (n_evals >= max_evals)
+        return DirectSearchState(
+            x=best_x, f=best_f, g=None, done=done, n_iter=n_iter, n_evals=n_evals,
+            converged=state.converged, x_current=x_cur, f_current=f_cur, alpha=alpha,
+            n_restarts=n_restarts, rngs=rngs,
+        )
+
+    settings = {
+        "lower": lower, "upper": upper, "max_steps": max_steps, "max_evals": max_evals,
+        "n_directions": n_directions, "gamma": gamma, "contraction": contraction,
+        "initial_step_factor": initial_step_factor, "step_tol": step_tol,
+        "max_step": None if np.isinf(max_step) else max_step,
+        "forcing_constant": forcing_constant, "wrap": wrap,
+    }
+    return Optimizer(name="direct-search", uses_gradient=False, init=init, step=step,
+                     settings=settings)
+
+
+def _seeded_with(optimizer: Optimizer, rngs: tuple[np.random.Generator, ...]) -> Optimizer:
+    """``optimizer`` whose ``init`` uses the given generators instead of seeding new ones."""
+
+    def init(fun: BatchedValue, x0: np.ndarray, seeds: Sequence[int]) -> DirectSearchState:
+        return optimizer.init(fun, x0, seeds)._replace(rngs=rngs)
+
+    return dataclasses.replace(optimizer, init=init)
 
 
 def probabilistic_descent(
@@ -166,6 +347,9 @@ def probabilistic_descent(
 ) -> DirectSearchResult:
     """Minimise ``fun`` over the box ``[lower, upper]^P`` by probabilistic descent.
 
+    One run of :func:`direct_search_optimizer` through
+    :func:`~pyqhn.optimizers.base.minimize`, with a scalar objective.
+
     Args:
         fun: objective, ``(P,)`` float array → float.
         x0: start ``(P,)``; ``None`` draws it uniformly in the box (then give ``n_params``).
@@ -183,7 +367,8 @@ def probabilistic_descent(
         max_step: cap on ``α``.
         forcing_constant: ``c`` of the sufficient decrease ``f(x+αd) < f(x) - c α²``.
         wrap: map ``x0`` into the box (periodic angles) rather than reject it.
-        callback: ``callback(step, x, fx)`` after every step; return ``True`` to stop.
+        callback: ``callback(step, x, fx)`` after every step (``step`` from 0, ``x`` the
+            current iterate ``(P,)``, ``fx`` its value); return ``True`` to stop.
 
     Returns:
         :class:`DirectSearchResult` with the best point evaluated.
@@ -193,44 +378,39 @@ def probabilistic_descent(
         >>> bool(res.fun < 1e-8)
         True
     """
-    _check(lower, upper, max_steps, n_directions, gamma, contraction, forcing_constant)
+    opt = direct_search_optimizer(
+        lower=lower, upper=upper, max_steps=max_steps, max_evals=max_evals,
+        n_directions=n_directions, gamma=gamma, contraction=contraction,
+        initial_step_factor=initial_step_factor, step_tol=step_tol, max_step=max_step,
+        forcing_constant=forcing_constant, wrap=wrap,
+    )
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     if x0 is None:
         if n_params is None or n_params < 1:
             raise ValueError("give x0, or n_params to draw a random start in the box")
         x0 = rng.uniform(lower, upper, size=n_params)
-    x0 = _start(x0, lower, upper, wrap, "")
+    x0 = np.asarray(x0, dtype=float)
     if x0.ndim != 1:
         raise ValueError(
             f"x0 must have shape (P,), got {x0.shape}; use probabilistic_descent_batch "
             "for several runs"
         )
-    run = _Run(x0.copy(), float(fun(x0)), rng, initial_step_factor * (upper - lower),
-               lower, upper)
-    history = []
-    for step in range(int(max_steps)):
-        restart = run.begin_step(step_tol)
-        if restart is not None:
-            run.x, run.fx = restart, float(fun(restart))
-            run.note(run.x, run.fx)
-        run.draw(n_directions)
-        success = False
-        for d in run.polls:
-            c = run.candidate(d)
-            fc = float(fun(c))
-            run.note(c, fc)
-            if fc < run.fx - forcing_constant * run.alpha**2:
-                run.x, run.fx, success = c, fc, True
-                break
-        run.alpha = min(run.alpha * gamma, max_step) if success else run.alpha * contraction
-        history.append(run.best_f)
-        if callback is not None and callback(step, run.x, run.fx):
-            break
-        if max_evals is not None and run.n_evals >= max_evals:
-            break
+
+    def fun_batch(points: np.ndarray) -> np.ndarray:
+        return np.array([float(fun(point)) for point in points])
+
+    def stop(k: int, state: DirectSearchState) -> DirectSearchState | None:
+        if k > 0 and callback is not None and callback(k - 1, state.x_current[0].copy(),
+                                             float(state.f_current[0])):
+            return state._replace(done=np.ones(1, dtype=bool))
+        return None
+
+    state, history = minimize(_seeded_with(opt, (rng,)), fun_batch, x0[None], [0],
+                              callback=stop)
     return DirectSearchResult(
-        x=run.best_x, fun=run.best_f, n_evals=run.n_evals, n_steps=len(history),
-        history=np.asarray(history), step_size=run.alpha, n_restarts=run.n_restarts,
+        x=state.x[0], fun=float(state.f[0]), n_evals=int(state.n_evals[0]),
+        n_steps=int(state.n_iter[0]), history=history[0, 1:],
+        step_size=float(state.alpha[0]), n_restarts=int(state.n_restarts[0]),
     )
 
 
@@ -253,6 +433,7 @@ def probabilistic_descent_batch(
 ) -> DirectSearchResult:
     """``R`` independent runs of :func:`probabilistic_descent` in lockstep.
 
+    :func:`direct_search_optimizer` through :func:`~pyqhn.optimizers.base.minimize`.
     ``fun_batch`` maps ``(M, P)`` points to ``(M,)`` values (e.g. a batched
     :func:`pyqhn.engines.density.noisy_energy`), so each poll round is one batched call.
     Run ``r`` uses ``numpy.random.default_rng(seeds[r])`` (default ``seeds = range(R)``) and
@@ -267,67 +448,15 @@ def probabilistic_descent_batch(
         :class:`DirectSearchResult` with ``x (R, P)``, ``fun``, ``n_evals``,
         ``step_size``, ``n_restarts`` of shape ``(R,)`` and ``history (R, n_steps)``.
     """
-    _check(lower, upper, max_steps, n_directions, gamma, contraction, forcing_constant)
-    x0 = _start(x0, lower, upper, wrap, " (shape (R, P))")
-    if x0.ndim != 2:
-        raise ValueError(f"x0 must have shape (R, P), got {x0.shape}")
-    n_runs = x0.shape[0]
-    seeds = list(range(n_runs)) if seeds is None else list(seeds)
-    if len(seeds) != n_runs:
-        raise ValueError(f"need one seed per run: {n_runs} runs, {len(seeds)} seeds")
-
-    def evaluate(points: list[np.ndarray]) -> np.ndarray:
-        values = np.asarray(fun_batch(np.stack(points)), dtype=float)
-        if values.shape != (len(points),):
-            raise ValueError(
-                f"fun_batch must return shape ({len(points)},) for {len(points)} points, "
-                f"got {values.shape}"
-            )
-        return values
-
-    f0 = evaluate(list(x0))
-    alpha0 = initial_step_factor * (upper - lower)
-    runs = [
-        _Run(x0[r].copy(), float(f0[r]), np.random.default_rng(seeds[r]), alpha0, lower, upper)
-        for r in range(n_runs)
-    ]
-    history = np.empty((n_runs, int(max_steps)))
-    for step in range(int(max_steps)):
-        restarts = {r: p for r, run in enumerate(runs)
-                    if (p := run.begin_step(step_tol)) is not None}
-        if restarts:
-            values = evaluate(list(restarts.values()))
-            for (r, p), v in zip(restarts.items(), values, strict=True):
-                runs[r].x, runs[r].fx = p, float(v)
-                runs[r].note(p, float(v))
-        for run in runs:
-            run.draw(n_directions)
-        active = list(range(n_runs))
-        success = np.zeros(n_runs, dtype=bool)
-        for k in range(n_directions):
-            if not active:
-                break
-            cands = [runs[r].candidate(runs[r].polls[k]) for r in active]
-            values = evaluate(cands)
-            still = []
-            for r, c, v in zip(active, cands, values, strict=True):
-                run = runs[r]
-                run.note(c, float(v))
-                if v < run.fx - forcing_constant * run.alpha**2:
-                    run.x, run.fx, success[r] = c, float(v), True
-                else:
-                    still.append(r)
-            active = still
-        for r, run in enumerate(runs):
-            run.alpha = (min(run.alpha * gamma, max_step) if success[r]
-                         else run.alpha * contraction)
-            history[r, step] = run.best_f
+    opt = direct_search_optimizer(
+        lower=lower, upper=upper, max_steps=max_steps, n_directions=n_directions,
+        gamma=gamma, contraction=contraction, initial_step_factor=initial_step_factor,
+        step_tol=step_tol, max_step=max_step, forcing_constant=forcing_constant, wrap=wrap,
+    )
+    if np.ndim(x0) != 2:
+        raise ValueError(f"x0 must have shape (R, P), got {np.shape(x0)}")
+    state, history = minimize(opt, fun_batch, x0, seeds)
     return DirectSearchResult(
-        x=np.stack([run.best_x for run in runs]),
-        fun=np.array([run.best_f for run in runs]),
-        n_evals=np.array([run.n_evals for run in runs]),
-        n_steps=int(max_steps),
-        history=history,
-        step_size=np.array([run.alpha for run in runs]),
-        n_restarts=np.array([run.n_restarts for run in runs]),
+        x=state.x, fun=state.f, n_evals=state.n_evals, n_steps=opt.settings["max_steps"],
+        history=history[:, 1:], step_size=state.alpha, n_restarts=state.n_restarts,
     )
