@@ -25,13 +25,15 @@ functions return what the optimisers MINIMISE (``negative_elbo``, ``negative_sel
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bits import check_n_qubits, index_to_bits
-from .engines.exact import sample_from_probabilities
+from .bits import index_to_bits
+from .checks import InputError, check_cost, check_n_qubits
+from .engines.base import sample_from_probabilities
 from .estimators import shifted_params
 
 __all__ = [
@@ -59,6 +61,12 @@ __all__ = [
     "shifted_params",
     "parameter_shift_jacobian",
     "selbo_parameter_shift_grad",
+    "Objective",
+    "energy_objective",
+    "distribution_objective",
+    "per_run_energy_objective",
+    "sampled_selbo_objective",
+    "make_objective",
 ]
 
 #: Names accepted by the training runner and :func:`pyqhn.experiments.vi.train_vi`.
@@ -485,3 +493,113 @@ def objective_loss(
         )
     raise ValueError(f"unknown objective {name!r}; choose one of {OBJECTIVES}")
 
+
+# --------------------------------------------------------------------------- for the driver
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What the driver minimises for one circuit.
+
+    ``bind(runs)`` returns the batched function the optimiser calls for the runs ``runs``
+    ``(B,)``: ``x (B, P) -> (B,)`` values, or ``-> ((B,), (B, P))`` values and gradients
+    when ``uses_gradient``. ``per_run``: row ``i`` uses data of run ``runs[i]`` (one cost
+    table per run), so every call passes all ``B`` rows in order.
+    """
+
+    name: str
+    uses_gradient: bool
+    bind: Callable[[np.ndarray], Callable]
+    per_run: bool = False
+
+
+def energy_objective(engine, circuit, cost, *, gradient: bool = True) -> Objective:
+    """``E(θ) = Σ_k p_θ(k) C[k]`` from ``engine`` (noisy for a density engine with noise);
+    the cost is validated once."""
+    fn = (engine.energy_and_grad_fn(circuit, cost) if gradient
+          else engine.energy_fn(circuit, cost))
+    return Objective("mle", gradient, lambda runs: fn)
+
+
+def _jax_batched(single: Callable) -> Callable:
+    batched = jax.jit(jax.vmap(single))
+
+    def fn(x: np.ndarray, *args):
+        out = batched(jnp.asarray(x, dtype=jnp.float64), *args)
+        return tuple(np.asarray(o) for o in out) if isinstance(out, tuple) else np.asarray(out)
+
+    return fn
+
+
+def distribution_objective(name: str, engine, circuit, cost, n_train: int, *, prior=None,
+                           beta: float = 1.0, lam: float = 1.0,
+                           bandwidth: float = 1.0) -> Objective:
+    """A loss of the whole distribution ``q_θ`` (:func:`objective_loss`: ``mle``, ``elbo``,
+    ``selbo``), differentiated through the engine's JAX probabilities."""
+    loss = objective_loss(name, check_cost(cost, circuit.n_qubits), n_train, prior=prior,
+                          beta=beta, lam=lam, bandwidth=bandwidth)
+    probs = engine.jax_probabilities(circuit)
+    fn = _jax_batched(jax.value_and_grad(lambda th: loss(probs(th))))
+    return Objective(name, True, lambda runs: fn)
+
+
+def per_run_energy_objective(engine, circuit, costs, *, gradient: bool = True) -> Objective:
+    """``E_r(θ) = Σ_k p_θ(k) C_r[k]`` with one cost table per run: ``costs (R, 2**n)``,
+    row ``r`` for run ``r`` (Fig. 7: one training set per dataset draw)."""
+    costs = np.asarray(costs, dtype=np.float64)
+    for row in costs:
+        check_cost(row, circuit.n_qubits)
+    probs = engine.jax_probabilities(circuit)
+
+    def energy(th, c):
+        return jnp.sum(probs(th) * c)
+
+    fn = _jax_batched(jax.value_and_grad(energy) if gradient else energy)
+    table = jnp.asarray(costs)
+    return Objective("mle", gradient, lambda runs: lambda x: fn(x, table[jnp.asarray(runs)]),
+                     per_run=True)
+
+
+def sampled_selbo_objective(engine, circuit, log_likelihood, prior, *, shots: int,
+                            lam: float, bandwidth: float, n_train: int,
+                            seed: int) -> Objective:
+    """``-SELBO / n_train`` estimated from ``shots`` circuit shots per point (device-style):
+    value by the U-statistic, gradient by the parameter-shift rule
+    (:func:`selbo_parameter_shift_grad`), with fresh prior samples at every call. Each
+    bound function draws from one generator seeded ``seed``."""
+    sampler = probability_sampler(lambda th: engine.probabilities(circuit, th))
+    ll = np.asarray(log_likelihood, dtype=np.float64)
+    prior = np.asarray(prior, dtype=np.float64)
+
+    def bind(runs: np.ndarray) -> Callable:
+        rng = np.random.default_rng(seed)
+
+        def fn(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            prior_samples = sample_from_probabilities(
+                np.broadcast_to(prior, (x.shape[0], prior.size)), shots, seed=rng)
+            value, grad = selbo_parameter_shift_grad(
+                sampler, x, ll, prior_samples, n_samples=shots, lam=lam,
+                bandwidth=bandwidth, seed=int(rng.integers(2**62)))
+            return -np.asarray(value) / n_train, -np.asarray(grad) / n_train
+
+        return fn
+
+    return Objective("selbo-sampled", True, bind)
+
+
+def make_objective(name: str, engine, circuit, cost, *, n_train: int | None = None,
+                   gradient: bool = True) -> Objective:
+    """The named objective on a cost table: ``"mle"`` (the energy, any engine) or
+    ``"elbo"`` / ``"selbo"`` (differentiable engines; ``n_train`` training points)."""
+    if name == "mle":
+        return energy_objective(engine, circuit, cost, gradient=gradient)
+    if name in ("elbo", "selbo"):
+        if not gradient:
+            raise InputError(f"the {name} objective is trained with gradients; use a "
+                             "gradient-based optimiser (lbfgs, adam)")
+        if n_train is None or int(n_train) < 1:
+            raise InputError(
+                f"the {name!r} objective needs n_train, the number of training points the "
+                "cost table averages over (log p(D|w) = -n_train · C); pass --n-train")
+        return distribution_objective(name, engine, circuit, cost, int(n_train))
+    raise InputError(f"unknown objective {name!r}; choose one of mle, elbo, selbo")

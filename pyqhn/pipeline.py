@@ -5,7 +5,7 @@ Example:
     >>> from pyqhn.pipeline import Problem
     >>> problem = Problem(models.gaussian_activation_model(), datasets.gaussian_mixture(500))
     >>> res = problem.train(["product", "blocks=2"], runs=8, max_iter=100, epsilon=0.03)
-    >>> res.table            # one row per run (pyqhn.runner columns)   # doctest: +SKIP
+    >>> res.table            # one row per run (pyqhn.runlog columns)   # doctest: +SKIP
     >>> res.summary()        # success probability, mean energy per circuit  # doctest: +SKIP
     >>> clf = res.best_classifier()   # the most probable BiNN of the best run
     >>> clf(datasets.gaussian_mixture(10).x)                            # doctest: +SKIP
@@ -18,6 +18,8 @@ exact optimum from enumeration.
 from __future__ import annotations
 
 import hashlib
+import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .analysis import summarize_groups
 from .bits import bits_to_index, index_to_bits
+from .checks import InputError, check_cost, n_qubits_of_cost
 from .circuits import Circuit, brickwork_circuit, circuit_from_name, product_circuit
 from .datasets import Dataset
-from .engines import exact
-from .runner import train_multistart
+from .driver import train_multistart
 
-__all__ = ["Problem", "Results", "make_circuits", "summarize", "cached_cost_table"]
+__all__ = ["Problem", "Results", "make_circuits", "cached_cost_table"]
 
 CircuitSpec = Circuit | str | int
 
@@ -53,41 +56,12 @@ def make_circuits(specs: Sequence[CircuitSpec], n_qubits: int) -> list[Circuit]:
         else:
             c = brickwork_circuit(n_qubits, int(s))
         if c.n_qubits != n_qubits:
-            raise ValueError(f"circuit {c.name} has {c.n_qubits} qubits; the problem has "
+            raise InputError(f"circuit {c.name} has {c.n_qubits} qubits; the problem has "
                              f"{n_qubits} bits")
+        if c in out:
+            raise InputError(f"circuit {c.name} is given twice; give each circuit once")
         out.append(c)
     return out
-
-
-def summarize(table: pd.DataFrame, c_star: float, epsilon: float,
-              circuits: Sequence[str] | None = None) -> list[dict]:
-    """Per-circuit statistics of a runs table.
-
-    Returns one dict per circuit (in ``circuits`` order, default order of appearance):
-    ``name, n_layer, runs, successes, success_probability`` (fraction with
-    ``e_final − c_star < epsilon``), ``success_error`` (binomial standard error),
-    ``mean_energy, std_energy, min_energy, median_energy``.
-    """
-    names = list(circuits) if circuits is not None else list(dict.fromkeys(table["circuit"]))
-    rows = []
-    for name in names:
-        e = table.loc[table["circuit"] == name, "e_final"].to_numpy(dtype=np.float64)
-        k = int(np.sum(e - c_star < epsilon))
-        p = k / e.size if e.size else float("nan")
-        blocks = int(name.split("=")[1]) if name.startswith("blocks=") else 0
-        rows.append(dict(
-            name=name,
-            n_layer=blocks / 2,
-            runs=int(e.size),
-            successes=k,
-            success_probability=p,
-            success_error=float(np.sqrt(p * (1 - p) / e.size)) if e.size else float("nan"),
-            mean_energy=float(e.mean()) if e.size else float("nan"),
-            std_energy=float(e.std()) if e.size else float("nan"),
-            min_energy=float(e.min()) if e.size else float("nan"),
-            median_energy=float(np.median(e)) if e.size else float("nan"),
-        ))
-    return rows
 
 
 def _dataset_key(model: Any, data: Dataset) -> str:
@@ -115,9 +89,13 @@ def cached_cost_table(model: Any, data: Dataset, path: str | Path | None) -> np.
     if path is not None:
         path = Path(path)
         if path.exists():
-            with np.load(path) as f:
-                if "key" in f and str(f["key"]) == key:
-                    return np.asarray(f["cost"], dtype=np.float64)
+            try:
+                with np.load(path) as f:
+                    if "key" in f and str(f["key"]) == key:
+                        return check_cost(f["cost"])
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+                warnings.warn(f"the cached cost table {path} cannot be read ({err}); "
+                              "enumerating it again", RuntimeWarning, stacklevel=2)
     cost = _enumerate_cost(model, data)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,13 +122,9 @@ class Problem:
         self.dataset = dataset
         self.cache = cache
         self._cost: np.ndarray | None = None
+        self._given_cost = cost is not None
         if cost is not None:
-            cost = np.asarray(cost, dtype=np.float64)
-            n = getattr(model, "n_qubits", None)
-            if n is not None and cost.shape != (2**n,):
-                raise ValueError(f"the cost table has shape {cost.shape} but the model has "
-                                 f"{n} bits (needs {2**n} entries)")
-            self._cost = cost
+            self._cost = check_cost(cost, getattr(model, "n_qubits", None))
 
     def cost_table(self) -> np.ndarray:
         """``(2**N,)`` float64 costs by exhaustive enumeration (cached after the first call)."""
@@ -158,10 +132,24 @@ class Problem:
             self._cost = cached_cost_table(self.model, self.dataset, self.cache)
         return self._cost
 
+    def fingerprint(self) -> str:
+        """What identifies the cost: the given table's bytes, else the model and the data
+        (known before enumerating; the run log records it)."""
+        from .runlog import fingerprint
+
+        if self._given_cost:
+            return fingerprint(self._cost)
+        return "model+data:" + _dataset_key(self.model, self.dataset)
+
+    def circuits(self, specs: Sequence[CircuitSpec]) -> list[Circuit]:
+        """Circuits on this problem's bits (:func:`make_circuits`)."""
+        return make_circuits(specs, self.n_bits)
+
     @property
     def n_bits(self) -> int:
         """``N``, the number of model bits (qubits)."""
-        return exact.n_qubits_for_cost(self.cost_table())
+        n = getattr(self.model, "n_qubits", None)
+        return int(n) if n is not None else n_qubits_of_cost(self.cost_table())
 
     @property
     def c_star(self) -> float:
@@ -196,19 +184,19 @@ class Problem:
     ) -> Results:
         """Train ``runs`` random initialisations of every circuit on the cost (L-BFGS).
 
-        ``out`` makes the sweep resumable (``runs.csv`` / ``history.jsonl`` there).
+        ``out`` makes the sweep resumable (a run log, :mod:`pyqhn.runlog`).
         ``objective``: ``"mle"`` (E(θ), default), ``"elbo"`` or ``"selbo"``
         (:mod:`pyqhn.objectives`; use a model with ``loss="cross_entropy"`` so the cost is
         the mean cross-entropy over the dataset's ``n_samples`` points).
         """
+        from .optimizers import lbfgs_optimizer
+
         cost = self.cost_table()
-        circs = make_circuits(circuits, exact.n_qubits_for_cost(cost))
-        table = train_multistart(cost, circs, runs, out=out, seed=seed, max_iter=max_iter,
-                                 gtol=gtol, batch_size=batch_size, progress=progress,
+        circs = self.circuits(circuits)
+        table = train_multistart(cost, circs, runs, out=out, seed=seed,
+                                 optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter),
+                                 batch_size=batch_size, progress=progress,
                                  objective=objective, n_train=self.dataset.n_samples)
-        names = [c.name for c in circs]
-        table = table[table["circuit"].isin(names) & (table["run"] < runs)].reset_index(
-            drop=True)
         return Results(table=table, cost=cost, epsilon=epsilon, problem=self,
                        circuits=circs)
 
@@ -218,7 +206,7 @@ class Results:
     """Runs of a multi-start sweep on one cost table.
 
     Attributes:
-        table: tidy runs table (one row per run; columns of :mod:`pyqhn.runner`).
+        table: tidy runs table (one row per run; columns of :mod:`pyqhn.runlog`).
         cost: ``(2**N,)`` cost table.
         epsilon: success threshold.
         problem: the problem, for classifiers (``None`` when built from a table only).
@@ -244,10 +232,11 @@ class Results:
         return list(dict.fromkeys(self.table["circuit"]))
 
     def summary(self) -> dict:
-        """``{"c_star", "epsilon", "circuits": [per-circuit dict of summarize()]}``."""
+        """``{"c_star", "epsilon", "circuits": [per-circuit dict of
+        :func:`pyqhn.analysis.summarize_groups`]}``."""
         return dict(c_star=self.c_star, epsilon=self.epsilon,
-                    circuits=summarize(self.table, self.c_star, self.epsilon,
-                                       self.circuit_names))
+                    circuits=summarize_groups(self.table, self.c_star, self.epsilon,
+                                              self.circuit_names))
 
     def energies(self) -> dict[str, np.ndarray]:
         """``{circuit name: (R,) final energies}`` in display order."""
@@ -260,8 +249,7 @@ class Results:
 
     def best_bits(self) -> np.ndarray:
         """``(N,)`` bits of the most probable outcome of the best run."""
-        n = exact.n_qubits_for_cost(self.cost)
-        return index_to_bits(int(self.best_run()["best_index"]), n)
+        return index_to_bits(int(self.best_run()["best_index"]), n_qubits_of_cost(self.cost))
 
     def best_cost(self) -> float:
         """``C`` of :meth:`best_bits`."""
@@ -270,5 +258,6 @@ class Results:
     def best_classifier(self) -> Any:
         """The BiNN of :meth:`best_bits` as a classifier (needs the problem)."""
         if self.problem is None:
-            raise ValueError("these results carry no problem; build them with Problem.train")
+            raise InputError("these results carry no problem (data and model), so there is no "
+                             "classifier; build them with Problem(model, data).train(...)")
         return self.problem.classifier(self.best_bits())

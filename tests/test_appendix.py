@@ -50,7 +50,8 @@ def _check(out: Path, figure: str, runs: int, cost: np.ndarray) -> tuple[dict, p
     assert summary["epsilon"] == eps
     assert summary["n_qubits"] == 10
     assert summary["c_star"] == float(cost.min())
-    for name in ("runs.csv", "samples.jsonl", "cost.npz", f"{figure}.png", f"{figure}.pdf"):
+    for name in ("runs.csv", "history.jsonl", "angles.npz", "cost.npz", f"{figure}.png",
+                 f"{figure}.pdf"):
         assert (out / name).stat().st_size > 0, name
     table = pd.read_csv(out / "runs.csv")
     assert [c["name"] for c in summary["circuits"]] == names
@@ -83,7 +84,7 @@ def test_quick_end_to_end(tmp_path, figure, quick_cost):
     summary, table = _check(out, figure, 2, quick_cost)
     opt = table[table["mode"] == "optimise"]
     # direct search spends its budget: at least one evaluation per step, at most two
-    assert (opt["n_steps"] == 60).all()
+    assert (opt["n_iter"] == 60).all()
     assert ((opt["n_evals"] >= 61) & (opt["n_evals"] <= 2 * 60 + 1 + 2 * opt["n_restarts"])).all()
     # a run never ends above its starting energy
     assert (opt["e_final"] <= opt["e_init"] + 1e-12).all()
@@ -98,10 +99,13 @@ def test_energies_match_the_exact_engine(tmp_path, quick_cost):
 
     out = tmp_path / "fig10"
     _invoke(["reproduce", "fig10", *TINY, "--out", str(out)])
+    from pyqhn.runlog import read_angles
+
     table = pd.read_csv(out / "runs.csv")
     circ = circuit_from_name("blocks=2", 10)
-    theta = {g: np.array([np.array(s.split(), float) for s in table.loc[
-        table["group"] == g, "theta"]]) for g in ("p=0", "p=2")}
+    angles = read_angles(out)
+    theta = {g: angles[g][table.loc[table["group"] == g, "run"].to_numpy()]
+             for g in ("p=0", "p=2")}
     e0 = table.loc[table["group"] == "p=0", "e_final"].to_numpy()
     np.testing.assert_allclose(np.asarray(exact.energy(circ, theta["p=0"], quick_cost)), e0,
                                atol=1e-10)
@@ -118,17 +122,19 @@ def test_resume_skips_finished_runs(tmp_path, quick_cost):
     out = tmp_path / "fig12"
     _invoke(["reproduce", "fig12", *TINY, "--out", str(out)])
     first = pd.read_csv(out / "runs.csv")
-    # simulate an interruption: the last finished run is lost
-    first.iloc[:-1].to_csv(out / "runs.csv", index=False)
+    # simulate a crash while the last row was written: a partial last line
+    text = (out / "runs.csv").read_text()
+    (out / "runs.csv").write_text(text[: text.rstrip("\n").rfind("\n") + 12])
     _invoke(["reproduce", "fig12", "--quick", "--runs", "3", "--max-steps", "60",
              "--no-progress", "--out", str(out)])
     after = pd.read_csv(out / "runs.csv")
     assert len(after) == 6  # 3 runs x 2 circuits, the 3 earlier ones kept untouched
     pd.testing.assert_frame_equal(after.iloc[:3], first.iloc[:3])
     # the lost run is recomputed identically (seeded), ignoring its timing
-    redo = after[(after["group"] == first.iloc[-1]["group"]) & (after["run"] == 1)]
-    cols = ["e_init", "e_final", "n_evals", "theta", "sample_mean"]
-    assert redo[cols].iloc[0].tolist() == first.iloc[-1][cols].tolist()
+    lost = first.iloc[-1]
+    redo = after[(after["group"] == lost["group"]) & (after["run"] == lost["run"])]
+    cols = ["e_init", "e_final", "n_evals", "sample_mean", "best_index"]
+    assert redo[cols].iloc[0].tolist() == lost[cols].tolist()
     _check(out, "fig12", 3, quick_cost)
     # a third call has nothing left to do
     _invoke(["reproduce", "fig12", "--quick", "--runs", "3", "--max-steps", "60",
@@ -141,7 +147,7 @@ def test_resume_refuses_other_settings(tmp_path):
     _invoke(["reproduce", "fig8", *TINY, "--runs", "1", "--out", str(out)])
     res = CliRunner().invoke(main, ["reproduce", "fig8", "--quick", "--runs", "1",
                                     "--max-steps", "70", "--out", str(out)])
-    assert res.exit_code != 0
+    assert res.exit_code == 2
     assert "max_steps" in res.output
 
 

@@ -28,7 +28,8 @@ def _invoke(args: list[str]) -> str:
 def _check_landscape(out: Path, figure: str, runs: int) -> dict:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["figure"] == figure
-    for name in ("runs.csv", "cost.npz", f"{figure}.png", f"{figure}.pdf"):
+    for name in ("runs.csv", "cost.npz", "runlog.json", "angles.npz", f"{figure}.png",
+                 f"{figure}.pdf"):
         assert (out / name).stat().st_size > 0, name
     with np.load(out / "cost.npz") as f:
         cost = f["cost"]
@@ -43,6 +44,8 @@ def _check_landscape(out: Path, figure: str, runs: int) -> dict:
         assert 0.0 <= c["success_probability"] <= 1.0
         assert c["success_probability"] == pytest.approx(
             np.mean(e - summary["c_star"] < summary["epsilon"]))
+        lo, hi = c["success_interval"]  # 95 % Wilson: never a point at 0 or 1
+        assert 0.0 <= lo <= c["success_probability"] <= hi <= 1.0 and hi - lo > 0.1
         assert c["mean_energy"] == pytest.approx(e.mean())
         # the variational energy is an average of costs: never below the exact optimum
         assert c["min_energy"] >= summary["c_star"] - 1e-9
@@ -82,7 +85,7 @@ def test_resume_refuses_other_settings(tmp_path):
              "--out", str(out)])
     res = CliRunner().invoke(main, ["reproduce", "fig2", "--quick", "--runs", "1",
                                     "--max-iter", "4", "--out", str(out)])
-    assert res.exit_code != 0
+    assert res.exit_code == 2
     assert "max_iter" in res.output
 
 
@@ -169,23 +172,42 @@ def test_fig7_quick_overfitting(tmp_path):
         assert np.all(np.diff(g.sort_values("iteration")["e_train"].to_numpy()) <= 1e-12)
 
 
+def _per_row(circuit, ct, cv, x0, max_iter):
+    """Fig. 7's training (one cost table per run, validation energy traced) on tiny tables."""
+    from pyqhn.driver import Group, MemoryLog, run_groups
+    from pyqhn.engines import get_engine
+    from pyqhn.objectives import per_run_energy_objective
+    from pyqhn.optimizers import lbfgs_optimizer
+
+    eng = get_engine("exact")
+    val = per_run_energy_objective(eng, circuit, cv, gradient=False)
+    log = MemoryLog()
+    run_groups([Group("g", circuit, per_run_energy_objective(eng, circuit, ct),
+                      lbfgs_optimizer(max_iter=max_iter), len(x0),
+                      start=lambda runs: x0[runs],
+                      trace=lambda state, runs: {"e_val": val.bind(runs)(state.x)})],
+               log, progress=False)
+    h = log.histories()
+    return (np.stack([h[("g", r)]["f"] for r in range(len(x0))]),
+            np.stack([h[("g", r)]["e_val"] for r in range(len(x0))]))
+
+
 def test_fig7_validation_energy_matches_engine():
     """The validation energy recorded per iteration is E_val at the accepted parameters."""
     from pyqhn.circuits import brickwork_circuit, random_params
     from pyqhn.engines import exact
-    from pyqhn.experiments.overfitting import train_per_row_costs
 
     circuit = brickwork_circuit(4, 2)
     rng = np.random.default_rng(0)
     ct, cv = rng.random((2, 16)), rng.random((2, 16))
     x0 = random_params(circuit, 2, seed=1)
-    e_tr, e_va = train_per_row_costs(circuit, ct, cv, x0, max_iter=0, progress=False)
+    e_tr, e_va = _per_row(circuit, ct, cv, x0, max_iter=0)
     np.testing.assert_allclose(e_va[:, 0], [exact.energy(circuit, x0[i], cv[i])
                                             for i in range(2)], rtol=1e-10)
     # with 3 iterations: the last recorded values equal the engine's at the final point
     from pyqhn.optimizers.lbfgs import lbfgs
 
-    e_tr, e_va = train_per_row_costs(circuit, ct, cv, x0, max_iter=3, progress=False)
+    e_tr, e_va = _per_row(circuit, ct, cv, x0, max_iter=3)
     fn = [exact.energy_and_grad_fn(circuit, ct[i]) for i in range(2)]
     for i in range(2):
         res = lbfgs(fn[i], x0[i], max_iter=3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -82,8 +84,14 @@ def test_run_vi_summary_contract_and_resume(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("a finished (dataset, objective) was trained again")
 
-    monkeypatch.setattr(vi, "train_vi", boom)
+    from pyqhn import driver
+
+    monkeypatch.setattr(driver, "run_batch", boom)
     again = vi.run_vi(tmp_path, config=cfg, progress=False)
     assert again["circuits"] == summary["circuits"]
+    # a subset of the objectives reads the finished runs; other sizes are refused
+    more = vi.run_vi(tmp_path, config=dataclasses.replace(cfg, objectives=("mle",)),
+                     progress=False)
+    assert more["circuits"] == summary["circuits"][:1]
     with pytest.raises(ValueError, match="other settings"):
         vi.run_vi(tmp_path, config=vi.VIConfig.quick(runs=3), progress=False)

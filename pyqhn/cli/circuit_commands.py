@@ -4,98 +4,94 @@ from __future__ import annotations
 
 import click
 
+from . import Command
+from .options import FiniteFloat, check_blocks, load_cost_option
 
-def _circuit(n: int, blocks: int, product: bool):
-    from ..circuits import brickwork_circuit, product_circuit
-
-    return product_circuit(n) if product else brickwork_circuit(n, blocks)
-
-
-def _load_cost(path: str):
-    from ..cost import load_cost
-
-    try:
-        cost, _ = load_cost(path)
-    except (OSError, ValueError, KeyError) as err:
-        raise click.BadParameter(str(err), param_hint="--cost") from err
-    return cost
+#: Largest noise strength p: λ2 = p·0.00375 must stay a probability (≤ 15/16).
+MAX_NOISE = 250.0
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--cost", "cost_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Cost table: .npz (key 'cost') or text, one value per line.")
 @click.option("--theta", "theta_file", required=True,
               type=click.Path(exists=True, dir_okay=False),
               help="Parameters: .npz (key 'theta') or text, one run per row "
                    "(2·B·N angles, optionally + an energy column).")
-@click.option("--blocks", type=int, default=1, show_default=True, help="Brickwork blocks B.")
+@click.option("--blocks", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Brickwork blocks B (the paper's N_layer = B/2).")
 @click.option("--product", is_flag=True, help="Product-state ansatz instead of brickwork.")
-@click.option("--noise", type=float, default=None,
+@click.option("--noise", type=FiniteFloat(0.0, MAX_NOISE, hint=" (λ2 = p·0.00375 ≤ 15/16)"),
+              default=None,
               help="Depolarizing strength p: (λ1, λ2) = p × (0.001, 0.00375); exact Tr(ρC).")
 def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
            noise: float | None) -> None:
     """Print E(θ) for every parameter row, one per line, full precision."""
-    import numpy as np
+    from ..checks import n_qubits_of_cost
+    from ..circuits import brickwork_circuit, load_theta, product_circuit
+    from ..engines import get_engine
+    from ..noise import NoiseModel
 
-    from ..circuits import load_theta
-    from ..engines import exact
-
-    cost = _load_cost(cost_file)
-    n = exact.n_qubits_for_cost(cost)
+    cost = load_cost_option(cost_file)
+    n = n_qubits_of_cost(cost)
+    circuit = product_circuit(n) if product else brickwork_circuit(n, blocks)
     try:
-        circuit = _circuit(n, blocks, product)
         theta = load_theta(theta_file, circuit.n_params)
     except ValueError as err:
-        raise click.UsageError(str(err)) from err
-    if noise is None or noise == 0:
-        values = np.asarray(exact.energy(circuit, theta, cost))
-    else:
-        from ..engines.density import noisy_energy
-        from ..noise import NoiseModel
-
-        values = np.atleast_1d(noisy_energy(circuit, theta, cost, NoiseModel.from_strength(noise)))
-    for v in values:
+        raise click.BadParameter(str(err), param_hint="--theta") from err
+    engine = (get_engine("exact") if not noise else
+              get_engine("density", noise=NoiseModel.from_strength(noise)))
+    for v in engine.energy(circuit, theta, cost):
         click.echo(repr(float(v)))
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--cost", "cost_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Cost table: .npz (key 'cost') or text, one value per line.")
-@click.option("--blocks", type=int, multiple=True,
-              help="Brickwork blocks B; repeat for several circuits.")
+@click.option("--blocks", type=int, multiple=True, callback=check_blocks,
+              help="Brickwork blocks B (N_layer = B/2); repeat for several circuits.")
 @click.option("--product", is_flag=True, help="Also (or only) train the product-state ansatz.")
-@click.option("--runs", type=int, default=10, show_default=True,
+@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
               help="Random initialisations per circuit.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for runs.csv and history.jsonl (resumes if present).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--max-iter", type=int, default=500, show_default=True)
-@click.option("--gtol", type=float, default=1e-6, show_default=True)
+              help="Run folder (created; rerun the same command to resume).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Run r starts from seed + r.")
+@click.option("--max-iter", type=click.IntRange(min=0), default=500, show_default=True,
+              help="L-BFGS iteration budget per run.")
+@click.option("--gtol", type=FiniteFloat(0.0, low_open=True), default=1e-6, show_default=True,
+              help="Stop a run when the 2-norm of its gradient is below this.")
 @click.option("--objective", type=click.Choice(["mle", "elbo", "selbo"]), default="mle",
               show_default=True,
               help="mle: E(θ) = Σ q C. elbo/selbo: variational objectives; the cost must "
                    "then be the mean cross-entropy over --n-train points.")
-@click.option("--n-train", type=int, default=None,
+@click.option("--n-train", type=click.IntRange(min=1), default=None,
               help="Training points behind the cost table (needed by elbo/selbo).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Runs optimised together (default: all on a GPU, 8 on a CPU).")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
-          seed: int, max_iter: int, gtol: float, objective: str, n_train: int | None) -> None:
+          seed: int, max_iter: int, gtol: float, objective: str, n_train: int | None,
+          batch_size: int | None, no_progress: bool) -> None:
     """Multi-start L-BFGS training; one row per run in OUT/runs.csv."""
-    from ..engines import exact
-    from ..runner import train_multistart
+    from ..checks import n_qubits_of_cost
+    from ..circuits import brickwork_circuit, product_circuit
+    from ..driver import train_multistart
+    from ..optimizers import lbfgs_optimizer
 
-    cost = _load_cost(cost_file)
-    n = exact.n_qubits_for_cost(cost)
     if not blocks and not product:
         raise click.UsageError("name at least one circuit: --blocks B and/or --product")
-    circuits = ([_circuit(n, 1, True)] if product else []) + [
-        _circuit(n, b, False) for b in blocks
-    ]
-    try:
-        table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,
-                                 max_iter=max_iter, gtol=gtol, objective=objective,
-                                 n_train=n_train)
-    except ValueError as err:
-        raise click.UsageError(str(err)) from err
-    best = table.groupby("circuit")["e_final"].agg(["count", "min", "mean"])
+    if objective != "mle" and n_train is None:
+        raise click.BadParameter(f"the {objective} objective needs the number of training "
+                                 "points behind the cost table", param_hint="--n-train")
+    cost = load_cost_option(cost_file)
+    n = n_qubits_of_cost(cost)
+    circuits = ([product_circuit(n)] if product else []) + [
+        brickwork_circuit(n, b) for b in blocks]
+    table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,
+                             optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter),
+                             objective=objective, n_train=n_train, batch_size=batch_size,
+                             progress=not no_progress)
+    best = table.groupby("circuit", sort=False)["e_final"].agg(["count", "min", "mean"])
     click.echo(best.to_string())
     click.echo(f"min C = {float(cost.min())!r}; runs in {out_dir}/runs.csv")

@@ -7,37 +7,34 @@ import time
 
 import click
 
+from . import Command
+from .options import check_output_file, load_cost_option, parse_pair
+
 _PROBLEMS = ("gaussian-activation", "gaussian-width", "mnist", "mnist-encoding")
+_TABLE_SUFFIXES = ["npz", "txt", "dat", "csv"]
 
 
-def _pair(text: str, what: str) -> tuple[float, float]:
-    try:
-        a, b = (float(v) for v in text.split(","))
-    except ValueError as err:
-        raise click.BadParameter(f"expected two comma-separated numbers, got {text!r}",
-                                 param_hint=what) from err
-    return a, b
-
-
-@click.command("enumerate")
+@click.command("enumerate", cls=Command)
 @click.option("--problem", type=click.Choice(_PROBLEMS), required=True,
               help="One of the paper's four problems (N = 14, 15, 17, 19 at size 4).")
 @click.option("--digits", default="0,1", show_default=True,
               help="MNIST digit pair 'a,b' (b → label 1).")
-@click.option("--size", type=int, default=4, show_default=True, help="MNIST images size×size.")
+@click.option("--size", type=click.IntRange(min=1, max=28), default=4, show_default=True,
+              help="MNIST images size×size.")
 @click.option("--resize", type=click.Choice(["bilinear", "area"]), default="bilinear",
               show_default=True, help="MNIST resampling (bilinear = TensorFlow default).")
-@click.option("--encoding", default="0,1", show_default=True,
+@click.option("--encoding", default="0,1", show_default=True, callback=parse_pair,
               help="Weight values 'lo,hi' for --problem mnist (paper: 0,1).")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the Gaussian-mixture training data (test data use seed + 1).")
-@click.option("--n-samples", type=int, default=1000, show_default=True,
+@click.option("--n-samples", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Gaussian-mixture training samples.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="Cost table to write (.npz with key 'cost', or .txt one value per line).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line (see docs).")
-def enumerate_cmd(problem: str, digits: str, size: int, resize: str, encoding: str, seed: int,
-                  n_samples: int, out: str, as_json: bool) -> None:
+def enumerate_cmd(problem: str, digits: str, size: int, resize: str,
+                  encoding: tuple[float, float], seed: int, n_samples: int, out: str,
+                  as_json: bool) -> None:
     """Enumerate all 2**N networks of a paper problem and save the cost table.
 
     With --json the last line is a JSON object with n_qubits, min_cost, argmin (index into
@@ -47,7 +44,12 @@ def enumerate_cmd(problem: str, digits: str, size: int, resize: str, encoding: s
     from .. import datasets, models
     from ..cost import cost_table, optimum_report, save_cost
 
+    check_output_file(out, "--out", _TABLE_SUFFIXES)
     test = None
+    try:
+        pair = datasets._parse_digits(digits)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--digits") from err
     try:
         if problem.startswith("gaussian"):
             data = datasets.gaussian_mixture(n_samples, seed=seed)
@@ -55,12 +57,11 @@ def enumerate_cmd(problem: str, digits: str, size: int, resize: str, encoding: s
             meta_data = {"dataset": "gaussian-mixture", "seed": seed, "n_samples": n_samples}
             model = models.paper_model(problem)
         else:
-            pair = datasets._parse_digits(digits)
             data = datasets.mnist_pair(pair, size=size, method=resize)
             meta_data = {"dataset": "mnist", "digits": list(pair), "size": size,
                          "resize": resize, "n_samples": data.n_samples}
             if problem == "mnist":
-                model = models.mnist_model(size, _pair(encoding, "--encoding"))
+                model = models.mnist_model(size, encoding)
             else:
                 model = models.mnist_encoding_model(size)
         t0 = time.perf_counter()
@@ -86,7 +87,7 @@ def enumerate_cmd(problem: str, digits: str, size: int, resize: str, encoding: s
         click.echo(json.dumps(report))
 
 
-@click.command("fourier")
+@click.command("fourier", cls=Command)
 @click.argument("cost_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line {'W': [...], ...}.")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
@@ -95,22 +96,22 @@ def fourier(cost_file: str, as_json: bool, plot: str | None) -> None:
     """Walsh–Fourier weight spectrum W(S), S = 0..N, of a cost table (.npz or text)."""
     import numpy as np
 
-    from ..cost import load_cost
     from ..fourier import weight_spectrum
 
-    try:
-        cost, meta = load_cost(cost_file)
-    except (OSError, ValueError) as err:
-        raise click.UsageError(str(err)) from err
+    if plot:
+        from ..plotting import supported_formats
+
+        check_output_file(plot, "--plot", supported_formats())
+    cost = load_cost_option(cost_file, "COST_FILE")
     w = weight_spectrum(cost)
     n = w.size - 1
     click.echo(f"N = {n}; sum_S W(S) = {w.sum():.10g} (mean C^2 = {np.mean(cost**2):.10g})")
     for s, v in enumerate(w):
         click.echo(f"W({s}) = {v:.6e}")
     if plot:
-        from ..plotting import weight_spectrum_plot
+        from ..plotting.basic import weight_spectrum_plot
 
-        weight_spectrum_plot(w, path=plot, title=str(meta.get("problem", cost_file)))
+        weight_spectrum_plot(w, path=plot, title=str(cost_file))
         click.echo(f"wrote {plot}")
     if as_json:
         click.echo(json.dumps({"n_qubits": n, "W": [float(v) for v in w],

@@ -1,39 +1,45 @@
-"""``pyqhn reproduce fig2 … fig7 | all | vi``: one command per figure of the paper.
+"""``pyqhn reproduce fig2 … fig13 | vi | all``: one command per figure of the paper.
 
-Each command writes into ``--out``: the tidy results table, the figure as PNG and PDF and
-``summary.json``. Defaults are paper-sized; ``--quick`` runs the same pipeline CI-sized.
-Rerunning into the same folder resumes (cached cost tables, finished runs kept).
+Each command writes into ``--out`` its run log (``runs.csv`` …), the figure as PNG and PDF
+and ``summary.json``. Defaults are paper-sized; ``--quick`` runs the same pipeline
+CI-sized. Rerunning into the same folder resumes; a folder made with other settings is
+refused (exit 2). Each command offers only the options its experiment has.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from . import Command, Group
+from .options import parse_pair
+
 LANDSCAPE_FIGURES = ("fig2", "fig3", "fig4", "fig5")
+APPENDIX_FIGURES = ("fig8", "fig9", "fig10", "fig11", "fig12", "fig13")
 ALL_FIGURES = (*LANDSCAPE_FIGURES, "fig6", "fig7")
 
+_DOCS = {
+    "fig2": "Fig. 2: Gaussian mixture, 2-3-1 BiNN with activation choice (N=14), ε=0.03.",
+    "fig3": "Fig. 3: Fig. 2 plus hidden-width choice 2 or 3 (N=15), ε=0.03.",
+    "fig4": "Fig. 4: MNIST 0 vs 1 at 4x4, logistic regression (N=17), ε=5e-5.",
+    "fig5": "Fig. 5: Fig. 4 plus weight-encoding search (N=19), ε=1e-4.",
+    "fig6": "Fig. 6: Walsh-Fourier weight spectrum W(S) of the three tasks.",
+    "fig7": "Fig. 7: train vs validation E(θ) for N_s = 2, 4, 6, 8, 1000 (Gaussians closer).",
+    "fig8": "Fig. 8: gradient-free runs vs depth, final-energy KDE and success (ε=5e-4).",
+    "fig9": "Fig. 9: gradient-free runs vs depth, sampled-energy histograms.",
+    "fig10": "Fig. 10: noise sweep p=0.2..2.0 of noise-free optima at fixed depth.",
+    "fig11": "Fig. 11: noise sweep p=0.2..2.0 of noisy gradient-free optimisation.",
+    "fig12": "Fig. 12: noisy (p=1) gradient-free runs vs depth (ε=1.5e-2).",
+    "fig13": "Fig. 13: noisy (p=1) gradient-free runs vs depth, sampled energies.",
+}
+_PAPER_RUNS = {**dict.fromkeys(LANDSCAPE_FIGURES, 200), "fig7": 100, "fig8": 300, "fig9": 300,
+               "fig10": 100, "fig11": 10, "fig12": 300, "fig13": 300}
 
-class _ReproduceGroup(click.Group):
-    """Adds ``vi`` (from :mod:`pyqhn.experiments.vi`) on first use, so ``--help`` stays fast."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*super().list_commands(ctx), "vi"]
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name == "vi" and name not in self.commands:
-            try:
-                from ..experiments.vi import _click_command
-            except ImportError:  # pragma: no cover - optional experiment
-                return None
-            self.add_command(_click_command(), "vi")
-        return super().get_command(ctx, name)
-
-
-@click.group(cls=_ReproduceGroup)
+@click.group(cls=Group)
 def reproduce() -> None:
     """Reproduce the paper's figures (one command each; --quick for CI-sized runs)."""
 
@@ -44,118 +50,236 @@ def _echo_summary(summary: dict, out: str) -> None:
     if isinstance(c_star, float):
         click.echo(f"{summary['figure']}: C* = {c_star:.6g}, ε = {eps:g}")
     for c in summary.get("circuits", []):
-        err = f" ± {c['success_error']:.3f}" if "success_error" in c else ""
+        ci = c.get("success_interval")
+        err = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
         val = f", validation E = {c['mean_val_energy']:.6g}" if "mean_val_energy" in c else ""
-        click.echo(f"  {c['name']:>10}: success {c['success_probability']:.3f}{err} over "
-                   f"{c['runs']} runs, mean E = {c['mean_energy']:.6g}{val}")
+        if "success_probability" in c:
+            click.echo(f"  {c['name']:>10}: success {c['success_probability']:.3f}{err} over "
+                       f"{c['runs']} runs, mean E = {c['mean_energy']:.6g}{val}")
+        else:
+            click.echo(f"  {c['name']:>10}: {c['runs']} runs, mean E = {c['mean_energy']:.6g}")
     for t in summary.get("tasks", []):
         click.echo(f"  {t['name']}: C* = {t['c_star']:.6g}, W(S) peaks at S = {t['peak_S']}")
+    if summary.get("complete") is False:
+        click.echo("time limit reached: not every run is done; run the same command again "
+                   "to continue")
     click.echo(f"wrote {', '.join(summary.get('files', []))} and summary.json to {out}")
 
 
-def run_figure(figure: str, out: str | Path, *, quick: bool = False, runs: int | None = None,
-               seed: int = 0, max_iter: int | None = None, progress: bool = True,
-               encoding: tuple[float, float] | None = None,
-               cost_file: str | None = None) -> dict:
-    """Run one figure (``fig2`` … ``fig7``) into ``out``; returns its summary dict.
-
-    ``encoding`` (fig4) and ``cost_file`` (figs 2–5) are passed to
-    :func:`pyqhn.experiments.landscape.run_landscape`.
-    """
+def run_figure(figure: str, out: str | Path, *, quick: bool = False, seed: int = 0,
+               progress: bool = True) -> dict:
+    """Run one of Figs. 2–7 with its defaults into ``out``; returns its summary."""
     if figure in LANDSCAPE_FIGURES:
         from ..experiments.landscape import run_landscape
 
-        return run_landscape(figure, out, quick=quick, runs=runs, seed=seed,
-                             max_iter=max_iter, progress=progress, encoding=encoding,
-                             cost_file=cost_file)
-    if encoding is not None or cost_file is not None:
-        raise ValueError(f"--encoding and --cost apply to {', '.join(LANDSCAPE_FIGURES)} only")
+        return run_landscape(figure, out, quick=quick, seed=seed, progress=progress)
     if figure == "fig6":
         from ..experiments.fourier_fig import run_fig6
 
         return run_fig6(out, quick=quick, progress=progress)
-    if figure == "fig7":
-        from ..experiments.overfitting import run_fig7
+    from ..experiments.overfitting import run_fig7
 
-        return run_fig7(out, quick=quick, draws=runs, seed=seed, max_iter=max_iter,
-                        progress=progress)
-    raise click.BadParameter(f"unknown figure {figure!r}; choose from {', '.join(ALL_FIGURES)}")
+    return run_fig7(out, quick=quick, seed=seed, progress=progress)
 
 
-def _figure_command(figure: str, doc: str) -> click.Command:
-    runs_help = ("Dataset draws per training-set size (paper 100)." if figure == "fig7"
-                 else "Initialisations per circuit (paper 200).")
+# ------------------------------------------------------------------------- options
 
-    @click.command(figure, help=doc, short_help=doc.split(": ", 1)[1][:60])
-    @click.option("--quick", is_flag=True, help="CI-sized run (minutes on 2 cores).")
-    @click.option("--runs", type=int, default=None, help=runs_help)
-    @click.option("--seed", type=int, default=0, show_default=True,
-                  help="Run r starts from seed + r.")
-    @click.option("--max-iter", type=int, default=None,
-                  help="L-BFGS iteration budget (paper 500; fig7: 50).")
-    @click.option("--out", required=True, type=click.Path(file_okay=False),
-                  help="Output folder (created; rerun to resume).")
-    @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
-    @click.option("--encoding", default=None,
-                  help="fig4 only: weight values 'lo,hi' (paper '0,1'; e.g. '-1,1').")
+
+def _opt_quick(f: Callable) -> Callable:
+    return click.option("--quick", is_flag=True, help="CI-sized run (minutes on 2 cores).")(f)
+
+
+def _opt_out(f: Callable) -> Callable:
+    return click.option("--out", required=True, type=click.Path(file_okay=False),
+                        help="Output folder (created; rerun to resume).")(f)
+
+
+def _opt_seed(f: Callable) -> Callable:
+    return click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="Run r starts from seed + r.")(f)
+
+
+def _opt_progress(f: Callable) -> Callable:
+    return click.option("--no-progress", is_flag=True, help="Hide progress bars.")(f)
+
+
+def _opt_time_limit(f: Callable) -> Callable:
+    return click.option("--time-limit", type=click.FloatRange(min=0, min_open=True),
+                        default=None, metavar="MINUTES",
+                        help="Start no new batch of runs after this many minutes; rerun "
+                             "the same command to continue.")(f)
+
+
+def _opt_batch(f: Callable) -> Callable:
+    return click.option("--batch-size", type=click.IntRange(min=1), default=None,
+                        help="Runs optimised together (default: all on a GPU, 8 on a CPU).")(f)
+
+
+def _opt_runs(figure: str, what: str) -> Callable:
+    return click.option("--runs", type=click.IntRange(min=1), default=None,
+                        help=f"{what} (paper {_PAPER_RUNS[figure]}).")
+
+
+def _minutes(value: float | None) -> float | None:
+    return None if value is None else 60.0 * value
+
+
+# ------------------------------------------------------------------------- commands
+
+
+def _landscape_command(figure: str) -> click.Command:
+    @click.command(figure, cls=Command, help=_DOCS[figure],
+                   short_help=_DOCS[figure].split(": ", 1)[1][:60])
+    @_opt_quick
+    @_opt_runs(figure, "Initialisations per circuit")
+    @_opt_seed
+    @click.option("--max-iter", type=click.IntRange(min=0), default=None,
+                  help="L-BFGS iteration budget (paper 500).")
+    @_opt_out
+    @_opt_progress
+    @_opt_batch
+    @_opt_time_limit
     @click.option("--cost", "cost_file", default=None,
                   type=click.Path(exists=True, dir_okay=False),
-                  help="figs 2-5: train on this cost table (.npz key 'cost', e.g. the original "
+                  help="Train on this cost table (.npz key 'cost', e.g. the original "
                        "authors') instead of enumerating the model on the shipped data.")
-    def cmd(quick: bool, runs: int | None, seed: int, max_iter: int | None, out: str,
-            no_progress: bool, encoding: str | None, cost_file: str | None) -> None:
-        if figure == "fig6" and (runs is not None or max_iter is not None):
-            raise click.UsageError("fig6 trains nothing; --runs and --max-iter do not apply")
-        enc = None
-        if encoding is not None:
-            try:
-                lo, hi = (float(v) for v in encoding.split(","))
-            except ValueError as err:
-                raise click.BadParameter("give two numbers 'lo,hi' such as '-1,1'",
-                                         param_hint="--encoding") from err
-            enc = (lo, hi)
-        try:
-            summary = run_figure(figure, out, quick=quick, runs=runs, seed=seed,
-                                 max_iter=max_iter, progress=not no_progress, encoding=enc,
-                                 cost_file=cost_file)
-        except ValueError as err:
-            raise click.ClickException(str(err)) from err
+    def cmd(quick, runs, seed, max_iter, out, no_progress, batch_size, time_limit, cost_file,
+            encoding=None):
+        from ..experiments.landscape import run_landscape
+
+        if cost_file is not None:
+            from .options import load_cost_option
+
+            load_cost_option(cost_file)  # a bad table is a usage error before any work
+        summary = run_landscape(figure, out, quick=quick, runs=runs, seed=seed,
+                                max_iter=max_iter, progress=not no_progress,
+                                encoding=encoding, cost_file=cost_file,
+                                batch_size=batch_size, time_limit=_minutes(time_limit))
+        _echo_summary(summary, out)
+
+    if figure == "fig4":
+        cmd = click.option("--encoding", default=None, callback=parse_pair,
+                           help="Weight values 'lo,hi' (paper '0,1'; e.g. '-1,1').")(cmd)
+    return cmd
+
+
+def _fig6_command() -> click.Command:
+    @click.command("fig6", cls=Command, help=_DOCS["fig6"],
+                   short_help=_DOCS["fig6"].split(": ", 1)[1][:60])
+    @_opt_quick
+    @_opt_out
+    @_opt_progress
+    def cmd(quick, out, no_progress):
+        from ..experiments.fourier_fig import run_fig6
+
+        _echo_summary(run_fig6(out, quick=quick, progress=not no_progress), out)
+
+    return cmd
+
+
+def _fig7_command() -> click.Command:
+    @click.command("fig7", cls=Command, help=_DOCS["fig7"],
+                   short_help=_DOCS["fig7"].split(": ", 1)[1][:60])
+    @_opt_quick
+    @_opt_runs("fig7", "Dataset draws per training-set size")
+    @_opt_seed
+    @click.option("--max-iter", type=click.IntRange(min=0), default=None,
+                  help="L-BFGS iterations (paper 50).")
+    @_opt_out
+    @_opt_progress
+    @_opt_time_limit
+    def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit):
+        from ..experiments.overfitting import run_fig7
+
+        summary = run_fig7(out, quick=quick, draws=runs, seed=seed, max_iter=max_iter,
+                           progress=not no_progress, time_limit=_minutes(time_limit))
         _echo_summary(summary, out)
 
     return cmd
 
 
-_DOCS = {
-    "fig2": "Fig. 2: Gaussian mixture, 2-3-1 BiNN with activation choice (N=14), ε=0.03.",
-    "fig3": "Fig. 3: Fig. 2 plus hidden-width choice 2 or 3 (N=15), ε=0.03.",
-    "fig4": "Fig. 4: MNIST 0 vs 1 at 4x4, logistic regression (N=17), ε=5e-5.",
-    "fig5": "Fig. 5: Fig. 4 plus weight-encoding search (N=19), ε=1e-4.",
-    "fig6": "Fig. 6: Walsh-Fourier weight spectrum W(S) of the three tasks.",
-    "fig7": "Fig. 7: train vs validation E(θ) for N_s = 2, 4, 6, 8, 1000 (Gaussians closer).",
-}
+def _appendix_command(figure: str) -> click.Command:
+    @click.command(figure, cls=Command, help=_DOCS[figure],
+                   short_help=_DOCS[figure].split(": ", 1)[1][:60])
+    @_opt_quick
+    @_opt_runs(figure, "Runs per circuit / noise level")
+    @_opt_seed
+    @click.option("--max-steps", type=click.IntRange(min=1), default=None,
+                  help="Direct-search steps per run (paper 2000).")
+    @_opt_batch
+    @_opt_out
+    @_opt_progress
+    @_opt_time_limit
+    def cmd(quick, runs, seed, max_steps, batch_size, out, no_progress, time_limit):
+        from ..experiments.appendix import run_appendix
 
-for _fig in ALL_FIGURES:
-    reproduce.add_command(_figure_command(_fig, _DOCS[_fig]))
+        summary = run_appendix(figure, out, quick=quick, runs=runs, seed=seed,
+                               max_steps=max_steps, batch_size=batch_size,
+                               progress=not no_progress, time_limit=_minutes(time_limit))
+        _echo_summary(summary, out)
+
+    return cmd
 
 
-@reproduce.command("all", short_help="Figs. 2-7 into OUT/fig2 … OUT/fig7.")
-@click.option("--quick", is_flag=True, help="CI-sized runs.")
-@click.option("--seed", type=int, default=0, show_default=True)
+def _vi_command() -> click.Command:
+    def _names(ctx, param, value):
+        return None if value is None else tuple(s.strip() for s in value.split(",") if s.strip())
+
+    @click.command("vi", cls=Command)
+    @_opt_quick
+    @_opt_out
+    @click.option("--runs", type=click.IntRange(min=1), default=None,
+                  help="Initialisations (paper 100).")
+    @click.option("--iterations", type=click.IntRange(min=0), default=None,
+                  help="Adam steps per run.")
+    @_opt_seed
+    @click.option("--objectives", default=None, callback=_names,
+                  help="Comma list of mle,elbo,selbo,selbo-sampled "
+                       "(default mle,elbo,selbo-sampled).")
+    @click.option("--datasets", default=None, callback=_names,
+                  help="Comma list of gaussian,moons,ring.")
+    @_opt_progress
+    def cmd(quick, out, runs, iterations, seed, objectives, datasets, no_progress):
+        """MLE vs ELBO vs SELBO on 2-D Gaussian, two moons and ring (N_layer = 1)."""
+        from dataclasses import replace
+
+        from ..experiments.vi import VIConfig, run_vi
+
+        cfg = VIConfig.quick(seed=seed) if quick else VIConfig(seed=seed)
+        changes = dict(runs=runs, iterations=iterations, objectives=objectives,
+                       datasets=datasets)
+        cfg = replace(cfg, **{k: v for k, v in changes.items() if v is not None})
+        summary = run_vi(out, config=cfg, progress=not no_progress)
+        _echo_summary(summary, out)
+
+    return cmd
+
+
+for _fig in LANDSCAPE_FIGURES:
+    reproduce.add_command(_landscape_command(_fig))
+reproduce.add_command(_fig6_command())
+reproduce.add_command(_fig7_command())
+for _fig in APPENDIX_FIGURES:
+    reproduce.add_command(_appendix_command(_fig))
+reproduce.add_command(_vi_command())
+
+
+@reproduce.command("all", cls=Command, short_help="Figs. 2-7 into OUT/fig2 … OUT/fig7.")
+@_opt_quick
+@_opt_seed
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Parent folder; each figure goes to OUT/figN.")
-@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@_opt_progress
 def all_figures(quick: bool, seed: int, out: str, no_progress: bool) -> None:
     """Figs. 2-7 one after the other into OUT/fig2 … OUT/fig7 (plus OUT/index.json)."""
+    from ..runlog import write_json
+
     index = {}
     for fig in ALL_FIGURES:
         click.echo(f"== {fig}")
         t0 = time.perf_counter()
-        try:
-            summary = run_figure(fig, Path(out) / fig, quick=quick, seed=seed,
-                                 progress=not no_progress)
-        except ValueError as err:
-            raise click.ClickException(f"{fig}: {err}") from err
+        summary = run_figure(fig, Path(out) / fig, quick=quick, seed=seed,
+                             progress=not no_progress)
         _echo_summary(summary, str(Path(out) / fig))
         index[fig] = dict(folder=fig, wall_time=time.perf_counter() - t0)
-    Path(out, "index.json").write_text(json.dumps(index, indent=2))
-
+    write_json(Path(out) / "index.json", index)

@@ -27,20 +27,20 @@ The paper gives no ε for Figs. 10–11; we use the noisy threshold 1.5e-2 of Fi
 The noise is :meth:`pyqhn.noise.NoiseModel.from_strength` (``(λ1, λ2) = p·(0.001,
 0.00375)``, 2-qubit channel after each CX).
 
-Engine: energies come from :mod:`pyqhn.engines.density` for every ``p`` (with
-``NoiseModel.noiseless()`` at ``p = 0``, exact to rounding and on a CPU several times faster
-than :func:`pyqhn.engines.exact.energy` for these shallow circuits). Each objective call is
-padded to the batch size, so every (circuit, p) compiles once.
+Engine: energies come from :class:`pyqhn.engines.density.DensityEngine` for every ``p``
+(noiseless at ``p = 0``, exact to rounding and on a CPU several times faster than the state
+vector for these shallow circuits). The driver pads every objective call to the batch
+size, so every (circuit, p) compiles once. Final states are measured with the same engine's
+NumPy backend (no compilation).
 
-Files in ``DIR``: ``cost.npz`` (cached enumeration), ``config.json``, ``runs.csv`` (one
-tidy row per run, appended as each batch finishes; rerunning skips finished runs),
-``samples.jsonl`` (sampled outcome indices per run), ``summary.json`` and
-``<figure>.png`` / ``.pdf``.
+Files in ``DIR``: the run log (``runlog.json``, ``runs.csv`` with one tidy row per run,
+``history.jsonl`` with the best energy per step and the sampled outcome indices of each
+run, ``angles.npz``), ``cost.npz`` (cached enumeration), ``summary.json`` and
+``<figure>.png`` / ``.pdf``. Rerunning resumes.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -49,23 +49,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..circuits import Circuit, brickwork_circuit, product_circuit, random_params
-from ..engines.density import noisy_energy, noisy_probabilities
-from ..engines.exact import sample_from_probabilities
+from ..analysis import summarize_groups
+from ..checks import InputError, check_float, check_int
+from ..circuits import Circuit, brickwork_circuit, product_circuit
 from ..noise import NoiseModel
-from ..optimizers.direct_search import probabilistic_descent_batch
-from ..runner import check_resume_settings
+from ..runlog import RunLog, read_angles
+from .base import execute
 
 __all__ = [
     "AppendixSpec",
     "Group",
     "APPENDIX",
     "APPENDIX_FIGURES",
-    "RUN_COLUMNS",
     "spec_for",
     "build_cost",
     "groups_for",
-    "run_groups",
+    "driver_groups",
     "run_appendix",
     "load_samples",
     "NOISE_LEVELS",
@@ -73,13 +72,6 @@ __all__ = [
 
 #: The paper's noise strengths p = 0.2, 0.4, …, 2.0.
 NOISE_LEVELS: tuple[float, ...] = tuple(round(0.2 * k, 1) for k in range(1, 11))
-
-RUN_COLUMNS = [
-    "group", "circuit", "n_qubits", "blocks", "p", "mode", "run", "seed", "e_init", "e_final",
-    "e_noiseless", "n_evals", "n_steps", "n_restarts", "wall_time", "sample_mean",
-    "sample_min", "best_index", "best_probability", "theta",
-]
-
 
 @dataclass(frozen=True)
 class AppendixSpec:
@@ -147,22 +139,25 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
              noise_levels: tuple[float, ...] | None = None) -> AppendixSpec:
     """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
     if figure not in APPENDIX:
-        raise ValueError(f"unknown figure {figure!r}; choose one of {sorted(APPENDIX)}")
+        raise InputError(f"unknown figure {figure!r}; choose one of {sorted(APPENDIX)}")
     spec = APPENDIX[figure]
     if quick:
         spec = replace(spec, **_QUICK)
     if runs is not None:
-        if runs < 1:
-            raise ValueError(f"runs must be at least 1, got {runs}")
-        spec = replace(spec, runs=int(runs))
+        spec = replace(spec, runs=check_int(runs, "runs", minimum=1))
     if max_steps is not None:
-        if max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
-        spec = replace(spec, max_steps=int(max_steps))
+        spec = replace(spec, max_steps=check_int(max_steps, "max_steps", minimum=1))
     if blocks is not None:
-        spec = replace(spec, blocks=tuple(int(b) for b in blocks))
+        blocks = tuple(check_int(b, "blocks", minimum=0) for b in blocks)
+        if len(set(blocks)) != len(blocks):
+            raise InputError(f"blocks {list(blocks)} name a circuit twice")
+        spec = replace(spec, blocks=blocks)
     if noise_levels is not None:
-        spec = replace(spec, noise_levels=tuple(float(p) for p in noise_levels))
+        levels = tuple(check_float(p, "noise level", low=0.0, high=250.0)
+                       for p in noise_levels)
+        if len(set(levels)) != len(levels):
+            raise InputError(f"noise levels {list(levels)} repeat a level")
+        spec = replace(spec, noise_levels=levels)
     return spec
 
 
@@ -195,53 +190,21 @@ def groups_for(spec: AppendixSpec, n_qubits: int) -> list[Group]:
     return [Group(f"p={p:g}", circ, p) for p in spec.noise_levels]
 
 
-def build_cost(spec: AppendixSpec, cache: str | Path | None = None) -> tuple[np.ndarray, Any]:
-    """``(cost (2**N,), problem)``: MNIST 0 vs 1 logistic regression of ``spec``, enumerated
-    (cached in ``cache``). Uses :class:`pyqhn.pipeline.Problem` like Figs. 2–5."""
+def _problem(spec: AppendixSpec, cache: str | Path | None = None) -> Any:
+    """MNIST 0 vs 1 logistic regression of ``spec`` as a :class:`pyqhn.pipeline.Problem`."""
     from .. import datasets, models
     from ..pipeline import Problem
 
     data = datasets.mnist_pair((0, 1), size=spec.mnist_size, max_per_class=spec.max_per_class)
     kw = {"encoding": spec.encoding} if spec.encoding is not None else {}
-    problem = Problem(models.mnist_model(spec.mnist_size, **kw), data, cache=cache)
+    return Problem(models.mnist_model(spec.mnist_size, **kw), data, cache=cache)
+
+
+def build_cost(spec: AppendixSpec, cache: str | Path | None = None) -> tuple[np.ndarray, Any]:
+    """``(cost (2**N,), problem)``: MNIST 0 vs 1 logistic regression of ``spec``, enumerated
+    (cached in ``cache``)."""
+    problem = _problem(spec, cache)
     return problem.cost_table(), problem
-
-
-# ----------------------------------------------------------------------------- io
-
-
-def _load_runs(out: Path) -> pd.DataFrame:
-    path = out / "runs.csv"
-    if not path.exists():
-        return pd.DataFrame(columns=RUN_COLUMNS)
-    return pd.read_csv(path)
-
-
-def load_samples(out: str | Path) -> dict[tuple[str, int], np.ndarray]:
-    """``{(group, run): (n_samples,) sampled outcome indices}`` from ``out/samples.jsonl``."""
-    path = Path(out) / "samples.jsonl"
-    res: dict[tuple[str, int], np.ndarray] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                res[(rec["group"], int(rec["run"]))] = np.asarray(rec["index"], dtype=np.int64)
-    return res
-
-
-def _append(out: Path, rows: list[dict], samples: list[dict]) -> None:
-    """Samples first, then the table rows: a row in ``runs.csv`` marks a finished run."""
-    with open(out / "samples.jsonl", "a") as fh:
-        for s in samples:
-            fh.write(json.dumps(s) + "\n")
-    path = out / "runs.csv"
-    pd.DataFrame(rows, columns=RUN_COLUMNS).to_csv(path, mode="a", header=not path.exists(),
-                                                   index=False)
-
-
-def _theta_of(table: pd.DataFrame, group: str, run: int) -> np.ndarray:
-    row = table.loc[(table["group"] == group) & (table["run"] == run), "theta"]
-    return np.array(str(row.iloc[-1]).split(), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- runs
@@ -251,130 +214,84 @@ def _noise(p: float) -> NoiseModel:
     return NoiseModel.noiseless() if p == 0 else NoiseModel.from_strength(p)
 
 
-def _padded_objective(circuit: Circuit, cost: np.ndarray, p: float, size: int):
-    """``(M, P) → (M,)`` energies at noise ``p``, every call padded to ``size`` rows (one
-    compiled shape); counts calls in ``.calls``."""
-    noise = _noise(p)
+def load_samples(out: str | Path) -> dict[tuple[str, int], np.ndarray]:
+    """``{(group, run): (n_samples,) sampled outcome indices}`` from the run log."""
+    from ..runlog import read_histories
 
-    def fun(theta: np.ndarray) -> np.ndarray:
-        m = theta.shape[0]
-        padded = theta if m >= size else np.concatenate([theta, np.repeat(theta[-1:], size - m,
-                                                                          axis=0)])
-        fun.calls += 1
-        return np.asarray(noisy_energy(circuit, padded, cost, noise))[:m]
-
-    fun.calls = 0
-    return fun
+    return {k: np.asarray(h["samples"], dtype=np.int64)
+            for k, h in read_histories(out).items() if "samples" in h}
 
 
-def _measure(circuit: Circuit, theta: np.ndarray, cost: np.ndarray, p: float,
-             n_samples: int, seed: int) -> tuple[float, np.ndarray, np.ndarray]:
-    """Energy, outcome distribution ``(2**n,)`` and ``n_samples`` sampled indices of one
-    final state at noise ``p`` (NumPy backend of the density engine: no compilation)."""
-    probs = np.asarray(noisy_probabilities(circuit, theta, _noise(p), backend="numpy"))
-    probs = np.clip(probs, 0.0, None)
-    probs /= probs.sum()
-    idx = sample_from_probabilities(probs, n_samples, seed=seed)
-    return float(probs @ cost), probs, idx
+def driver_groups(spec: AppendixSpec, groups: list[Group], cost: np.ndarray, out: Path,
+                  *, seed: int, batch_size: int | None = None) -> list:
+    """The driver's groups of ``groups``: direct search (``optimise``) or re-evaluation of
+    another group's final angles (``evaluate``) on ``Tr(ρ_θ Ĉ)`` at the group's noise.
 
-
-def run_groups(
-    cost: np.ndarray,
-    groups: list[Group],
-    runs: int,
-    out: str | Path,
-    *,
-    seed: int = 0,
-    max_steps: int = 2000,
-    n_samples: int = 1000,
-    batch_size: int | None = None,
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Run every group (see module docstring) into ``out``; skip runs already written.
-
-    Run ``r`` starts from ``random_params(circuit, seed=seed + r)``, its direct search uses
-    ``numpy.random.default_rng(seed + r)`` and its samples ``seed + r``. A batch of
-    ``batch_size`` runs (default: all on a GPU, 8 on a CPU) is optimised in lockstep and
-    written when it finishes. Returns the full runs table.
+    Each final state is measured: ``best_index``/``best_probability`` of ``diag ρ``,
+    ``spec.n_samples`` sampled outcomes (seeded ``seed + r``; their mean and minimum cost
+    are the columns ``sample_mean``, ``sample_min``) and the noise-free energy
+    ``e_noiseless``.
     """
-    from tqdm.auto import tqdm
+    from .. import driver
+    from ..engines.density import DensityEngine
+    from ..engines.exact import sample_from_probabilities
+    from ..objectives import energy_objective
+    from ..optimizers import direct_search_optimizer, evaluate_only
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    cost = np.asarray(cost, dtype=np.float64)
-    n = int(round(np.log2(cost.size)))
-    if batch_size is None:
-        import jax
+    noiseless = DensityEngine(NoiseModel.noiseless(), backend="numpy")
 
-        batch_size = runs if jax.default_backend() != "cpu" else 8
-    batch_size = max(1, min(int(batch_size), runs))
-    table = _load_runs(out)
-    done = set(zip(table["group"].astype(str), table["run"].astype(int), strict=True))
-    todo = [(g, r) for g in groups for r in range(runs) if (g.name, r) not in done]
-    bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress)
+    def measure_for(g: Group):
+        def measure(x: np.ndarray, runs: np.ndarray, probs: np.ndarray) -> dict:
+            probs = np.clip(probs, 0.0, None)
+            probs /= probs.sum(axis=1, keepdims=True)
+            idx = np.stack([sample_from_probabilities(q, spec.n_samples, seed=seed + int(r))
+                            for q, r in zip(probs, runs, strict=True)])
+            e0 = (probs @ cost if g.p == 0
+                  else np.asarray(noiseless.energy(g.circuit, x, cost)))
+            return dict(sample_mean=cost[idx].mean(axis=1), sample_min=cost[idx].min(axis=1),
+                        e_noiseless=e0, samples=idx)
+        return measure
+
+    def start_from(source: str):
+        def start(runs: np.ndarray) -> np.ndarray:
+            return read_angles(out)[source][runs]
+        return start
+
+    search = direct_search_optimizer(max_steps=spec.max_steps)
+    out_groups = []
     for g in groups:
-        pending = [r for gg, r in todo if gg is g]
-        for start in range(0, len(pending), batch_size):
-            chunk = pending[start:start + batch_size]
-            t0 = time.perf_counter()
-            if g.mode == "optimise":
-                fun = _padded_objective(g.circuit, cost, g.p, batch_size)
-                x0 = np.stack([random_params(g.circuit, seed=seed + r) for r in chunk])
-                e_init = fun(x0)
-                res = probabilistic_descent_batch(fun, x0, max_steps=max_steps,
-                                                  seeds=[seed + r for r in chunk])
-                thetas, e_final = res.x, np.asarray(res.fun, dtype=float)
-                evals, restarts = np.asarray(res.n_evals), np.asarray(res.n_restarts)
-                steps = res.n_steps
-            else:
-                table = _load_runs(out)
-                thetas = np.stack([_theta_of(table, g.source, r) for r in chunk])
-                e_init = e_final = np.full(len(chunk), np.nan)
-                evals, restarts, steps = np.zeros(len(chunk), int), np.zeros(len(chunk), int), 0
-            wall = (time.perf_counter() - t0) / len(chunk)
-            rows, samples = [], []
-            for i, r in enumerate(chunk):
-                e, probs, idx = _measure(g.circuit, thetas[i], cost, g.p, n_samples, seed + r)
-                if g.mode == "evaluate":
-                    e_init[i] = e_final[i] = e
-                e0 = e if g.p == 0 else _measure(g.circuit, thetas[i], cost, 0.0, 0, 0)[0]
-                best = int(np.argmax(probs))
-                rows.append(dict(
-                    group=g.name, circuit=g.circuit.name, n_qubits=n, blocks=g.circuit.blocks
-                    if g.circuit.entangling else 0, p=g.p, mode=g.mode, run=r, seed=seed + r,
-                    e_init=float(e_init[i]), e_final=float(e_final[i]), e_noiseless=e0,
-                    n_evals=int(evals[i]), n_steps=int(steps), n_restarts=int(restarts[i]),
-                    wall_time=wall, sample_mean=float(cost[idx].mean()) if idx.size else np.nan,
-                    sample_min=float(cost[idx].min()) if idx.size else np.nan,
-                    best_index=best, best_probability=float(probs[best]),
-                    theta=" ".join(repr(float(v)) for v in thetas[i]),
-                ))
-                samples.append(dict(group=g.name, run=r, index=idx.tolist()))
-            _append(out, rows, samples)
-            bar.update(len(chunk))
-            bar.set_postfix(group=g.name)
-    bar.close()
-    return _load_runs(out)
+        engine = DensityEngine(_noise(g.p))
+        evaluate = g.mode == "evaluate"
+        out_groups.append(driver.Group(
+            g.name, g.circuit, energy_objective(engine, g.circuit, cost, gradient=False),
+            evaluate_only() if evaluate else search, spec.runs, seed=seed,
+            engine=DensityEngine(_noise(g.p), backend="numpy"),
+            start=start_from(g.source) if evaluate else None,
+            columns=dict(p=g.p, mode=g.mode), measure=measure_for(g),
+            batch_size=batch_size))
+    return out_groups
 
 
 # ----------------------------------------------------------------------------- summary
 
 
-def _check_config(out: Path, spec: AppendixSpec, seed: int) -> None:
-    """Refuse to resume into ``out`` with settings that would mix incompatible runs."""
-    cfg = dict(asdict(spec), seed=seed)
-    for key in ("runs", "blocks", "noise_levels"):  # more runs / groups extend a sweep
-        cfg.pop(key)
-    check_resume_settings(out, cfg)
+def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
+    """What must match to resume: the spec without what only extends the sweep (runs,
+    circuits, noise levels), the seed and the problem's fingerprint."""
+    from ..optimizers import direct_search_optimizer
+
+    cfg = {k: v for k, v in asdict(spec).items()
+           if k not in ("runs", "blocks", "noise_levels", "paper")}
+    opt = direct_search_optimizer(max_steps=spec.max_steps)
+    return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
+                **{f"optimizer.{k}": v for k, v in opt.settings.items()})
 
 
 def _group_stats(table: pd.DataFrame, groups: list[Group], c_star: float,
                  epsilon: float) -> list[dict]:
-    """Per group: :func:`pyqhn.pipeline.summarize` plus noise, samples and cost per run."""
-    from ..pipeline import summarize
-
-    stats = summarize(table.rename(columns={"circuit": "_c", "group": "circuit"}), c_star,
-                      epsilon, [g.name for g in groups])
+    """Per group: :func:`pyqhn.analysis.summarize_groups` plus noise, samples and cost per
+    run."""
+    stats = summarize_groups(table, c_star, epsilon, [g.name for g in groups])
     for s, g in zip(stats, groups, strict=True):
         rows = table[table["group"] == g.name]
         evals = rows["n_evals"].to_numpy(float)
@@ -403,67 +320,65 @@ def run_appendix(
     max_steps: int | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    time_limit: float | None = None,
 ) -> dict:
     """Run the whole pipeline of ``figure`` (fig8..fig13) into ``out``; returns the summary.
 
     ``summary.json`` holds ``figure, c_star`` (min of the enumerated cost), ``epsilon`` and
     ``circuits``: per group ``name, runs, success_probability`` (fraction with
-    ``E − C* < ε``, ``E`` the objective at the group's noise), ``mean_energy``, sampled
-    energies and measured seconds per evaluation. Calling it again resumes.
+    ``E − C* < ε``, ``E`` the objective at the group's noise) with its Wilson interval,
+    ``mean_energy``, sampled energies and measured seconds per evaluation. Calling it
+    again resumes.
     """
     spec = spec_for(figure, quick=quick, runs=runs, max_steps=max_steps)
+    seed = check_int(seed, "seed", minimum=0)
     out = Path(out)
-    _check_config(out, spec, seed)
-    t0 = time.perf_counter()
-    cost, problem = build_cost(spec, cache=out / "cost.npz")
-    t_cost = time.perf_counter() - t0
-    n = int(round(np.log2(cost.size)))
+    problem = _problem(spec, cache=out / "cost.npz")
+    n = problem.n_bits
     groups = groups_for(spec, n)
     spec = replace(spec, title=spec.title.replace("(N=17)", f"(N={n})"))
-    t1 = time.perf_counter()
-    table = run_groups(cost, groups, spec.runs, out, seed=seed, max_steps=spec.max_steps,
-                       n_samples=spec.n_samples, batch_size=batch_size, progress=progress)
-    t_runs = time.perf_counter() - t1
-    names = [g.name for g in groups]
-    table = table[table["group"].isin(names) & (table["run"] < spec.runs)]
-    table = table.reset_index(drop=True)
-    c_star = float(np.min(cost))
-    stats = _group_stats(table, groups, c_star, spec.epsilon)
-    summary = dict(
-        figure=spec.figure, title=spec.title, quick=quick, n_qubits=n, c_star=c_star,
-        epsilon=spec.epsilon, circuits=stats, optimum_index=int(np.argmin(cost)),
-        optimum=problem.describe(problem.optimum_bits()).get("text"),
-        dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
-        settings=dict(runs=spec.runs, max_steps=spec.max_steps, n_samples=spec.n_samples,
-                      seed=seed, kind=spec.kind, p=spec.p, blocks=list(spec.blocks),
-                      sweep_blocks=spec.sweep_blocks, noise_levels=list(spec.noise_levels),
-                      source=spec.source, optimiser="probabilistic descent (BlackBoxOptim "
-                      "defaults), box (-pi, pi)", noise="(l1, l2) = p*(0.001, 0.00375), "
-                      "2-qubit channel after CX"),
-        paper=spec.paper,
-        wall_time=dict(cost_table=t_cost, runs=t_runs),
-    )
-    t2 = time.perf_counter()
-    files = [p.name for p in plot_appendix(table, spec, groups, cost, out)]
-    summary["wall_time"]["figure"] = time.perf_counter() - t2
-    summary["files"] = ["runs.csv", "samples.jsonl", "cost.npz", "config.json", *files]
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
-    return summary
 
+    def build(out: Path):
+        cost = problem.cost_table()
+        return driver_groups(spec, groups, cost, out, seed=seed, batch_size=batch_size), cost
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
+    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> dict:
+        names = [g.name for g in groups]
+        table = log.table()
+        table = table[table["group"].isin(names) & (table["run"] < spec.runs)]
+        table = table.reset_index(drop=True)
+        c_star = float(np.min(cost))
+        t0 = time.perf_counter()
+        files = [p.name for p in plot_appendix(table, spec, groups, cost, out)]
+        return dict(
+            figure=spec.figure, title=spec.title, quick=quick, n_qubits=n, c_star=c_star,
+            epsilon=spec.epsilon, circuits=_group_stats(table, groups, c_star, spec.epsilon),
+            optimum_index=int(np.argmin(cost)),
+            optimum=problem.describe(problem.optimum_bits()).get("text"),
+            dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
+            settings=dict(runs=spec.runs, max_steps=spec.max_steps, n_samples=spec.n_samples,
+                          seed=seed, kind=spec.kind, p=spec.p, blocks=list(spec.blocks),
+                          sweep_blocks=spec.sweep_blocks,
+                          noise_levels=list(spec.noise_levels), source=spec.source,
+                          optimiser="probabilistic descent (BlackBoxOptim defaults), box "
+                          "(-pi, pi)", noise="(l1, l2) = p*(0.001, 0.00375), 2-qubit "
+                          "channel after CX"),
+            paper=spec.paper,
+            wall_time=dict(figure=time.perf_counter() - t0),
+            files=["cost.npz", *files],
+        )
+
+    return execute(out, kind=spec.figure, settings=appendix_settings(spec, seed, problem),
+                   build=build, summarise=summarise, progress=progress,
+                   time_limit=time_limit)
 
 
 def plot_appendix(table: pd.DataFrame, spec: AppendixSpec, groups: list[Group],
                   cost: np.ndarray, out: Path) -> list[Path]:
     """Draw and save the figure of ``spec``; returns the PNG and PDF paths."""
-    from ..plotting_appendix import noise_sweep_figure, sampled_energy_figure
-    from ..plotting_paper import landscape_figure, save_figure
+    from ..plotting import save_figure
+    from ..plotting.appendix import noise_sweep_figure, sampled_energy_figure
+    from ..plotting.paper import landscape_figure
 
     names = [g.name for g in groups]
     c_star = float(np.min(cost))

@@ -11,12 +11,11 @@ Cost tables come from the same problems (and caches, ``DIR/cost_figK.npz``) as F
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import numpy as np
 
+from .base import execute
 from .landscape import build_problem, spec_for
 
 __all__ = ["TASKS", "weight_spectrum", "run_fig6"]
@@ -65,35 +64,40 @@ def run_fig6(out: str | Path, *, quick: bool = False, progress: bool = True) -> 
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from ..plotting_paper import save_figure, weight_spectrum_figure
+    from ..plotting import save_figure
+    from ..plotting.paper import weight_spectrum_figure
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    spectra, tasks, rows = {}, [], []
-    for label, fig in tqdm(TASKS, desc="tasks", unit="task", disable=not progress):
-        problem = build_problem(spec_for(fig, quick=quick), cache=out / f"cost_{fig}.npz")
-        cost = problem.cost_table()
-        w = weight_spectrum(cost)
-        spectra[label] = w
-        s = np.arange(1, w.size)
-        pos = w[1:] > 1e-15 * w[1:].max()  # ignore round-off below 1e-15 of the peak
-        # exponential decay rate of W(S) beyond the peak: slope of ln W against S
-        peak = int(s[np.argmax(w[1:])])
-        tail = pos & (s >= peak)
-        rate = float(-np.polyfit(s[tail], np.log(w[1:][tail]), 1)[0]) if tail.sum() > 1 else None
-        tasks.append(dict(name=label, figure=fig, n_qubits=int(w.size - 1),
-                          c_star=float(cost.min()), W=w.tolist(), peak_S=peak,
-                          decay_per_S=rate, parseval_error=float(abs(w.sum() - np.mean(cost**2)))))
-        rows += [dict(task=label, S=int(k), W=float(v)) for k, v in enumerate(w)]
-    pd.DataFrame(rows).to_csv(out / "spectrum.csv", index=False)
-    files = [p.name for p in save_figure(
-        weight_spectrum_figure(spectra, title="Fig. 6: Walsh-Fourier weight spectrum"),
-        out, "fig6")]
-    summary = dict(figure="fig6", quick=quick, c_star={t["name"]: t["c_star"] for t in tasks},
-                   epsilon=None, circuits=[], tasks=tasks,
-                   paper={"peak_S": {"Gaussian": [2, 3], "MNIST": [1]}},
-                   wall_time=dict(total=time.perf_counter() - t0),
-                   files=["spectrum.csv", *files])
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    return summary
+    problems = {fig: build_problem(spec_for(fig, quick=quick), cache=Path(out) / f"cost_{fig}.npz")
+                for _, fig in TASKS}
+    settings = dict(quick=quick, problems={f: p.fingerprint() for f, p in problems.items()})
+
+    def summarise(log, _: None, out: Path) -> dict:
+        spectra, tasks, rows = {}, [], []
+        for label, fig in tqdm(TASKS, desc="tasks", unit="task", disable=not progress):
+            cost = problems[fig].cost_table()
+            w = weight_spectrum(cost)
+            spectra[label] = w
+            s = np.arange(1, w.size)
+            pos = w[1:] > 1e-15 * w[1:].max()  # ignore round-off below 1e-15 of the peak
+            # exponential decay rate of W(S) beyond the peak: slope of ln W against S
+            peak = int(s[np.argmax(w[1:])])
+            tail = pos & (s >= peak)
+            rate = (float(-np.polyfit(s[tail], np.log(w[1:][tail]), 1)[0]) if tail.sum() > 1
+                    else None)
+            tasks.append(dict(name=label, figure=fig, n_qubits=int(w.size - 1),
+                              c_star=float(cost.min()), W=w.tolist(), peak_S=peak,
+                              decay_per_S=rate,
+                              parseval_error=float(abs(w.sum() - np.mean(cost**2)))))
+            rows += [dict(task=label, S=int(k), W=float(v)) for k, v in enumerate(w)]
+        pd.DataFrame(rows).to_csv(out / "spectrum.csv", index=False)
+        files = [p.name for p in save_figure(
+            weight_spectrum_figure(spectra, title="Fig. 6: Walsh-Fourier weight spectrum"),
+            out, "fig6")]
+        return dict(figure="fig6", quick=quick,
+                    c_star={t["name"]: t["c_star"] for t in tasks}, epsilon=None,
+                    circuits=[], tasks=tasks,
+                    paper={"peak_S": {"Gaussian": [2, 3], "MNIST": [1]}},
+                    files=["spectrum.csv", *files])
+
+    return execute(out, kind="fig6", settings=settings, build=lambda out: ([], None),
+                   summarise=summarise, progress=progress)

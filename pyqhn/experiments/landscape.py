@@ -4,11 +4,12 @@ One shared pipeline (:func:`run_landscape`) for the four problems:
 
 1. build the dataset and the augmented BiNN model (:mod:`pyqhn.datasets`, :mod:`pyqhn.models`);
 2. enumerate the cost of all ``2**N`` BiNNs, cached in ``DIR/cost.npz`` (reruns skip it);
-3. train ``R`` random initialisations of every circuit with L-BFGS
-   (:func:`pyqhn.runner.train_multistart`: batched on the engine, resumable, writes
-   ``DIR/runs.csv`` and ``DIR/history.jsonl`` as runs finish);
+3. train ``R`` random initialisations of every circuit with L-BFGS through the driver
+   (:func:`pyqhn.driver.circuit_groups`; batched, resumable, written to the run log
+   ``DIR`` as runs finish, see :mod:`pyqhn.runlog`);
 4. write ``DIR/summary.json`` (``figure, c_star, epsilon, circuits[name, runs,
-   success_probability, mean_energy, …]``) and the figure ``DIR/<figure>.png|pdf``.
+   success_probability, success_interval, mean_energy, …]``) and the figure
+   ``DIR/<figure>.png|pdf``.
 
 Paper settings (CONVENTIONS.md): fig2 N=14 (Gaussians, activation choice), fig3 N=15
 (+ hidden width), both ε = 0.03, product state and N_layer = 1..4 (blocks 2, 4, 6, 8);
@@ -19,7 +20,6 @@ tolerance 1e-6 and at most 500 iterations.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,8 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from ..pipeline import Problem, Results
-from ..runner import check_resume_settings
+from ..analysis import summarize_groups
+from ..checks import InputError, check_int
+from ..pipeline import Problem
+from ..runlog import RunLog
+from .base import execute
 
 __all__ = ["LandscapeSpec", "LANDSCAPE", "spec_for", "build_problem", "run_landscape",
            "plot_landscape", "layout_text"]
@@ -97,19 +100,22 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
              cost_file: str | Path | None = None) -> LandscapeSpec:
     """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
     if figure not in LANDSCAPE:
-        raise ValueError(f"unknown figure {figure!r}; choose one of {sorted(LANDSCAPE)}")
+        raise InputError(f"unknown figure {figure!r}; choose one of {sorted(LANDSCAPE)}")
     spec = LANDSCAPE[figure]
     if quick:
         spec = replace(spec, **_QUICK)
     if runs is not None:
-        spec = replace(spec, runs=int(runs))
+        spec = replace(spec, runs=check_int(runs, "runs", minimum=1))
     if max_iter is not None:
-        spec = replace(spec, max_iter=int(max_iter))
+        spec = replace(spec, max_iter=check_int(max_iter, "max_iter", minimum=0))
     if blocks is not None:
-        spec = replace(spec, blocks=tuple(int(b) for b in blocks))
+        blocks = tuple(check_int(b, "blocks", minimum=0) for b in blocks)
+        if len(set(blocks)) != len(blocks):
+            raise InputError(f"blocks {list(blocks)} name a circuit twice")
+        spec = replace(spec, blocks=blocks)
     if encoding is not None:
         if spec.model != "mnist_model":
-            raise ValueError("--encoding applies to fig4 only (fig5 searches the encoding)")
+            raise InputError("--encoding applies to fig4 only (fig5 searches the encoding)")
         spec = replace(spec, encoding=(float(encoding[0]), float(encoding[1])))
     if cost_file is not None:
         spec = replace(spec, cost_file=str(Path(cost_file).resolve()))
@@ -139,14 +145,6 @@ def build_problem(spec: LandscapeSpec, *, cache: str | Path | None = None) -> Pr
 
         cost, _ = load_cost(spec.cost_file)
     return Problem(model, data, cache=cache, cost=cost)
-
-
-def _check_config(out: Path, spec: LandscapeSpec, seed: int) -> None:
-    """Refuse to resume into ``out`` with settings that would mix incompatible runs."""
-    cfg = dict(asdict(spec), seed=seed)
-    cfg.pop("runs")  # more runs later extends a sweep
-    cfg.pop("blocks")  # so does adding circuits
-    check_resume_settings(out, cfg)
 
 
 def layout_text(model: Any) -> str:
@@ -189,11 +187,15 @@ def _layout_text(problem: Problem, bits: np.ndarray) -> str:
     return layout_text(problem.model) + "\n\noptimum " + _wrap(text)
 
 
-def plot_landscape(res: Results, spec: LandscapeSpec, out: Path) -> list[Path]:
-    """Draw and save the figure of ``spec`` from ``res``; returns the PNG and PDF paths."""
-    from ..plotting_paper import landscape_figure, save_figure
+def plot_landscape(energies: dict[str, np.ndarray], cost: np.ndarray, problem: Problem | None,
+                   spec: LandscapeSpec, out: Path) -> list[Path]:
+    """Draw and save the figure of ``spec``; returns the PNG and PDF paths.
 
-    problem = res.problem
+    ``energies``: ``{circuit name: (R,) final energies}`` in display order.
+    """
+    from ..plotting import save_figure
+    from ..plotting.paper import landscape_figure
+
     kwargs: dict[str, Any] = {}
     if problem is not None:
         bits = problem.optimum_bits()
@@ -208,7 +210,7 @@ def plot_landscape(res: Results, spec: LandscapeSpec, out: Path) -> list[Path]:
             kwargs["text"] = _layout_text(problem, bits)
         elif spec.data == "mnist":
             kwargs["image_title"] = "optimal weights (pixels)"
-    fig = landscape_figure(energies=res.energies(), cost=res.cost, c_star=res.c_star,
+    fig = landscape_figure(energies=energies, cost=cost, c_star=float(np.min(cost)),
                            epsilon=spec.epsilon, title=spec.title, **kwargs)
     return save_figure(fig, out, spec.figure)
 
@@ -226,6 +228,17 @@ def _weight_image(problem: Problem, bits: np.ndarray) -> np.ndarray | None:
     return w.reshape(side, side) if side * side == w.size else None
 
 
+def landscape_settings(spec: LandscapeSpec, seed: int, problem: Problem) -> dict:
+    """What must match to resume a landscape folder: the spec without what only extends
+    the sweep (runs, circuits), the seed, the optimiser and the problem's fingerprint."""
+    from ..optimizers import lbfgs_optimizer
+
+    cfg = {k: v for k, v in asdict(spec).items() if k not in ("runs", "blocks", "paper")}
+    opt = lbfgs_optimizer(max_iter=spec.max_iter)
+    return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
+                **{f"optimizer.{k}": v for k, v in opt.settings.items()})
+
+
 def run_landscape(
     figure: str,
     out: str | Path,
@@ -239,57 +252,68 @@ def run_landscape(
     cost_file: str | Path | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    time_limit: float | None = None,
 ) -> dict:
     """Run the whole pipeline of ``figure`` (fig2..fig5) into ``out``; returns the summary.
 
-    Writes ``cost.npz`` (cached enumeration), ``config.json``, ``runs.csv`` (tidy, one row
-    per run), ``history.jsonl``, ``summary.json`` and ``<figure>.png`` / ``.pdf``. Calling it
-    again resumes: the cost table and finished runs are reused.
+    Writes the run log (``runlog.json``, ``runs.csv``, ``history.jsonl``, ``angles.npz``),
+    ``cost.npz`` (cached enumeration), ``summary.json`` and ``<figure>.png`` / ``.pdf``.
+    Calling it again resumes: the cost table and finished runs are reused.
     """
+    from ..driver import circuit_groups
+    from ..optimizers import lbfgs_optimizer
+
     spec = spec_for(figure, quick=quick, runs=runs, max_iter=max_iter, blocks=blocks,
                     encoding=encoding, cost_file=cost_file)
+    seed = check_int(seed, "seed", minimum=0)
     out = Path(out)
-    _check_config(out, spec, seed)
-    t0 = time.perf_counter()
     problem = build_problem(spec, cache=out / "cost.npz")
-    cost = problem.cost_table()
-    if spec.cost_file is not None:  # keep a copy of the table the runs used
-        np.savez_compressed(out / "cost.npz", cost=cost, key=np.array("from " + spec.cost_file))
-    t_cost = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    res = problem.train(list(spec.blocks), spec.runs, epsilon=spec.epsilon, out=out,
-                        seed=seed, max_iter=spec.max_iter, batch_size=batch_size,
-                        progress=progress)
-    t_train = time.perf_counter() - t1
-    opt_bits = problem.optimum_bits()
-    summ = res.summary()
-    summary = dict(
-        figure=spec.figure,
-        title=spec.title,
-        quick=quick,
-        n_qubits=problem.n_bits,
-        c_star=float(np.min(cost)),
-        epsilon=spec.epsilon,
-        circuits=summ["circuits"],
-        optimum_index=int(np.argmin(cost)),
-        optimum=_jsonable(problem.describe(opt_bits)),
-        best_run=dict(circuit=str(res.best_run()["circuit"]),
-                      run=int(res.best_run()["run"]),
-                      e_final=float(res.best_run()["e_final"]),
-                      most_probable_cost=res.best_cost()),
-        dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
-        cost_source=spec.cost_file or "enumerated on the dataset",
-        settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
-                      blocks=list(spec.blocks)),
-        paper=spec.paper,
-        wall_time=dict(cost_table=t_cost, training=t_train),
-    )
-    t2 = time.perf_counter()
-    files = [p.name for p in plot_landscape(res, spec, out)]
-    summary["wall_time"]["figure"] = time.perf_counter() - t2
-    summary["files"] = ["runs.csv", "history.jsonl", "cost.npz", "config.json", *files]
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    return summary
+
+    def build(out: Path):
+        cost = problem.cost_table()
+        if spec.cost_file is not None:  # keep a copy of the table the runs used
+            np.savez_compressed(out / "cost.npz", cost=cost,
+                                key=np.array("from " + spec.cost_file))
+        circuits = problem.circuits(list(spec.blocks))
+        return circuit_groups(cost, circuits, spec.runs, seed=seed,
+                              optimizer=lbfgs_optimizer(max_iter=spec.max_iter),
+                              batch_size=batch_size), cost
+
+    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> dict:
+        names = [f"blocks={b}" if b else "product" for b in spec.blocks]
+        table = log.table()
+        table = table[table["group"].isin(names) & (table["run"] < spec.runs)]
+        energies = {k: table.loc[table["group"] == k, "e_final"].to_numpy(float)
+                    for k in names}
+        best = table.loc[table["e_final"].idxmin()]
+        opt_bits = problem.optimum_bits()
+        t0 = time.perf_counter()
+        files = [p.name for p in plot_landscape(energies, cost, problem, spec, out)]
+        return dict(
+            figure=spec.figure,
+            title=spec.title,
+            quick=quick,
+            n_qubits=problem.n_bits,
+            c_star=float(np.min(cost)),
+            epsilon=spec.epsilon,
+            circuits=summarize_groups(table, float(np.min(cost)), spec.epsilon, names),
+            optimum_index=int(np.argmin(cost)),
+            optimum=_jsonable(problem.describe(opt_bits)),
+            best_run=dict(circuit=str(best["circuit"]), run=int(best["run"]),
+                          e_final=float(best["e_final"]),
+                          most_probable_cost=float(cost[int(best["best_index"])])),
+            dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
+            cost_source=spec.cost_file or "enumerated on the dataset",
+            settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
+                          blocks=list(spec.blocks)),
+            paper=spec.paper,
+            wall_time=dict(figure=time.perf_counter() - t0),
+            files=["cost.npz", *files],
+        )
+
+    return execute(out, kind=spec.figure, settings=landscape_settings(spec, seed, problem),
+                   build=build, summarise=summarise, progress=progress,
+                   time_limit=time_limit)
 
 
 def _jsonable(obj: Any) -> Any:

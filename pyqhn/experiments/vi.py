@@ -19,22 +19,20 @@ with the cross-entropy loss, tabulated (cross-entropy and accuracy) by :func:`bi
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pandas as pd
 
 from .. import objectives as ob
 from ..bits import index_to_bits
+from ..checks import InputError
 from ..circuits import brickwork_circuit, random_params
-from ..engines import exact
-from ..runner import check_resume_settings
+from ..runlog import RunLog
+from .base import execute
 
 __all__ = [
     "DATASETS",
@@ -43,12 +41,11 @@ __all__ = [
     "binn_tables",
     "VIProblem",
     "make_problem",
+    "vi_group",
     "train_vi",
     "evaluate_samples",
     "run_vi",
     "paired_vs_mle",
-    "plot_vi",
-    "vi_command",
 ]
 
 DATASETS = ("gaussian", "moons", "ring")
@@ -102,7 +99,7 @@ def make_dataset(
     makers = {"gaussian": datasets.gaussian_mixture, "moons": datasets.two_moons,
               "ring": datasets.ring}
     if name not in makers:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+        raise InputError(f"unknown dataset {name!r}; choose one of {DATASETS}")
     d = makers[name](n_points, seed=rng)
     return np.asarray(d.x, dtype=float), np.asarray(d.y, dtype=float)
 
@@ -184,77 +181,80 @@ def _metrics(q, problem: VIProblem, config: VIConfig) -> dict[str, jax.Array]:
     }
 
 
+def _objective(problem: VIProblem, objective: str, config: VIConfig, circuit) -> ob.Objective:
+    from ..engines import get_engine
+
+    engine = get_engine("exact")
+    if objective == "selbo-sampled":
+        return ob.sampled_selbo_objective(
+            engine, circuit, problem.log_likelihood, problem.prior, shots=config.shots,
+            lam=_lam(config), bandwidth=config.bandwidth, n_train=problem.n_train,
+            seed=config.seed + 7919)
+    return ob.distribution_objective(objective, engine, circuit, problem.ce_train,
+                                     problem.n_train, prior=problem.prior, beta=config.beta,
+                                     lam=_lam(config), bandwidth=config.bandwidth)
+
+
+def vi_group(problem: VIProblem, objective: str, config: VIConfig, theta0: np.ndarray):
+    """The driver group of one dataset and objective: ``runs`` circuits from ``theta0``
+    ``(runs, P)`` trained by Adam together (one batch, so the sampled SELBO's shot stream
+    is that of one generator seeded ``seed + 7919``), with every :func:`_metrics` entry and
+    the gradient norm traced per iteration and the sampled-BiNN accuracies
+    (:func:`evaluate_samples`) measured at the end."""
+    from ..driver import Group
+    from ..engines import exact
+    from ..optimizers import adam_optimizer
+
+    if objective not in ob.OBJECTIVES:
+        raise InputError(f"unknown objective {objective!r}; choose one of {ob.OBJECTIVES}")
+    circuit = brickwork_circuit(N_BITS, config.blocks)
+    metrics = jax.jit(lambda th: _metrics(exact.probabilities(circuit, th), problem, config))
+
+    def trace(state, runs: np.ndarray) -> dict[str, np.ndarray]:
+        m = {k: np.asarray(v) for k, v in metrics(jnp.asarray(state.x)).items()}
+        m["grad_norm"] = np.linalg.norm(np.asarray(state.g), axis=-1)
+        return m
+
+    def measure(x: np.ndarray, runs: np.ndarray, probs: np.ndarray) -> dict:
+        final = {k: np.asarray(v) for k, v in metrics(jnp.asarray(x)).items()}
+        return dict(final, **evaluate_samples(problem, probs, config.shots,
+                                              seed=config.seed + 17))
+
+    return Group(f"{problem.name}/{objective}", circuit,
+                 _objective(problem, objective, config, circuit),
+                 adam_optimizer(learning_rate=config.learning_rate,
+                                max_steps=config.iterations),
+                 config.runs, seed=config.seed, engine=exact.ExactEngine(),
+                 start=lambda runs: np.asarray(theta0)[runs],
+                 columns=dict(dataset=problem.name, objective=objective), trace=trace,
+                 measure=measure, batch_size=config.runs)
+
+
+def _histories(hist: dict, group: str, runs: int) -> dict[str, np.ndarray]:
+    """``{series: (iterations + 1, runs)}`` of one group from run-log histories."""
+    per_run = [hist[(group, r)] for r in range(runs)]
+    keys = [k for k, v in per_run[0].items() if k != "f" and np.ndim(v) == 1]
+    return {k: np.stack([np.asarray(h[k], dtype=np.float64) for h in per_run], axis=1)
+            for k in keys}
+
+
 def train_vi(
     problem: VIProblem, objective: str, config: VIConfig, theta0: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Train ``runs`` circuits from ``theta0`` ``(runs, P)`` by Adam on ``objective``.
+    """Train ``runs`` circuits from ``theta0`` ``(runs, P)`` by Adam on ``objective``
+    (in memory, through the driver).
 
     Returns histories ``(iterations + 1, runs)`` of every :func:`_metrics` entry, of the
     gradient norm ``‖∇_θ loss‖₂`` (``grad_norm``; at the last entry the final gradient),
     and the final angles ``theta`` ``(runs, P)``.
     """
-    if objective not in ob.OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; choose one of {ob.OBJECTIVES}")
-    circuit = brickwork_circuit(N_BITS, config.blocks)
-    opt = optax.adam(config.learning_rate)
-    theta = jnp.asarray(theta0)
-    state = opt.init(theta)
+    from ..driver import MemoryLog, run_groups
 
-    def probs(th):
-        return exact.probabilities(circuit, th)
-
-    if objective != "selbo-sampled":
-        loss = ob.objective_loss(
-            objective, problem.ce_train, problem.n_train, prior=problem.prior,
-            beta=config.beta, lam=_lam(config), bandwidth=config.bandwidth,
-        )
-
-    @jax.jit
-    def exact_step(th, st):
-        def total(t):
-            q = probs(t)
-            return jnp.sum(loss(q)), q
-
-        (_, q), g = jax.value_and_grad(total, has_aux=True)(th)
-        upd, st = opt.update(g, st, th)
-        return optax.apply_updates(th, upd), st, g, _metrics(q, problem, config)
-
-    metrics_fn = jax.jit(lambda th: _metrics(probs(th), problem, config))
-    sampler = ob.probability_sampler(probs)
-    rng = np.random.default_rng(config.seed + 7919)
-    ll = problem.log_likelihood
-
-    def sampled_grad(th):
-        # device-style: N_qc shots of each circuit and its 2P shifts, fresh prior samples
-        prior_samples = ob.sample_from_probabilities(
-            np.broadcast_to(problem.prior, (th.shape[0], problem.prior.size)),
-            config.shots,
-            seed=rng,
-        )
-        _, g = ob.selbo_parameter_shift_grad(
-            sampler, np.asarray(th), ll, prior_samples, n_samples=config.shots,
-            lam=_lam(config), bandwidth=config.bandwidth, seed=int(rng.integers(2**62)),
-        )
-        return jnp.asarray(-g / problem.n_train)
-
-    hist: dict[str, list] = {}
-    for it in range(config.iterations + 1):
-        if objective == "selbo-sampled":
-            m = metrics_fn(theta)
-            g = sampled_grad(theta)
-            if it < config.iterations:
-                upd, state = opt.update(g, state, theta)
-                theta = optax.apply_updates(theta, upd)
-        else:
-            new_theta, new_state, g, m = exact_step(theta, state)
-            if it < config.iterations:
-                theta, state = new_theta, new_state
-        m = {k: np.asarray(v) for k, v in m.items()}
-        m["grad_norm"] = np.linalg.norm(np.asarray(g), axis=-1)
-        for k, v in m.items():
-            hist.setdefault(k, []).append(v)
-    out = {k: np.stack(v) for k, v in hist.items()}
-    out["theta"] = np.asarray(theta)
+    group = vi_group(problem, objective, replace(config, runs=len(theta0)), theta0)
+    log = MemoryLog()
+    run_groups([group], log, progress=False)
+    out = _histories(log.histories(), group.name, group.runs)
+    out["theta"] = log.angles()[group.name]
     return out
 
 
@@ -290,15 +290,17 @@ def run_vi(
 ) -> dict:
     """Run MLE vs ELBO vs SELBO on every dataset, write tables, plots and ``summary.json``.
 
-    Writes into ``out_dir``: ``vi_runs.csv`` (one row per dataset, objective and run:
-    final metrics and sampled-BiNN accuracies), ``vi_table.csv`` (mean ± std over runs),
-    ``vi_history.npz`` (per-iteration histories), ``vi.png``/``vi.pdf`` and
-    ``summary.json`` (``figure``, ``c_star`` per dataset, ``epsilon`` = None and
-    ``circuits``: one entry per dataset/objective). Each finished (dataset, objective) is
-    appended to ``vi_runs.csv`` with its ``vi_history_<dataset>_<objective>.npz`` at once;
-    calling again with the same settings resumes past them (``vi_config.json`` guards the
-    settings). Returns the summary dictionary.
+    Writes into ``out_dir`` the run log (``runs.csv``: one row per dataset, objective and
+    run with its final metrics and sampled-BiNN accuracies; ``history.jsonl``: every metric
+    per iteration), ``vi_table.csv`` (mean ± std over runs), ``vi_vs_mle.csv``,
+    ``vi_history.npz`` (per-iteration histories, ``{dataset}/{objective}/{metric}`` of
+    shape ``(iterations + 1, runs)``), ``vi.png``/``vi.pdf`` and ``summary.json``
+    (``figure``, ``c_star`` per dataset, ``epsilon`` = None and ``circuits``: one entry per
+    dataset/objective). Each finished (dataset, objective) is in the run log at once;
+    calling again with the same settings resumes past them. Returns the summary.
     """
+    from ..plotting.vi import plot_vi
+
     cfg = config or (VIConfig.quick() if quick else VIConfig())
     cfg = replace(cfg, seed=seed) if config is None else cfg
     if runs is not None:
@@ -306,83 +308,64 @@ def run_vi(
     bad = [o for o in cfg.objectives if o not in ob.OBJECTIVES]
     bad += [d for d in cfg.datasets if d not in DATASETS]
     if bad:
-        raise ValueError(f"unknown objective or dataset {bad}; objectives: {ob.OBJECTIVES}, "
+        raise InputError(f"unknown objective or dataset {bad}; objectives: {ob.OBJECTIVES}, "
                          f"datasets: {DATASETS}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    check_resume_settings(out, asdict(cfg), name="vi_config.json")
-    runs_path = out / "vi_runs.csv"
-    done = pd.read_csv(runs_path) if runs_path.exists() else pd.DataFrame()
+    # runs stay in the settings: a group's runs share one shot stream (selbo-sampled)
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("datasets", "objectives")}
     circuit = brickwork_circuit(N_BITS, cfg.blocks)
     theta0 = random_params(circuit, cfg.runs, seed=cfg.seed)  # same inits for all objectives
-    rows, histories, c_star = [], {}, {}
-    t_start = time.time()
-    for di, name in enumerate(cfg.datasets):
-        problem = make_problem(name, cfg, seed=cfg.seed + 1000 * (di + 1))
-        c_star[name] = float(np.min(problem.ce_train))
-        for objective in cfg.objectives:
-            hist_path = out / f"vi_history_{name}_{objective}.npz"
-            if not done.empty and hist_path.exists():
-                prev = done[(done["dataset"] == name) & (done["objective"] == objective)]
-                if len(prev) == cfg.runs:  # finished in an earlier call: resume past it
-                    rows += prev.to_dict(orient="records")
-                    with np.load(hist_path) as f:
-                        histories.update({f"{name}/{objective}/{k}": f[k] for k in f})
-                    continue
-            t0 = time.time()
-            h = train_vi(problem, objective, cfg, theta0)
-            q = np.asarray(exact.probabilities(circuit, h["theta"]))
-            ev = evaluate_samples(problem, q, cfg.shots, seed=cfg.seed + 17)
-            block_hist = {k: v for k, v in h.items() if k != "theta"}
-            histories.update({f"{name}/{objective}/{k}": v for k, v in block_hist.items()})
-            block = []
-            for r in range(cfg.runs):
-                row = {"dataset": name, "objective": objective, "run": r}
-                row.update({k: float(v[-1, r]) for k, v in block_hist.items()})
-                row.update({k: float(v[r]) for k, v in ev.items()})
-                block.append(row)
-            # written as each (dataset, objective) finishes, so an interrupted call resumes
-            np.savez_compressed(hist_path, **block_hist)
-            pd.DataFrame(block).to_csv(runs_path, mode="a", header=not runs_path.exists(),
-                                       index=False)
-            rows += block
-            if progress:
-                print(f"vi: {name:9s} {objective:14s} {time.time() - t0:7.1f} s  "
-                      f"test acc (mean sample) {ev['mean_test_acc'].mean():.3f}", flush=True)
-    df = pd.DataFrame(rows)
-    table = _summary_table(df)
-    table.to_csv(out / "vi_table.csv", index=False)
-    paired = paired_vs_mle(df)
-    paired.to_csv(out / "vi_vs_mle.csv", index=False)
-    np.savez_compressed(out / "vi_history.npz", **histories)
-    plot_vi(histories, table, cfg, out)
-    summary = {
-        "figure": "vi",
-        "experiment": "vi",
-        "c_star": c_star,  # per dataset: minimum training cross-entropy over all BiNNs
-        "epsilon": None,
-        "circuits": [
-            {
-                "name": f"{r['dataset']}/{r['objective']}",
-                "runs": int(((df["dataset"] == r["dataset"])
-                             & (df["objective"] == r["objective"])).sum()),
-                "mean_energy": r["ce_train_mean"],
-                "mean_test_accuracy": r["mean_test_acc_mean"],
-                "best_test_accuracy": r["best_test_acc_mean"],
-            }
-            for r in table.to_dict(orient="records")
-        ],
-        "config": asdict(cfg),
-        "lambda": _lam(cfg),
-        "n_qubits": N_BITS,
-        "seconds": time.time() - t_start,
-        "table": table.to_dict(orient="records"),
-        "vs_mle": paired.to_dict(orient="records"),
-        "files": ["vi_runs.csv", "vi_table.csv", "vi_vs_mle.csv", "vi_history.npz", "vi.png",
-                  "vi.pdf"],
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    return summary
+    problems = {}
+
+    def build(out: Path):
+        groups = []
+        for name in cfg.datasets:
+            problems[name] = make_problem(name, cfg, seed=cfg.seed
+                                          + 1000 * (DATASETS.index(name) + 1))
+            groups += [vi_group(problems[name], o, cfg, theta0) for o in cfg.objectives]
+        return groups, None
+
+    def summarise(log: RunLog, _: None, out: Path) -> dict:
+        table = log.table()
+        names = [f"{d}/{o}" for d in cfg.datasets for o in cfg.objectives]
+        df = table[table["group"].isin(names) & (table["run"] < cfg.runs)]
+        df = df.set_index("group").loc[names].reset_index()  # display order
+        hist = log.histories()
+        histories = {f"{g}/{k}": v for g in names
+                     for k, v in _histories(hist, g, cfg.runs).items()}
+        summary_table = _summary_table(df)
+        summary_table.to_csv(out / "vi_table.csv", index=False)
+        paired = paired_vs_mle(df)
+        paired.to_csv(out / "vi_vs_mle.csv", index=False)
+        np.savez_compressed(out / "vi_history.npz", **histories)
+        plot_vi(histories, summary_table, cfg, out)
+        c_star = {d: float(np.min(problems[d].ce_train)) for d in cfg.datasets}
+        return {
+            "figure": "vi",
+            "experiment": "vi",
+            "c_star": c_star,  # per dataset: minimum training cross-entropy over all BiNNs
+            "epsilon": None,
+            "circuits": [
+                {
+                    "name": f"{r['dataset']}/{r['objective']}",
+                    "runs": int(((df["dataset"] == r["dataset"])
+                                 & (df["objective"] == r["objective"])).sum()),
+                    "mean_energy": r["ce_train_mean"],
+                    "mean_test_accuracy": r["mean_test_acc_mean"],
+                    "best_test_accuracy": r["best_test_acc_mean"],
+                }
+                for r in summary_table.to_dict(orient="records")
+            ],
+            "config": asdict(cfg),
+            "lambda": _lam(cfg),
+            "n_qubits": N_BITS,
+            "table": summary_table.to_dict(orient="records"),
+            "vs_mle": paired.to_dict(orient="records"),
+            "files": ["vi_table.csv", "vi_vs_mle.csv", "vi_history.npz", "vi.png",
+                      "vi.pdf"],
+        }
+
+    return execute(out_dir, kind="vi", settings=settings, build=build, summarise=summarise,
+                   progress=progress)
 
 
 _TABLE_COLS = ("mean_train_acc", "mean_test_acc", "best_train_acc", "best_test_acc",
@@ -419,93 +402,3 @@ def paired_vs_mle(df: pd.DataFrame) -> pd.DataFrame:
                 row[f"d_{col}_se"] = float(diff.std(ddof=1) / np.sqrt(len(diff)))
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- plots
-
-
-def plot_vi(
-    histories: dict, table: pd.DataFrame, config: VIConfig, out_dir: str | Path
-) -> None:
-    """Rows = datasets; columns: average ELBO, average SELBO, training curves (E_q C_CE,
-    train solid, test dashed), average gradient norm, final sampled-BiNN accuracies."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ds, objs = config.datasets, config.objectives
-    fig, axes = plt.subplots(len(ds), 5, figsize=(20, 3.4 * len(ds)), squeeze=False)
-    colors = {o: f"C{i}" for i, o in enumerate(objs)}
-    for i, name in enumerate(ds):
-        ax = axes[i]
-        for o in objs:
-            key = f"{name}/{o}/"
-            it = np.arange(histories[key + "elbo"].shape[0])
-            ax[0].plot(it, histories[key + "elbo"].mean(1), color=colors[o], label=o)
-            ax[1].plot(it, histories[key + "selbo"].mean(1), color=colors[o], label=o)
-            ax[2].plot(it, histories[key + "ce_train"].mean(1), color=colors[o], label=o)
-            ax[2].plot(it, histories[key + "ce_test"].mean(1), color=colors[o], ls="--")
-            ax[3].semilogy(it, histories[key + "grad_norm"].mean(1), color=colors[o], label=o)
-        sub = table[table.dataset == name]
-        xs = np.arange(len(sub))
-        for j, (col, lab) in enumerate((("mean_test_acc", "mean sample"),
-                                        ("best_test_acc", "best (by train CE)"))):
-            ax[4].bar(xs + 0.4 * j - 0.2, sub[f"{col}_mean"], width=0.4,
-                      yerr=sub[f"{col}_std"], label=lab, capsize=3)
-        ax[4].set_xticks(xs, sub.objective)
-        ax[4].set_ylim(0, 1)
-        titles = ("average ELBO", "average SELBO", "E_q C_CE (train —, test --)",
-                  "average ‖∇θ loss‖", "test accuracy of sampled BiNNs")
-        for a, t in zip(ax, titles, strict=True):
-            a.set_title(f"{name}: {t}", fontsize=9)
-        for a in ax[:4]:
-            a.set_xlabel("iteration")
-        ax[0].legend(fontsize=8)
-        ax[4].legend(fontsize=8)
-    fig.tight_layout()
-    out = Path(out_dir)
-    fig.savefig(out / "vi.png", dpi=120)
-    fig.savefig(out / "vi.pdf")
-    plt.close(fig)
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def _click_command():
-    import click
-
-    @click.command("vi")
-    @click.option("--quick", is_flag=True, help="Tiny sizes (smoke run).")
-    @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-                  help="Output folder (created).")
-    @click.option("--runs", type=int, default=None, help="Initialisations (default 100).")
-    @click.option("--iterations", type=int, default=None, help="Adam steps per run.")
-    @click.option("--seed", type=int, default=0, show_default=True)
-    @click.option("--objectives", default=None,
-                  help="Comma list of mle,elbo,selbo,selbo-sampled "
-                       "(default mle,elbo,selbo-sampled).")
-    @click.option("--datasets", default=None, help="Comma list of gaussian,moons,ring.")
-    def vi(quick, out_dir, runs, iterations, seed, objectives, datasets):
-        """MLE vs ELBO vs SELBO on 2-D Gaussian, two moons and ring (N_layer = 1)."""
-        cfg = VIConfig.quick(seed=seed) if quick else VIConfig(seed=seed)
-        if runs is not None:
-            cfg = replace(cfg, runs=runs)
-        if iterations is not None:
-            cfg = replace(cfg, iterations=iterations)
-        if objectives:
-            cfg = replace(cfg, objectives=tuple(s.strip() for s in objectives.split(",")))
-        if datasets:
-            cfg = replace(cfg, datasets=tuple(s.strip() for s in datasets.split(",")))
-        try:
-            summary = run_vi(out_dir, config=cfg)
-        except ValueError as err:
-            raise click.ClickException(str(err)) from err
-        click.echo(f"wrote {', '.join(summary['files'])} and summary.json to {out_dir}")
-
-    return vi
-
-
-#: ``pyqhn reproduce vi``: add with ``reproduce.add_command(vi.vi_command)``.
-vi_command = _click_command()

@@ -1,9 +1,9 @@
 """Figures of the paper's appendix (Figs. 9–11, 13) from the tidy results of
 :mod:`pyqhn.experiments.appendix`. Figs. 8 and 12 reuse
-:func:`pyqhn.plotting_paper.landscape_figure`.
+:func:`pyqhn.plotting.paper.landscape_figure`.
 
-matplotlib is imported lazily with the Agg backend (as :mod:`pyqhn.plotting_paper`);
-every function returns the ``Figure``; :func:`pyqhn.plotting_paper.save_figure` writes it.
+matplotlib is imported lazily with the Agg backend (as :mod:`pyqhn.plotting.paper`);
+every function returns the ``Figure``; :func:`pyqhn.plotting.save_figure` writes it.
 """
 
 from __future__ import annotations
@@ -13,16 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .plotting_paper import binomial_error
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+from . import pyplot, success_errorbars
 
 __all__ = ["sampled_energy_figure", "noise_sweep_figure"]
 
@@ -45,7 +36,7 @@ def sampled_energy_figure(
         x_values: ``{group: x}`` for the right panel (e.g. N_layer); default 0, 1, 2, …
         x_label: label of that axis.
     """
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.gridspec import GridSpec
 
     names = list(sampled)
@@ -104,7 +95,7 @@ def noise_sweep_figure(
         p: ``{group: noise strength}`` (the x axis).
         c_star: exact optimum; ``epsilon``: success threshold ``E − C* < ε``.
     """
-    plt = _plt()
+    plt = pyplot()
     names = list(energies)
     xs = np.array([p[k] for k in names], float)
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
@@ -120,10 +111,8 @@ def noise_sweep_figure(
     ax.set_ylabel(r"final $E(\theta) = \mathrm{Tr}(\rho_\theta \hat C)$")
     ax.legend(fontsize=7)
     ax = axes[1]
-    runs = np.array([len(energies[k]) for k in names])
-    succ = np.array([np.mean(np.asarray(energies[k]) - c_star < epsilon) if len(energies[k])
-                     else np.nan for k in names])
-    ax.errorbar(xs, succ, yerr=binomial_error(succ, runs), fmt="o-", capsize=3)
+    succ, yerr = success_errorbars([energies[k] for k in names], c_star, epsilon)
+    ax.errorbar(xs, succ, yerr=yerr, fmt="o-", capsize=3)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("noise strength $p$")
     ax.set_ylabel(rf"success probability ($E - C^* < {epsilon:g}$)")

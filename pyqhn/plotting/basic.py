@@ -1,7 +1,5 @@
-"""Plots. matplotlib is imported inside each function (Agg backend), never at import time.
-
-A flat module of functions; each takes arrays or pyqhn objects and an optional ``path``
-(the figure is saved there and closed) and returns the matplotlib ``Figure``.
+"""Small plots for interactive use: functions of arrays or pyqhn objects with an optional
+``path`` (the figure is saved there and closed) and returns the matplotlib ``Figure``.
 """
 
 from __future__ import annotations
@@ -11,22 +9,15 @@ from typing import Any
 
 import numpy as np
 
+from . import pyplot
+
 __all__ = ["decision_boundary", "weight_spectrum_plot"]
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _finish(fig: Any, path: str | Path | None) -> Any:
     if path is not None:
         fig.savefig(path, dpi=150, bbox_inches="tight")
-        _pyplot().close(fig)
+        pyplot().close(fig)
     return fig
 
 
@@ -44,7 +35,7 @@ def decision_boundary(
     """
     if data.n_features != 2:
         raise ValueError(f"decision_boundary needs 2-D data, got {data.n_features} features")
-    plt = _pyplot()
+    plt = pyplot()
     lo, hi = data.x.min(axis=0), data.x.max(axis=0)
     pad = 0.1 * (hi - lo) + 1e-9
     gx, gy = np.meshgrid(
@@ -79,7 +70,7 @@ def weight_spectrum_plot(
 
     S = 0 (the mean's square) is drawn too; zero values are left out of the log plot.
     """
-    plt = _pyplot()
+    plt = pyplot()
     series = w if isinstance(w, dict) else {"": w}
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     for label, values in series.items():

@@ -11,52 +11,24 @@ Panels of the landscape figures (Figs. 2–5, :func:`landscape_figure`):
 * middle: one kernel-density row of the final energies ``E(θ)`` per circuit, above a
   density-of-states row (histogram of the lowest cost values ``C``), a shared ``x`` axis,
   the exact optimum ``C*`` and ``C* + ε`` marked;
-* right: success probability per circuit with binomial standard errors
-  ``sqrt(p(1 − p) / R)``.
+* right: success probability per circuit with 95 % Wilson intervals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import pyplot, success_errorbars
+
 __all__ = [
-    "save_figure",
-    "binomial_error",
     "landscape_figure",
     "weight_spectrum_figure",
     "overfitting_figure",
 ]
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig: Any, out: str | Path, stem: str, *, dpi: int = 120) -> list[Path]:
-    """Write ``fig`` to ``out/stem.png`` and ``out/stem.pdf``; returns the two paths."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{stem}.png", out / f"{stem}.pdf"]
-    fig.savefig(paths[0], dpi=dpi, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
-    _plt().close(fig)
-    return paths
-
-
-def binomial_error(p: np.ndarray | float, n: np.ndarray | int) -> np.ndarray:
-    """Standard error ``sqrt(p(1 − p) / n)`` of a success fraction ``p`` from ``n`` trials."""
-    p = np.asarray(p, dtype=np.float64)
-    n = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
-    return np.sqrt(np.clip(p * (1.0 - p), 0.0, None) / n)
 
 
 def _kde(values: np.ndarray, grid: np.ndarray, width: float) -> np.ndarray:
@@ -114,7 +86,7 @@ def landscape_figure(
         text: monospace text for an extra panel (e.g. the bit layout of Fig. 3).
         n_dos: how many of the lowest cost values enter the density-of-states row.
     """
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.gridspec import GridSpec
     from matplotlib.ticker import MaxNLocator
 
@@ -182,10 +154,9 @@ def landscape_figure(
     ax.xaxis.set_major_locator(MaxNLocator(4))  # narrow column: few, readable ticks
 
     ax = fig.add_subplot(gs[:, c0 + 1])
-    runs = np.array([len(energies[k]) for k in names])
-    p = np.array([np.mean(np.asarray(energies[k]) - c_star < epsilon) if len(energies[k])
-                  else np.nan for k in names])
-    ax.errorbar(np.arange(len(names)), p, yerr=binomial_error(p, runs), fmt="o", capsize=4)
+    p, yerr = success_errorbars([energies[k] for k in names], c_star, epsilon)
+    ax.errorbar(np.arange(len(names)), p, yerr=yerr, fmt="o", capsize=4,
+                label="95 % Wilson interval")
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set_xticks(np.arange(len(names)))
     ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
@@ -204,7 +175,7 @@ def weight_spectrum_figure(spectra: Mapping[str, np.ndarray], *, title: str = ""
         spectra: ``{task label: (N + 1,) W(S) for S = 0..N}``. ``S = 0`` (the mean squared)
             is left out of the plot.
     """
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for i, (label, w) in enumerate(spectra.items()):
         w = np.asarray(w, dtype=np.float64)
@@ -229,7 +200,7 @@ def overfitting_figure(
         curves: ``{label (e.g. "N_s=2"): {"train": (T+1,), "val": (T+1,), "train_err",
             "val_err": (T+1,) standard errors}}``; train solid, validation dashed.
     """
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for i, (label, c) in enumerate(curves.items()):
         for ax, key in zip(axes, ("train", "val"), strict=True):

@@ -1,0 +1,80 @@
+"""What is read off a runs table: success rates with Wilson intervals, per-group summaries.
+
+A *success* is a run whose final objective is within ``ε`` of the exact optimum:
+``e_final − C* < ε`` (C* from enumeration). Success probabilities come with Wilson score
+intervals (``scipy.stats.binomtest(...).proportion_ci(method="wilson")``), which stay
+informative at 0 and 1 where the Wald interval ``p ± sqrt(p(1−p)/R)`` collapses to a point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CONFIDENCE", "wilson_interval", "summarize_groups", "n_layer_of"]
+
+#: Confidence level of every interval the package reports and plots.
+CONFIDENCE = 0.95
+
+
+def wilson_interval(successes: int, trials: int,
+                    confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval ``(low, high)`` of a success probability; ``(nan, nan)`` for
+    no trials."""
+    if trials <= 0:
+        return float("nan"), float("nan")
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(successes), int(trials)).proportion_ci(confidence_level=confidence,
+                                                              method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def n_layer_of(circuit_name: str) -> float:
+    """The paper's N_layer of a circuit name: ``blocks=B`` → B/2, ``product`` → 0."""
+    return int(circuit_name.split("=")[1]) / 2 if circuit_name.startswith("blocks=") else 0.0
+
+
+def summarize_groups(table: pd.DataFrame, c_star: float, epsilon: float,
+                     groups: Sequence[str] | None = None, *,
+                     column: str = "e_final") -> list[dict]:
+    """Per-group statistics of a runs table.
+
+    Args:
+        table: runs table with columns ``group`` (or ``circuit``) and ``column``.
+        c_star: exact optimum ``C*``.
+        epsilon: success threshold ``ε``.
+        groups: groups in display order (default: order of appearance).
+        column: the final objective column.
+
+    Returns:
+        One dict per group: ``name, n_layer, runs, successes, success_probability``,
+        ``success_interval`` (95 % Wilson ``[low, high]``), ``success_error`` (binomial
+        standard error, kept for comparison with earlier results), ``mean_energy,
+        std_energy, min_energy, median_energy``.
+    """
+    key = "group" if "group" in table.columns else "circuit"
+    names = list(groups) if groups is not None else list(dict.fromkeys(table[key]))
+    rows = []
+    for name in names:
+        sub = table[table[key] == name]
+        e = sub[column].to_numpy(dtype=np.float64)
+        k = int(np.sum(e - c_star < epsilon))
+        p = k / e.size if e.size else float("nan")
+        circuit = str(sub["circuit"].iloc[0]) if "circuit" in sub and len(sub) else name
+        rows.append(dict(
+            name=name,
+            n_layer=n_layer_of(circuit),
+            runs=int(e.size),
+            successes=k,
+            success_probability=p,
+            success_interval=list(wilson_interval(k, e.size)),
+            success_error=float(np.sqrt(p * (1 - p) / e.size)) if e.size else float("nan"),
+            mean_energy=float(e.mean()) if e.size else float("nan"),
+            std_energy=float(e.std()) if e.size else float("nan"),
+            min_energy=float(e.min()) if e.size else float("nan"),
+            median_energy=float(np.median(e)) if e.size else float("nan"),
+        ))
+    return rows

@@ -1,0 +1,100 @@
+"""Option types shared by the commands: every value is checked before any work starts."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["FiniteFloat", "check_blocks", "parse_pair", "check_output_file", "load_cost_option"]
+
+
+class FiniteFloat(click.ParamType):
+    """A finite float (no NaN, no infinity) in ``[low, high]`` (``low_open``: ``> low``)."""
+
+    name = "number"
+
+    def __init__(self, low: float | None = None, high: float | None = None, *,
+                 low_open: bool = False, hint: str = ""):
+        self.low, self.high, self.low_open, self.hint = low, high, low_open, hint
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        bad = not math.isfinite(x)
+        bad |= self.low is not None and (x <= self.low if self.low_open else x < self.low)
+        bad |= self.high is not None and x > self.high
+        if bad:
+            lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
+            hi = "" if self.high is None else f"<= {self.high:g}"
+            rng = " and ".join(p for p in (lo, hi) if p) or "finite"
+            self.fail(f"{value} is not a finite number {rng}{self.hint}", param, ctx)
+        return x
+
+
+def check_blocks(ctx: click.Context, param: click.Parameter, value: tuple[int, ...]):
+    """``--blocks``: positive and each given once (0 blocks is ``--product``)."""
+    for b in value:
+        if b < 1:
+            raise click.BadParameter(f"{b} blocks is no brickwork circuit; use --product for "
+                                     "the product state and B >= 1 otherwise", ctx, param)
+    dup = sorted({b for b in value if value.count(b) > 1})
+    if dup:
+        raise click.BadParameter(f"{', '.join(map(str, dup))} given twice; name each circuit "
+                                 "once", ctx, param)
+    return value
+
+
+def parse_pair(ctx: click.Context, param: click.Parameter, value: str | None):
+    """``'lo,hi'`` → two distinct finite floats (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"give two numbers 'lo,hi' such as '-1,1', got {value!r}",
+                                 ctx, param) from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi:
+        raise click.BadParameter(f"need two different finite numbers, got {value!r}", ctx,
+                                 param)
+    return lo, hi
+
+
+def check_output_file(path: str, option: str, suffixes: list[str]) -> Path:
+    """Refuse, before any work, an output file with an unknown suffix or in a folder that
+    cannot be written."""
+    p = Path(path)
+    if p.suffix.lstrip(".").lower() not in suffixes:
+        raise click.BadParameter(
+            f"{path}: unknown file type {p.suffix or '(none)'!r}; use one of "
+            f"{', '.join('.' + s for s in suffixes)}", param_hint=option)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise click.BadParameter(f"{path} is a folder; give a file name", param_hint=option)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise click.BadParameter(f"cannot create the folder {folder} ({err.strerror})",
+                                 param_hint=option) from err
+    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise click.BadParameter(f"cannot write {path}; choose a writable location",
+                                 param_hint=option)
+    return p
+
+
+def load_cost_option(path: str, option: str = "--cost"):
+    """A cost table from a file, any problem with it a usage error naming the option."""
+    import zipfile
+
+    from ..cost import load_cost
+
+    try:
+        cost, _ = load_cost(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise click.BadParameter(f"{path}: {err}", param_hint=option) from err
+    return cost

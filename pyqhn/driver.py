@@ -1,0 +1,420 @@
+"""The one driver: multi-start runs of (engine, objective, optimiser) over groups of runs.
+
+A :class:`Group` is ``runs`` starts of one circuit under one objective and one optimiser
+(a circuit of Fig. 4, a noise level of Fig. 11, a training-set size of Fig. 7, a
+dataset/objective pair of the VI study). :func:`run_groups` trains every group, a batch of
+runs at a time, and hands each finished batch to the run log (:mod:`pyqhn.runlog`) before
+starting the next, so an interrupted sweep loses at most the batch in flight and a rerun
+resumes. Run ``r`` of a group starts from ``random_params(circuit, seed=seed + r)`` (or the
+group's own ``start``) and its optimiser is seeded with ``seed + r``, so results do not
+depend on batching or on resuming.
+
+The driver owns the loop (NetKet's habit): optimisers are ``init``/``step`` pairs
+(:mod:`pyqhn.optimizers`), whose state exposes ``x``, ``f``, ``g`` and ``done`` of every
+run; callbacks see that state after every step (:class:`EarlyStopping`, traces) and a time
+limit or a stop request (:func:`pyqhn.interrupt.request_stop`, e.g. from Ctrl-C) ends the
+sweep between steps, never inside a compiled call.
+
+:func:`train_multistart` is the common case: circuits on one cost table with L-BFGS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .bits import index_to_bits
+from .checks import InputError, check_int
+from .circuits import Circuit, random_params
+from .interrupt import stop_requested
+from .objectives import Objective
+from .optimizers import Optimizer, minimize
+from .runlog import CORE_COLUMNS, RunLog, RunRecord
+
+__all__ = [
+    "Group",
+    "Interrupted",
+    "EarlyStopping",
+    "MemoryLog",
+    "run_groups",
+    "run_batch",
+    "train_multistart",
+    "circuit_groups",
+    "multistart_settings",
+    "default_batch_size",
+]
+
+#: Trace function: ``(optimiser state, runs (B,)) -> {name: (B,) array}``.
+RunFunction = Callable[[Any, np.ndarray], Mapping[str, np.ndarray]]
+
+class Interrupted(KeyboardInterrupt):
+    """A sweep stopped on request; every finished run is in its run log."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """``runs`` starts of one circuit under one objective and optimiser.
+
+    Attributes:
+        name: key of the group in the run log (``blocks=4``, ``p=0.2``, ``N_s=2`` …).
+        circuit: the ansatz.
+        objective: what is minimised (:class:`pyqhn.objectives.Objective`).
+        optimizer: how (:class:`pyqhn.optimizers.Optimizer`); its ``uses_gradient`` must
+            match the objective's.
+        runs: number of starts; run ``r`` is seeded with ``seed + r``.
+        seed: base seed.
+        engine: engine whose ``probabilities`` give the most probable outcome of every
+            final state (``best_index``, ``best_bitstring``, ``best_probability``);
+            ``None`` leaves those columns empty.
+        start: ``runs (B,) -> x0 (B, P)``; default ``random_params(circuit, seed=seed+r)``.
+        columns: constant columns of the group's rows (noise level, dataset …).
+        trace: ``(state, runs) -> {name: (B,)}``, evaluated after the optimiser's ``init``
+            and after every step; its values become per-step series in ``history.jsonl``
+            (validation energies, metrics, gradient norms).
+        measure: ``(x, runs, probabilities) -> {name: array}`` at the end of a batch;
+            ``(B,)`` arrays become columns, ``(B, k)`` arrays series (samples …).
+            ``probabilities`` is ``(B, 2**n)`` from ``engine`` (``None`` without engine).
+        batch_size: runs optimised together (default :func:`default_batch_size`).
+    """
+
+    name: str
+    circuit: Circuit
+    objective: Objective
+    optimizer: Optimizer
+    runs: int
+    seed: int = 0
+    engine: Any = None
+    start: Callable[[np.ndarray], np.ndarray] | None = None
+    columns: Mapping[str, Any] = field(default_factory=dict)
+    trace: RunFunction | None = None
+    measure: Callable[..., Mapping[str, np.ndarray]] | None = None
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        check_int(self.runs, "runs", minimum=1)
+        check_int(self.seed, "seed", minimum=0)
+        if self.batch_size is not None:
+            check_int(self.batch_size, "batch_size", minimum=1)
+        if self.objective.uses_gradient != self.optimizer.uses_gradient:
+            need = "with" if self.optimizer.uses_gradient else "without"
+            raise InputError(f"group {self.name}: the {self.optimizer.name} optimiser needs an "
+                             f"objective {need} gradients")
+        if self.objective.per_run and self.optimizer.name == "direct-search":
+            raise InputError(f"group {self.name}: direct search evaluates subsets of runs "
+                             "and cannot use an objective with one cost table per run")
+
+
+class EarlyStopping:
+    """Stop a run once its objective has not improved by ``min_delta`` for ``patience``
+    steps (NetKet's ``EarlyStopping``, per run). The run is recorded as finished, not
+    converged."""
+
+    def __init__(self, patience: int, min_delta: float = 0.0):
+        self.patience = check_int(patience, "patience", minimum=1)
+        self.min_delta = float(min_delta)
+        self._best: np.ndarray | None = None
+        self._since: np.ndarray | None = None
+
+    def __call__(self, step: int, state: Any) -> Any:
+        f = np.asarray(state.f, dtype=np.float64)
+        if self._best is None or self._best.shape != f.shape or step == 0:
+            self._best, self._since = f.copy(), np.zeros(f.shape, dtype=np.int64)
+            return None
+        better = f < self._best - self.min_delta
+        self._best = np.where(better, f, self._best)
+        self._since = np.where(better, 0, self._since + 1)
+        stop = (self._since >= self.patience) & ~state.done
+        return state._replace(done=state.done | stop) if stop.any() else None
+
+
+class MemoryLog:
+    """A run log kept in memory (``out=None``): the same reading methods as :class:`RunLog`."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict] = []
+        self._angles: dict[str, dict[int, np.ndarray]] = {}
+        self._series: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def finished(self) -> set[tuple[str, int]]:
+        return {(r["group"], int(r["run"])) for r in self._rows}
+
+    def append(self, records: Sequence[RunRecord]) -> None:
+        for rec in records:
+            self._rows.append(dict(rec.row, group=rec.group, run=rec.run))
+            self._angles.setdefault(rec.group, {})[rec.run] = np.asarray(rec.x)
+            self._series[(rec.group, rec.run)] = {k: np.asarray(v) if isinstance(v, list)
+                                                  else v for k, v in rec.series.items()}
+
+    def table(self) -> pd.DataFrame:
+        cols = list(dict.fromkeys([*CORE_COLUMNS, *(k for r in self._rows for k in r)]))
+        return pd.DataFrame(self._rows, columns=cols)
+
+    def angles(self) -> dict[str, np.ndarray]:
+        out = {}
+        for g, runs in self._angles.items():
+            a = np.full((max(runs) + 1, next(iter(runs.values())).size), np.nan)
+            for r, x in runs.items():
+                a[r] = x
+            out[g] = a
+        return out
+
+    def histories(self) -> dict[tuple[str, int], dict[str, Any]]:
+        return dict(self._series)
+
+
+def default_batch_size(runs: int) -> int:
+    """Runs optimised together: all of them on a GPU (one vectorised pass), 8 on a CPU
+    (where a batch is a compiled loop and larger batches only delay the first results)."""
+    import jax
+
+    return max(1, runs if jax.default_backend() != "cpu" else min(8, runs))
+
+
+def _padded(fun: Callable, size: int) -> Callable:
+    """``fun`` called with exactly ``size`` rows (copies of the last row appended), so that
+    every call of a batch has one shape and compiles once."""
+
+    def call(x: np.ndarray):
+        m = x.shape[0]
+        if m >= size:
+            return fun(x)
+        out = fun(np.concatenate([x, np.repeat(x[-1:], size - m, axis=0)]))
+        return tuple(o[:m] for o in out) if isinstance(out, tuple) else out[:m]
+
+    return call
+
+
+def _most_probable(probs: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    best = probs.argmax(axis=1)
+    bits = index_to_bits(best, n)
+    return dict(best_index=best.astype(np.int64),
+                best_bitstring=np.array(["0b" + "".join(map(str, b)) for b in bits]),
+                best_probability=probs[np.arange(len(best)), best])
+
+
+def run_batch(group: Group, runs: Sequence[int], *,
+              callbacks: Sequence[Callable] = ()) -> list[RunRecord]:
+    """Train runs ``runs`` of ``group`` together and return their records (no I/O).
+
+    This is the driver's unit of work (a pure function of its arguments, so it can run in
+    another process). Raises :class:`Interrupted` between steps after
+    :func:`pyqhn.interrupt.request_stop`.
+    """
+    runs_arr = np.asarray(list(runs), dtype=np.int64)
+    c = group.circuit
+    x0 = (group.start(runs_arr) if group.start is not None else
+          np.stack([random_params(c, seed=group.seed + int(r)) for r in runs_arr]))
+    seeds = group.seed + runs_arr
+    fun = _padded(group.objective.bind(runs_arr), len(runs_arr))
+    traces: list[Mapping[str, np.ndarray]] = []
+
+    def callback(step: int, state: Any) -> Any:
+        for cb in callbacks:
+            new = cb(step, state)
+            state = new if new is not None else state
+        if group.trace is not None:
+            traces.append(group.trace(state, runs_arr))
+        if stop_requested():
+            raise Interrupted(f"stopped during {group.name}")
+        return state
+
+    t0 = time.perf_counter()
+    state, history = minimize(group.optimizer, fun, x0, seeds, callback=callback)
+    wall = (time.perf_counter() - t0) / len(runs_arr)
+    x = np.asarray(state.x, dtype=np.float64)
+    n = c.n_qubits
+    probs = (np.asarray(group.engine.probabilities(c, x)) if group.engine is not None
+             else None)
+    extra: dict[str, np.ndarray] = _most_probable(probs, n) if probs is not None else {}
+    if group.measure is not None:
+        extra.update(group.measure(x, runs_arr, probs))
+    g = getattr(state, "g", None)
+    grad_norm = (np.linalg.norm(np.asarray(g), axis=1) if g is not None
+                 else np.full(len(runs_arr), np.nan))
+    # every other n_* counter of the optimiser's state (n_restarts …) becomes a column
+    counters = [f for f in state._fields if f.startswith("n_") and f not in ("n_iter", "n_evals")]
+    records = []
+    for i, r in enumerate(runs_arr):
+        n_iter = int(state.n_iter[i])
+        row = dict(
+            group.columns, circuit=c.name, n_qubits=n, blocks=c.blocks if c.entangling else 0,
+            seed=int(seeds[i]), e_init=float(history[i, 0]), e_final=float(state.f[i]),
+            n_iter=n_iter, n_evals=int(state.n_evals[i]), grad_norm=float(grad_norm[i]),
+            converged=bool(state.converged[i]), wall_time=wall)
+        for name in counters:
+            row[name] = int(getattr(state, name)[i])
+        series: dict[str, Any] = {"f": history[i, : n_iter + 1].tolist()}
+        for k, v in extra.items():
+            v = np.asarray(v)
+            if v.ndim == 1:
+                row[k] = v[i].item()
+            else:
+                series[k] = v[i].tolist()
+        for name in (traces[0] if traces else {}):
+            series[name] = [float(t[name][i]) for t in traces[: n_iter + 1]]
+        records.append(RunRecord(group.name, int(r), x[i], row, series))
+    return records
+
+
+def run_groups(
+    groups: Sequence[Group],
+    log: RunLog | MemoryLog | None = None,
+    *,
+    progress: bool = True,
+    callbacks: Sequence[Callable] = (),
+    time_limit: float | None = None,
+) -> pd.DataFrame:
+    """Train every group, batch by batch, skipping runs the log already holds.
+
+    Args:
+        groups: the groups, trained in this order (a group whose ``start`` reads another
+            group's results must come after it).
+        log: where finished batches go (:class:`pyqhn.runlog.RunLog` for a folder);
+            ``None`` keeps them in memory.
+        progress: show a progress bar over runs.
+        callbacks: ``callback(step, state) -> state | None`` after every optimiser step of
+            every batch (e.g. :class:`EarlyStopping`).
+        time_limit: seconds after which no new batch starts (the sweep stops cleanly and
+            a rerun resumes; one batch always runs, so every call makes progress);
+            ``None`` for no limit.
+
+    Returns:
+        The runs table of the log (every finished run, earlier ones included).
+
+    Raises:
+        Interrupted: after :func:`pyqhn.interrupt.request_stop`; finished batches are in the log.
+    """
+    from tqdm.auto import tqdm
+
+    names = [g.name for g in groups]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"the same group is given twice: {', '.join(dup)}")
+    log = MemoryLog() if log is None else log
+    done = log.finished()
+    todo = {g.name: [r for r in range(g.runs) if (g.name, r) not in done] for g in groups}
+    t_start, ran = time.perf_counter(), False
+    bar = tqdm(total=sum(map(len, todo.values())), desc="runs", unit="run",
+               disable=not progress)
+    try:
+        for g in groups:
+            size = g.batch_size or default_batch_size(g.runs)
+            pending = todo[g.name]
+            for i in range(0, len(pending), size):
+                if stop_requested():
+                    raise Interrupted("stopped between batches")
+                if (time_limit is not None and ran
+                        and time.perf_counter() - t_start > time_limit):
+                    return log.table()
+                log.append(run_batch(g, pending[i:i + size], callbacks=callbacks))
+                ran = True
+                bar.update(len(pending[i:i + size]))
+                bar.set_postfix(group=g.name)
+    finally:
+        bar.close()
+    return log.table()
+
+
+def circuit_groups(
+    cost: np.ndarray,
+    circuits: Sequence[Circuit],
+    runs: int,
+    *,
+    seed: int = 0,
+    optimizer: Optimizer | None = None,
+    objective: str = "mle",
+    n_train: int | None = None,
+    engine: str = "exact",
+    batch_size: int | None = None,
+) -> list[Group]:
+    """One group per circuit, all on one cost table (arguments as :func:`train_multistart`)."""
+    from .checks import check_cost
+    from .engines import get_engine
+    from .objectives import make_objective
+    from .optimizers import lbfgs_optimizer
+
+    cost = check_cost(cost)
+    n = cost.size.bit_length() - 1
+    names = [c.name for c in circuits]
+    if len(set(names)) != len(names):
+        raise InputError(f"circuits {names} name a circuit twice; give each circuit once")
+    for c in circuits:
+        if c.n_qubits != n:
+            raise InputError(f"circuit {c.name} has {c.n_qubits} qubits but the cost table "
+                             f"has 2**{n} entries; build the circuits for {n} qubits")
+    optimizer = optimizer or lbfgs_optimizer()
+    eng = get_engine(engine)
+    return [Group(c.name, c, make_objective(objective, eng, c, cost, n_train=n_train,
+                                            gradient=optimizer.uses_gradient),
+                  optimizer, runs, seed=seed, engine=eng, batch_size=batch_size)
+            for c in circuits]
+
+
+def multistart_settings(cost: np.ndarray, *, seed: int, optimizer: Optimizer,
+                        objective: str, n_train: int | None, engine: str) -> dict[str, Any]:
+    """The run-log settings of :func:`train_multistart` (the cost table by fingerprint)."""
+    from .runlog import fingerprint
+
+    return dict(cost=fingerprint(np.asarray(cost, dtype=np.float64)), seed=seed,
+                engine=engine, objective=objective, n_train=n_train,
+                optimizer=optimizer.name,
+                **{f"optimizer.{k}": v for k, v in optimizer.settings.items()})
+
+
+def train_multistart(
+    cost: np.ndarray,
+    circuits: Sequence[Circuit],
+    runs: int,
+    *,
+    out: str | Path | None = None,
+    seed: int = 0,
+    optimizer: Optimizer | None = None,
+    objective: str = "mle",
+    n_train: int | None = None,
+    engine: str = "exact",
+    batch_size: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train ``runs`` random starts of every circuit on one cost table.
+
+    Args:
+        cost: ``(2**n,)`` cost table (site 1 = least significant bit of the index).
+        circuits: ansätze on ``n`` qubits (distinct).
+        runs: starts per circuit.
+        out: run folder (resumable; see :mod:`pyqhn.runlog`); ``None`` keeps runs in memory.
+        seed: run ``r`` starts from ``random_params(circuit, seed=seed + r)``.
+        optimizer: default L-BFGS as the original runs (gtol 1e-6, 500 iterations).
+        objective: ``"mle"`` (the energy ``E(θ)``), ``"elbo"`` or ``"selbo"``
+            (:mod:`pyqhn.objectives`; these need ``n_train``).
+        n_train: training points behind the cost table (ELBO/SELBO likelihood scale).
+        engine: engine name (:func:`pyqhn.engines.get_engine`).
+        batch_size: runs optimised together (default :func:`default_batch_size`).
+        progress: show a progress bar.
+
+    Returns:
+        The runs table, one row per run: the requested circuits and runs (a folder may
+        hold more, from earlier calls).
+    """
+    from .optimizers import lbfgs_optimizer
+
+    optimizer = optimizer or lbfgs_optimizer()
+    seed = check_int(seed, "seed", minimum=0)
+    groups = circuit_groups(cost, circuits, runs, seed=seed, optimizer=optimizer,
+                            objective=objective, n_train=n_train, engine=engine,
+                            batch_size=batch_size)
+    if out is None:
+        table = run_groups(groups, None, progress=progress)
+    else:
+        settings = multistart_settings(cost, seed=seed, optimizer=optimizer,
+                                       objective=objective, n_train=n_train, engine=engine)
+        with RunLog(out, settings, kind="train") as log:
+            table = run_groups(groups, log, progress=progress)
+    names = [g.name for g in groups]
+    keep = table["group"].isin(names) & (table["run"] < runs)
+    return table[keep].reset_index(drop=True)

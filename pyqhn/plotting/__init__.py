@@ -1,0 +1,65 @@
+"""Every figure of the package; matplotlib is imported lazily (Agg backend), in one place.
+
+* :mod:`.basic` — decision boundary, W(S) of one table (``pyqhn fourier --plot``).
+* :mod:`.paper` — Figs. 2–7 (landscape, weight spectrum, overfitting).
+* :mod:`.appendix` — Figs. 8–13 (sampled energies, noise sweeps).
+* :mod:`.vi` — the variational-inference comparison.
+
+Importing this package costs nothing: :func:`pyplot` imports matplotlib on first use.
+Success probabilities are drawn with 95 % Wilson intervals (:func:`success_errorbars`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["pyplot", "save_figure", "success_errorbars", "supported_formats"]
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` with the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def supported_formats() -> list[str]:
+    """File suffixes (without dot) matplotlib can write: png, pdf, svg, …"""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def save_figure(fig: Any, out: str | Path, stem: str, *, dpi: int = 120) -> list[Path]:
+    """Write ``fig`` to ``out/stem.png`` and ``out/stem.pdf``; returns the two paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{stem}.png", out / f"{stem}.pdf"]
+    fig.savefig(paths[0], dpi=dpi, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    pyplot().close(fig)
+    return paths
+
+
+def success_errorbars(energies: Sequence[np.ndarray], c_star: float,
+                      epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Success fractions ``p`` (``E − C* < ε``) of each set of final energies and their
+    95 % Wilson intervals as matplotlib ``yerr`` ``(2, n)`` (distances below and above)."""
+    from ..analysis import wilson_interval
+
+    p, err = [], []
+    for e in energies:
+        e = np.asarray(e, dtype=np.float64)
+        k = int(np.sum(e - c_star < epsilon))
+        lo, hi = wilson_interval(k, e.size)
+        frac = k / e.size if e.size else np.nan
+        p.append(frac)
+        err.append((frac - lo, hi - frac))
+    return np.asarray(p), np.asarray(err, dtype=np.float64).T.reshape(2, -1)
