@@ -120,6 +120,19 @@ def _opt_runs(figure: str, what: str) -> Callable:
                         help=f"{what} (paper {_PAPER_RUNS[figure]}).")
 
 
+def _training_options(figure: str, runs_help: str) -> Callable:
+    """The options every training figure has: --quick, --runs, --seed, --out,
+    --no-progress, --time-limit."""
+
+    def decorate(f: Callable) -> Callable:
+        for option in (_opt_time_limit, _opt_progress, _opt_out, _opt_seed,
+                       _opt_runs(figure, runs_help), _opt_quick):
+            f = option(f)
+        return f
+
+    return decorate
+
+
 def _minutes(value: float | None) -> float | None:
     return None if value is None else 60.0 * value
 
@@ -130,15 +143,10 @@ def _minutes(value: float | None) -> float | None:
 def _landscape_command(figure: str) -> click.Command:
     @click.command(figure, cls=Command, help=_DOCS[figure],
                    short_help=_DOCS[figure].split(": ", 1)[1][:60])
-    @_opt_quick
-    @_opt_runs(figure, "Initialisations per circuit")
-    @_opt_seed
+    @_training_options(figure, "Initialisations per circuit")
     @click.option("--max-iter", type=click.IntRange(min=0), default=None,
                   help="L-BFGS iteration budget (paper 500).")
-    @_opt_out
-    @_opt_progress
     @_opt_batch
-    @_opt_time_limit
     @click.option("--cost", "cost_file", default=None,
                   type=click.Path(exists=True, dir_okay=False),
                   help="Train on this cost table (.npz key 'cost', e.g. the original "
@@ -180,14 +188,9 @@ def _fig6_command() -> click.Command:
 def _fig7_command() -> click.Command:
     @click.command("fig7", cls=Command, help=_DOCS["fig7"],
                    short_help=_DOCS["fig7"].split(": ", 1)[1][:60])
-    @_opt_quick
-    @_opt_runs("fig7", "Dataset draws per training-set size")
-    @_opt_seed
+    @_training_options("fig7", "Dataset draws per training-set size")
     @click.option("--max-iter", type=click.IntRange(min=0), default=None,
                   help="L-BFGS iterations (paper 50).")
-    @_opt_out
-    @_opt_progress
-    @_opt_time_limit
     def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit):
         from ..experiments.overfitting import run_fig7
 
@@ -201,15 +204,10 @@ def _fig7_command() -> click.Command:
 def _appendix_command(figure: str) -> click.Command:
     @click.command(figure, cls=Command, help=_DOCS[figure],
                    short_help=_DOCS[figure].split(": ", 1)[1][:60])
-    @_opt_quick
-    @_opt_runs(figure, "Runs per circuit / noise level")
-    @_opt_seed
+    @_training_options(figure, "Runs per circuit / noise level")
     @click.option("--max-steps", type=click.IntRange(min=1), default=None,
                   help="Direct-search steps per run (paper 2000).")
     @_opt_batch
-    @_opt_out
-    @_opt_progress
-    @_opt_time_limit
     def cmd(quick, runs, seed, max_steps, batch_size, out, no_progress, time_limit):
         from ..experiments.appendix import run_appendix
 

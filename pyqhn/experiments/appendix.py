@@ -50,11 +50,11 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import summarize_groups
-from ..checks import InputError, check_float, check_int
+from ..checks import check_int
 from ..circuits import Circuit, brickwork_circuit, product_circuit
 from ..noise import NoiseModel
 from ..runlog import RunLog, read_angles
-from .base import execute
+from .base import execute, spec_with
 
 __all__ = [
     "AppendixSpec",
@@ -138,26 +138,8 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
              max_steps: int | None = None, blocks: tuple[int, ...] | None = None,
              noise_levels: tuple[float, ...] | None = None) -> AppendixSpec:
     """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
-    if figure not in APPENDIX:
-        raise InputError(f"unknown figure {figure!r}; choose one of {sorted(APPENDIX)}")
-    spec = APPENDIX[figure]
-    if quick:
-        spec = replace(spec, **_QUICK)
-    if runs is not None:
-        spec = replace(spec, runs=check_int(runs, "runs", minimum=1))
-    if max_steps is not None:
-        spec = replace(spec, max_steps=check_int(max_steps, "max_steps", minimum=1))
-    if blocks is not None:
-        blocks = tuple(check_int(b, "blocks", minimum=0) for b in blocks)
-        if len(set(blocks)) != len(blocks):
-            raise InputError(f"blocks {list(blocks)} name a circuit twice")
-        spec = replace(spec, blocks=blocks)
-    if noise_levels is not None:
-        levels = tuple(check_float(p, "noise level", low=0.0, high=250.0)
-                       for p in noise_levels)
-        if len(set(levels)) != len(levels):
-            raise InputError(f"noise levels {list(levels)} repeat a level")
-        spec = replace(spec, noise_levels=levels)
+    spec = spec_with(APPENDIX, figure, quick=quick, quick_sizes=_QUICK, runs=runs,
+                     max_steps=max_steps, blocks=blocks, noise_levels=noise_levels)
     return spec
 
 
@@ -281,7 +263,7 @@ def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
     from ..optimizers import direct_search_optimizer
 
     cfg = {k: v for k, v in asdict(spec).items()
-           if k not in ("runs", "blocks", "noise_levels", "paper")}
+           if k not in ("runs", "blocks", "noise_levels", "paper", "title", "epsilon")}
     opt = direct_search_optimizer(max_steps=spec.max_steps)
     return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})

@@ -12,13 +12,51 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..checks import InputError, check_float, check_int
 from ..driver import Group, run_groups
 from ..runlog import RunLog, write_json
 
-__all__ = ["execute"]
+__all__ = ["execute", "spec_with"]
+
+
+def _distinct(values: tuple, what: str) -> tuple:
+    if len(set(values)) != len(values):
+        raise InputError(f"{what} {list(values)} name the same one twice; give each once")
+    return values
+
+
+def spec_with(registry: Mapping[str, Any], figure: str, *, quick: bool,
+              quick_sizes: Mapping[str, Any], runs: int | None = None,
+              max_iter: int | None = None, max_steps: int | None = None,
+              blocks: Sequence[int] | None = None,
+              noise_levels: Sequence[float] | None = None) -> Any:
+    """The spec of ``figure`` from ``registry`` (CI-sized with ``quick``), with the given
+    overrides checked and applied (``None`` keeps the spec's value). Only fields the spec
+    has may be given."""
+    if figure not in registry:
+        raise InputError(f"unknown figure {figure!r}; choose one of {sorted(registry)}")
+    spec = registry[figure]
+    if quick:
+        spec = replace(spec, **quick_sizes)
+    changes: dict[str, Any] = {}
+    if runs is not None:
+        changes["runs"] = check_int(runs, "runs", minimum=1)
+    if max_iter is not None:
+        changes["max_iter"] = check_int(max_iter, "max_iter", minimum=0)
+    if max_steps is not None:
+        changes["max_steps"] = check_int(max_steps, "max_steps", minimum=1)
+    if blocks is not None:
+        changes["blocks"] = _distinct(
+            tuple(check_int(b, "blocks", minimum=0) for b in blocks), "blocks")
+    if noise_levels is not None:
+        changes["noise_levels"] = _distinct(
+            tuple(check_float(p, "noise level", low=0.0, high=250.0) for p in noise_levels),
+            "noise levels")
+    return replace(spec, **changes)
 
 
 def execute(

@@ -31,7 +31,7 @@ from ..analysis import summarize_groups
 from ..checks import InputError, check_int
 from ..pipeline import Problem
 from ..runlog import RunLog
-from .base import execute
+from .base import execute, spec_with
 
 __all__ = ["LandscapeSpec", "LANDSCAPE", "spec_for", "build_problem", "run_landscape",
            "plot_landscape", "layout_text"]
@@ -99,20 +99,8 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
              encoding: tuple[float, float] | None = None,
              cost_file: str | Path | None = None) -> LandscapeSpec:
     """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
-    if figure not in LANDSCAPE:
-        raise InputError(f"unknown figure {figure!r}; choose one of {sorted(LANDSCAPE)}")
-    spec = LANDSCAPE[figure]
-    if quick:
-        spec = replace(spec, **_QUICK)
-    if runs is not None:
-        spec = replace(spec, runs=check_int(runs, "runs", minimum=1))
-    if max_iter is not None:
-        spec = replace(spec, max_iter=check_int(max_iter, "max_iter", minimum=0))
-    if blocks is not None:
-        blocks = tuple(check_int(b, "blocks", minimum=0) for b in blocks)
-        if len(set(blocks)) != len(blocks):
-            raise InputError(f"blocks {list(blocks)} name a circuit twice")
-        spec = replace(spec, blocks=blocks)
+    spec = spec_with(LANDSCAPE, figure, quick=quick, quick_sizes=_QUICK, runs=runs,
+                     max_iter=max_iter, blocks=blocks)
     if encoding is not None:
         if spec.model != "mnist_model":
             raise InputError("--encoding applies to fig4 only (fig5 searches the encoding)")
@@ -233,7 +221,8 @@ def landscape_settings(spec: LandscapeSpec, seed: int, problem: Problem) -> dict
     the sweep (runs, circuits), the seed, the optimiser and the problem's fingerprint."""
     from ..optimizers import lbfgs_optimizer
 
-    cfg = {k: v for k, v in asdict(spec).items() if k not in ("runs", "blocks", "paper")}
+    extends = ("runs", "blocks", "paper", "title", "epsilon")  # not what makes a run
+    cfg = {k: v for k, v in asdict(spec).items() if k not in extends}
     opt = lbfgs_optimizer(max_iter=spec.max_iter)
     return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
