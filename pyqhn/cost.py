@@ -155,19 +155,22 @@ def cost_table(
 def save_cost(path: str | Path, cost: np.ndarray, **metadata: Any) -> Path:
     """Write a cost table: ``.npz`` (key ``cost``, metadata as JSON under ``metadata``,
     plus ``bit_order``) or text (``.txt``/``.dat``/``.csv``, one value per line, ``%.17g``;
-    metadata is dropped)."""
+    metadata is dropped). The file is written under a temporary name and renamed, so a
+    reader never sees half a table."""
     path = Path(path)
     c = check_cost(cost)
-    if path.suffix in _TEXT_SUFFIXES:
-        np.savetxt(path, c, fmt="%.17g")
-        return path
-    if path.suffix != ".npz":
+    if path.suffix not in (*_TEXT_SUFFIXES, ".npz"):
         raise InputError(
             f"unknown cost-table format {path.suffix!r} for {path}; use .npz or .txt "
             "(also .dat / .csv: one value per line)"
         )
-    meta = {"n_qubits": c.size.bit_length() - 1, "bit_order": BIT_ORDER, **metadata}
-    np.savez_compressed(path, cost=c, metadata=np.array(json.dumps(meta, default=str)))
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    if path.suffix in _TEXT_SUFFIXES:
+        np.savetxt(tmp, c, fmt="%.17g")
+    else:
+        meta = {"n_qubits": c.size.bit_length() - 1, "bit_order": BIT_ORDER, **metadata}
+        np.savez_compressed(tmp, cost=c, metadata=np.array(json.dumps(meta, default=str)))
+    tmp.replace(path)
     return path
 
 

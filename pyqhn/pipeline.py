@@ -85,23 +85,23 @@ def cached_cost_table(model: Any, data: Dataset, path: str | Path | None) -> np.
     The cache stores a key of the model and the data; a file with another key is recomputed
     (so changing the dataset size or seed never reuses a stale table).
     """
+    from .cost import load_cost, save_cost
+
     key = _dataset_key(model, data)
     if path is not None:
         path = Path(path)
         if path.exists():
             try:
-                with np.load(path) as f:
-                    if "key" in f and str(f["key"]) == key:
-                        return check_cost(f["cost"])
+                cost, meta = load_cost(path)
+                if meta.get("key") == key:
+                    return cost
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
                 warnings.warn(f"the cached cost table {path} cannot be read ({err}); "
                               "enumerating it again", RuntimeWarning, stacklevel=2)
     cost = _enumerate_cost(model, data)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".tmp.npz")
-        np.savez_compressed(tmp, cost=cost, key=np.array(key))
-        tmp.replace(path)
+        save_cost(path, cost, key=key)
     return cost
 
 

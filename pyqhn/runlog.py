@@ -68,6 +68,8 @@ __all__ = [
     "read_angles",
     "read_histories",
     "write_json",
+    "write_table",
+    "write_arrays",
 ]
 
 #: Version of the folder format written into ``runlog.json``.
@@ -425,6 +427,22 @@ def write_json(path: str | Path, obj: Any) -> Path:
     NumPy values become plain JSON."""
     path = Path(path)
     _atomic_write_bytes(path, (json.dumps(_jsonable(obj), indent=2) + "\n").encode())
+    return path
+
+
+def write_table(path: str | Path, table: pd.DataFrame) -> Path:
+    """Write a derived table (``curves.csv``, ``vi_table.csv`` …) as CSV atomically."""
+    path = Path(path)
+    _atomic_write_bytes(path, table.to_csv(index=False, lineterminator="\n").encode())
+    return path
+
+
+def write_arrays(path: str | Path, arrays: Mapping[str, np.ndarray]) -> Path:
+    """Write named arrays as a compressed ``.npz`` atomically."""
+    path = Path(path)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    _atomic_write_bytes(path, buf.getvalue())
     return path
 
 

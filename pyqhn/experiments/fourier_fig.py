@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runlog import write_table
 from .base import execute
 from .landscape import build_problem, spec_for
 
@@ -89,7 +90,7 @@ def run_fig6(out: str | Path, *, quick: bool = False, progress: bool = True) -> 
                               decay_per_S=rate,
                               parseval_error=float(abs(w.sum() - np.mean(cost**2)))))
             rows += [dict(task=label, S=int(k), W=float(v)) for k, v in enumerate(w)]
-        pd.DataFrame(rows).to_csv(out / "spectrum.csv", index=False)
+        write_table(out / "spectrum.csv", pd.DataFrame(rows))
         files = [p.name for p in save_figure(
             weight_spectrum_figure(spectra, title="Fig. 6: Walsh-Fourier weight spectrum"),
             out, "fig6")]

@@ -249,6 +249,7 @@ def run_landscape(
     ``cost.npz`` (cached enumeration), ``summary.json`` and ``<figure>.png`` / ``.pdf``.
     Calling it again resumes: the cost table and finished runs are reused.
     """
+    from ..cost import save_cost
     from ..driver import circuit_groups
     from ..optimizers import lbfgs_optimizer
 
@@ -261,8 +262,7 @@ def run_landscape(
     def build(out: Path):
         cost = problem.cost_table()
         if spec.cost_file is not None:  # keep a copy of the table the runs used
-            np.savez_compressed(out / "cost.npz", cost=cost,
-                                key=np.array("from " + spec.cost_file))
+            save_cost(out / "cost.npz", cost, source=spec.cost_file)
         circuits = problem.circuits(list(spec.blocks))
         return circuit_groups(cost, circuits, spec.runs, seed=seed,
                               optimizer=lbfgs_optimizer(max_iter=spec.max_iter),

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checks import check_int
-from ..runlog import RunLog
+from ..runlog import RunLog, write_table
 from .base import execute
 
 __all__ = ["OverfittingConfig", "run_fig7", "fig7_groups", "curves_table"]
@@ -145,7 +145,7 @@ def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
 
     def summarise(log: RunLog, _: None, out: Path) -> dict:
         curves_df = curves_table(log, cfg)
-        curves_df.to_csv(out / "curves.csv", index=False)
+        write_table(out / "curves.csv", curves_df)
         curves, entries, c_star = {}, [], {}
         for n_s in cfg.sizes:
             sub = curves_df[curves_df["n_s"] == n_s]

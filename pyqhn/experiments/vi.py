@@ -31,7 +31,7 @@ from .. import objectives as ob
 from ..bits import index_to_bits
 from ..checks import InputError
 from ..circuits import brickwork_circuit, random_params
-from ..runlog import RunLog
+from ..runlog import RunLog, write_arrays, write_table
 from .base import execute
 
 __all__ = [
@@ -333,10 +333,10 @@ def run_vi(
         histories = {f"{g}/{k}": v for g in names
                      for k, v in _histories(hist, g, cfg.runs).items()}
         summary_table = _summary_table(df)
-        summary_table.to_csv(out / "vi_table.csv", index=False)
+        write_table(out / "vi_table.csv", summary_table)
         paired = paired_vs_mle(df)
-        paired.to_csv(out / "vi_vs_mle.csv", index=False)
-        np.savez_compressed(out / "vi_history.npz", **histories)
+        write_table(out / "vi_vs_mle.csv", paired)
+        write_arrays(out / "vi_history.npz", histories)
         plot_vi(histories, summary_table, cfg, out)
         c_star = {d: float(np.min(problems[d].ce_train)) for d in cfg.datasets}
         return {
