@@ -145,6 +145,8 @@ def test_groups_are_checked_before_any_work():
               direct_search_optimizer(max_steps=3), 2)
     with pytest.raises(InputError, match="batch_size"):
         Group("g", c, energy_objective(eng, c, cost), lbfgs_optimizer(), 2, batch_size=-1)
+    with pytest.raises(InputError, match="batch_size"):
+        train_multistart(cost, [c], 2, batch_size=-1, progress=False)
     with pytest.raises(InputError, match="runs"):
         train_multistart(cost, [c], 0, progress=False)
     with pytest.raises(InputError, match="qubits"):

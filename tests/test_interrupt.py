@@ -45,7 +45,9 @@ def reference(tmp_path_factory) -> dict:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_interrupted_reproduce_resumes_to_the_same_summary(tmp_path, reference, signum):
-    delays = np.random.default_rng(int(signum)).uniform(0.2, 7.0, size=2)
+    # one moment in the first second (compilation, where Ctrl-C used to segfault) and one
+    # drawn at random over the run
+    delays = [0.6, float(np.random.default_rng(int(signum)).uniform(1.0, 7.0))]
     for i, delay in enumerate(delays):
         out = tmp_path / f"run{i}"
         rc, text = _run(out, signum, float(delay))

@@ -202,13 +202,15 @@ def vi_group(problem: VIProblem, objective: str, config: VIConfig, theta0: np.nd
     the gradient norm traced per iteration and the sampled-BiNN accuracies
     (:func:`evaluate_samples`) measured at the end."""
     from ..driver import Group
-    from ..engines import exact
+    from ..engines import get_engine
     from ..optimizers import adam_optimizer
 
     if objective not in ob.OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}; choose one of {ob.OBJECTIVES}")
     circuit = brickwork_circuit(N_BITS, config.blocks)
-    metrics = jax.jit(lambda th: _metrics(exact.probabilities(circuit, th), problem, config))
+    engine = get_engine("exact")
+    probs = jax.vmap(engine.jax_probabilities(circuit))
+    metrics = jax.jit(lambda th: _metrics(probs(th), problem, config))
 
     def trace(state, runs: np.ndarray) -> dict[str, np.ndarray]:
         m = {k: np.asarray(v) for k, v in metrics(jnp.asarray(state.x)).items()}
@@ -224,7 +226,7 @@ def vi_group(problem: VIProblem, objective: str, config: VIConfig, theta0: np.nd
                  _objective(problem, objective, config, circuit),
                  adam_optimizer(learning_rate=config.learning_rate,
                                 max_steps=config.iterations),
-                 config.runs, seed=config.seed, engine=exact.ExactEngine(),
+                 config.runs, seed=config.seed, engine=engine,
                  start=lambda runs: np.asarray(theta0)[runs],
                  columns=dict(dataset=problem.name, objective=objective), trace=trace,
                  measure=measure, batch_size=config.runs)
