@@ -15,3 +15,31 @@ else:
     _os.environ["JAX_ENABLE_X64"] = "true"
 
 __version__ = "0.1.0"
+
+#: Names importable from ``pyqhn`` (loaded on first use, so ``import pyqhn`` stays fast).
+_EXPORTS = {
+    "Problem": "pipeline", "Results": "pipeline", "Dataset": "datasets",
+    "Circuit": "circuits", "brickwork_circuit": "circuits", "product_circuit": "circuits",
+    "random_params": "circuits", "get_engine": "engines", "NoiseModel": "noise",
+    "train_multistart": "driver", "run_groups": "driver", "Group": "driver",
+    "RunLog": "runlog", "InputError": "checks",
+}
+_SUBMODULES = ("datasets", "models", "cost", "circuits", "engines", "objectives",
+               "optimizers", "driver", "runlog", "analysis", "pipeline", "plotting",
+               "interop", "estimators", "noise", "bits", "fourier", "checks")
+
+__all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'pyqhn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

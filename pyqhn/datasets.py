@@ -24,12 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .checks import InputError
 
 __all__ = [
+    "as_dataset",
     "Dataset",
     "Split",
     "gaussian_mixture",
@@ -67,6 +69,9 @@ class Dataset:
             raise InputError("x contains NaN or infinite values; clean the data first")
         if np.any(y.astype(np.int64) != y):
             raise InputError("y must hold integer class labels")
+        if not np.all((y == 0) | (y == 1)):
+            raise InputError(f"y must hold binary labels 0 and 1, got {np.unique(y)[:5]}; "
+                             "map your two classes to 0 and 1")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y.astype(np.int64))
 
@@ -84,6 +89,17 @@ class Dataset:
     def subset(self, index: np.ndarray | slice) -> Dataset:
         """The samples selected by ``index`` (same name)."""
         return Dataset(self.x[index], self.y[index], self.name)
+
+
+def as_dataset(data: Dataset | tuple[Any, Any], name: str = "") -> Dataset:
+    """A :class:`Dataset` from a Dataset or an ``(X, y)`` pair of arrays (scikit-learn
+    style: ``X`` ``(n_samples, n_features)``, ``y`` ``(n_samples,)`` labels in {0, 1})."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, tuple | list) and len(data) == 2:
+        return Dataset(np.asarray(data[0]), np.asarray(data[1]), name)
+    raise InputError(f"expected a pyqhn Dataset or an (X, y) pair of arrays, got "
+                     f"{type(data).__name__}")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,13 @@
 With ``Ry(θ) = exp(-iθY/2)`` and ``Rz(φ) = exp(-iφZ/2)`` every angle enters through a
 generator with eigenvalues ±½, so ``∂E/∂θ_i = ½ [E(θ + π/2·e_i) − E(θ − π/2·e_i)]`` exactly.
 On a device each shifted energy is estimated from ``N_qc`` measurement shots; these
-functions reproduce that, engine-independently, from a batched energy or probability
-function.
+functions reproduce that from any *shot source*:
+
+``sample(theta (..., P), n_shots, seed) -> int64 (..., n_shots)``
+
+outcome indices in pyqhn's order (:mod:`pyqhn.bits`). :func:`engine_sampler` makes one
+from any engine (exact, density …); :func:`pyqhn.interop.qiskit_sampler` from a Qiskit
+``SamplerV2`` primitive (Aer locally, a device in principle).
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ from collections.abc import Callable
 import numpy as np
 
 from .checks import InputError
-from .engines.base import sample_from_probabilities
+
+#: A shot source: ``(theta (..., P), n_shots, seed) -> int64 outcome indices (..., n_shots)``.
+Sampler = Callable[[np.ndarray, int, int], np.ndarray]
 
 __all__ = [
+    "Sampler",
+    "engine_sampler",
     "shifted_params",
     "parameter_shift_grad",
     "sampled_energy",
@@ -66,8 +75,17 @@ def sampled_energy(samples: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, n
     return values.mean(axis=-1), sem
 
 
+def engine_sampler(engine, circuit) -> Sampler:
+    """The shot source of a simulation engine: ``engine.sample(circuit, theta, n, seed=)``."""
+
+    def sample(theta: np.ndarray, n_shots: int, seed: int = 0) -> np.ndarray:
+        return np.asarray(engine.sample(circuit, theta, n_shots, seed=seed))
+
+    return sample
+
+
 def shot_energy(
-    probabilities_fn: Callable[[np.ndarray], np.ndarray],
+    sampler: Sampler,
     theta: np.ndarray,
     cost: np.ndarray,
     n_shots: int,
@@ -76,23 +94,24 @@ def shot_energy(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Estimate ``E(θ)`` from ``n_shots`` shots: ``(mean, standard error)``, each ``(...)``.
 
-    ``probabilities_fn`` maps ``(..., P)`` angles to ``(..., 2**n)`` outcome probabilities.
+    ``sampler`` is a shot source (module docstring), e.g. ``engine_sampler(engine,
+    circuit)`` or ``pyqhn.interop.qiskit_sampler(circuit)``.
     """
-    p = np.asarray(probabilities_fn(np.asarray(theta)))
-    return sampled_energy(sample_from_probabilities(p, n_shots, seed=seed), cost)
+    return sampled_energy(sampler(np.asarray(theta), n_shots, seed), cost)
 
 
 def shot_parameter_shift_grad(
-    probabilities_fn: Callable[[np.ndarray], np.ndarray],
+    sampler: Sampler,
     theta: np.ndarray,
     cost: np.ndarray,
     n_shots: int,
     *,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Parameter-shift gradient with every shifted energy estimated from ``n_shots`` shots.
+    """Parameter-shift gradient with every shifted energy estimated from ``n_shots`` shots
+    of the shot source ``sampler``.
 
     Returns ``(gradient, standard error)``, each ``(..., P)``; the estimate is unbiased.
     """
-    mean, sem = shot_energy(probabilities_fn, shifted_params(theta), cost, n_shots, seed=seed)
+    mean, sem = shot_energy(sampler, shifted_params(theta), cost, n_shots, seed=seed)
     return 0.5 * (mean[..., 0, :] - mean[..., 1, :]), 0.5 * np.hypot(sem[..., 0, :], sem[..., 1, :])

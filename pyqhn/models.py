@@ -32,7 +32,7 @@ The four problems of the paper (bit layouts in each factory's docstring):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -42,7 +42,7 @@ import numpy as np
 
 from .bits import bits_to_index, bits_to_string, index_to_bits
 from .checks import InputError
-from .datasets import Dataset
+from .datasets import Dataset, as_dataset
 
 __all__ = [
     "ACTIVATIONS",
@@ -373,26 +373,55 @@ def _loss_jit(model: AugmentedBiNN, bits, xu, n0, n1):
 
 @dataclass(frozen=True)
 class BiNNClassifier:
-    """One network of an augmented model: ``predict(x)`` → labels, ``accuracy(data)``."""
+    """One network of an augmented model, with scikit-learn's classifier conventions.
+
+    ``predict(X)`` → labels ``(n,)``; ``predict_proba(X)`` → ``(n, 2)`` with columns
+    ``P(y=0), P(y=1)`` where ``P(y=1) = σ(z)``, ``z`` the output unit's pre-activation (for
+    the paper's sigmoid output this is the network's output); ``score(X, y)`` → accuracy;
+    ``classes_ = [0, 1]``. ``output(X)`` is the network's output unit after its activation.
+    """
 
     model: AugmentedBiNN
     bits: np.ndarray
+    classes_: np.ndarray = field(default_factory=lambda: np.array([0, 1]), init=False)
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Output unit (S,) for features x (S, d)."""
+    def _x(self, x: Any) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.model.n_inputs:
-            raise InputError(f"x must have shape (S, {self.model.n_inputs}), got {x.shape}")
-        return np.asarray(self.model.output(self.bits[None, :], x))[0]
+            raise InputError(f"X must have shape (n_samples, {self.model.n_inputs}), got "
+                             f"{x.shape}")
+        return x
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Class labels (S,) int64: 1 where the output exceeds 1/2 (sigmoid output)."""
-        thr = 0.5 if self.model.output_activation == "sigmoid" else 0.0
-        return (self.predict_proba(x) > thr).astype(np.int64)
+    def decision_function(self, x: Any) -> np.ndarray:
+        """Pre-activation ``z`` of the output unit, ``(n,)``; the label is ``z > 0``."""
+        bits = jnp.asarray(self.bits[None, :], dtype=jnp.float64)
+        return np.asarray(self.model._logits_or_output(bits, jnp.asarray(self._x(x))))[0]
 
-    def accuracy(self, data: Dataset) -> float:
-        """Fraction of samples of ``data`` classified correctly."""
-        return float(np.mean(self.predict(data.x) == data.y))
+    def output(self, x: Any) -> np.ndarray:
+        """The network's output ``(n,)`` (after the output activation)."""
+        return np.asarray(self.model.output(self.bits[None, :], self._x(x)))[0]
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """Class probabilities ``(n, 2)``: ``[1 − σ(z), σ(z)]``."""
+        p1 = 1.0 / (1.0 + np.exp(-self.decision_function(x)))
+        return np.stack([1.0 - p1, p1], axis=1)
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Class labels ``(n,)`` int64: 1 where ``z > 0`` (output above ½ for a sigmoid)."""
+        return (self.decision_function(x) > 0).astype(np.int64)
+
+    def score(self, x: Any, y: Any) -> float:
+        """Accuracy on ``(X, y)``: the fraction of samples classified correctly."""
+        y = np.asarray(y)
+        x = self._x(x)
+        if y.shape != (x.shape[0],):
+            raise InputError(f"y must have shape ({x.shape[0]},) to match X, got {y.shape}")
+        return float(np.mean(self.predict(x) == y))
+
+    def accuracy(self, data: Dataset | tuple[Any, Any]) -> float:
+        """Accuracy on a :class:`~pyqhn.datasets.Dataset` or an ``(X, y)`` pair."""
+        data = as_dataset(data)
+        return self.score(data.x, data.y)
 
     def describe(self) -> dict[str, Any]:
         return self.model.describe(self.bits)

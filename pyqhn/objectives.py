@@ -57,7 +57,6 @@ __all__ = [
     "negative_selbo_exact",
     "selbo_sampled",
     "sample_from_probabilities",
-    "probability_sampler",
     "shifted_params",
     "parameter_shift_jacobian",
     "selbo_parameter_shift_grad",
@@ -325,22 +324,6 @@ def selbo_sampled(
 # --------------------------------------------------------------------------- sampling
 
 
-def probability_sampler(
-    probabilities: Callable[[np.ndarray], np.ndarray],
-) -> Callable[[np.ndarray, int, int], np.ndarray]:
-    """Turn ``probabilities(theta (..., P)) -> (..., 2**n)`` into a sampler
-    ``sampler(theta (..., P), n_samples, seed) -> int64 (..., n_samples)``.
-
-    Example: ``probability_sampler(functools.partial(exact.probabilities, circuit))``.
-    """
-
-    def sampler(theta: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
-        q = np.asarray(probabilities(theta))
-        return sample_from_probabilities(q, n_samples, seed=seed)
-
-    return sampler
-
-
 def parameter_shift_jacobian(
     probabilities: Callable[[np.ndarray], np.ndarray], theta
 ) -> np.ndarray:
@@ -402,7 +385,8 @@ def selbo_parameter_shift_grad(
 
     Args:
         sampler: ``sampler(theta (..., P), n_samples, seed) -> int64 (..., n_samples)``, e.g.
-            :func:`probability_sampler` of an engine, or a device.
+            :func:`pyqhn.estimators.engine_sampler` of an engine, or
+            :func:`pyqhn.interop.qiskit_sampler` of a device.
         theta: ``(P,)`` angles, or ``(R, P)`` for ``R`` independent circuits.
         log_likelihood: ``(2**n,)`` table of ``log p(D|w)``.
         prior_samples: int indices drawn from the prior, ``(l,)`` (shared) or ``(R, l)``
@@ -562,12 +546,15 @@ def per_run_energy_objective(engine, circuit, costs, *, gradient: bool = True) -
 
 def sampled_selbo_objective(engine, circuit, log_likelihood, prior, *, shots: int,
                             lam: float, bandwidth: float, n_train: int,
-                            seed: int) -> Objective:
+                            seed: int, sampler: Callable | None = None) -> Objective:
     """``-SELBO / n_train`` estimated from ``shots`` circuit shots per point (device-style):
     value by the U-statistic, gradient by the parameter-shift rule
     (:func:`selbo_parameter_shift_grad`), with fresh prior samples at every call. Each
-    bound function draws from one generator seeded ``seed``."""
-    sampler = probability_sampler(lambda th: engine.probabilities(circuit, th))
+    bound function draws from one generator seeded ``seed``. ``sampler``: the shot source
+    (default the engine's; :func:`pyqhn.interop.qiskit_sampler` for Qiskit)."""
+    from .estimators import engine_sampler
+
+    sampler = sampler or engine_sampler(engine, circuit)
     ll = np.asarray(log_likelihood, dtype=np.float64)
     prior = np.asarray(prior, dtype=np.float64)
 

@@ -110,21 +110,43 @@ class Problem:
 
     Args:
         model: a model of :mod:`pyqhn.models` (``cost``, ``describe``, ``classifier``).
-        dataset: the data the cost is averaged over.
+        dataset: the data the cost is averaged over: a :class:`~pyqhn.datasets.Dataset` or
+            an ``(X, y)`` pair of arrays (``y`` labels 0 and 1).
         cache: optional ``.npz`` path caching the cost table.
         cost: a ready ``(2**N,)`` cost table to use instead of enumerating (e.g. the
             original authors' table); it must have ``2**model.n_qubits`` entries.
+
+    :meth:`from_cost` makes a problem of a bare cost table (no model, no data): it trains
+    like any other, but has no classifier.
     """
 
-    def __init__(self, model: Any, dataset: Dataset, *, cache: str | Path | None = None,
-                 cost: np.ndarray | None = None):
+    def __init__(self, model: Any, dataset: Dataset | tuple[Any, Any] | None, *,
+                 cache: str | Path | None = None, cost: np.ndarray | None = None):
+        from .datasets import as_dataset
+
+        if model is None and cost is None:
+            raise InputError("a Problem needs a model (and data), or a cost table: use "
+                             "Problem(model, (X, y)) or Problem.from_cost(table)")
+        if model is not None and dataset is None:
+            raise InputError("a Problem with a model needs data: Problem(model, (X, y))")
         self.model = model
-        self.dataset = dataset
+        self.dataset = None if dataset is None else as_dataset(dataset)
         self.cache = cache
         self._cost: np.ndarray | None = None
         self._given_cost = cost is not None
         if cost is not None:
             self._cost = check_cost(cost, getattr(model, "n_qubits", None))
+
+    @classmethod
+    def from_cost(cls, cost: np.ndarray) -> Problem:
+        """A problem of a bare ``(2**N,)`` cost table (e.g. a file of the original
+        authors'): circuits train on it, but no classifier can be built."""
+        return cls(None, None, cost=cost)
+
+    def _need_model(self, what: str) -> None:
+        if self.model is None:
+            raise InputError(f"this problem is a bare cost table, so it has no {what}: "
+                             "build it as Problem(model, (X, y)) to get BiNNs back")
 
     def cost_table(self) -> np.ndarray:
         """``(2**N,)`` float64 costs by exhaustive enumeration (cached after the first call)."""
@@ -161,11 +183,14 @@ class Problem:
         return index_to_bits(int(np.argmin(self.cost_table())), self.n_bits)
 
     def classifier(self, bits: np.ndarray) -> Any:
-        """The BiNN of ``bits`` (``predict``, ``predict_proba``, ``accuracy``)."""
+        """The BiNN of ``bits`` as a scikit-learn style classifier (``predict``,
+        ``predict_proba``, ``score``; :class:`pyqhn.models.BiNNClassifier`)."""
+        self._need_model("classifier")
         return self.model.classifier(np.asarray(bits))
 
     def describe(self, bits: np.ndarray) -> Any:
         """The model's human-readable description of ``bits``."""
+        self._need_model("description of bitstrings")
         return self.model.describe(np.asarray(bits))
 
     def train(
@@ -196,7 +221,8 @@ class Problem:
         table = train_multistart(cost, circs, runs, out=out, seed=seed,
                                  optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter),
                                  batch_size=batch_size, progress=progress,
-                                 objective=objective, n_train=self.dataset.n_samples)
+                                 objective=objective,
+                                 n_train=None if self.dataset is None else self.dataset.n_samples)
         return Results(table=table, cost=cost, epsilon=epsilon, problem=self,
                        circuits=circs)
 
@@ -231,12 +257,20 @@ class Results:
             return [c.name for c in self.circuits]
         return list(dict.fromkeys(self.table["circuit"]))
 
-    def summary(self) -> dict:
-        """``{"c_star", "epsilon", "circuits": [per-circuit dict of
-        :func:`pyqhn.analysis.summarize_groups`]}``."""
-        return dict(c_star=self.c_star, epsilon=self.epsilon,
-                    circuits=summarize_groups(self.table, self.c_star, self.epsilon,
-                                              self.circuit_names))
+    def summary(self) -> pd.DataFrame:
+        """One row per circuit (index ``circuit``): ``n_layer, runs, successes,
+        success_probability`` (``E − C* < ε``), ``success_low``, ``success_high`` (95 %
+        Wilson interval), ``mean_energy, std_energy, min_energy, median_energy``.
+        ``C*`` and ``ε`` are in ``.attrs``."""
+        rows = summarize_groups(self.table, self.c_star, self.epsilon, self.circuit_names)
+        for r in rows:
+            r["success_low"], r["success_high"] = r.pop("success_interval")
+            r.pop("success_error")
+        frame = pd.DataFrame(rows).rename(columns={"name": "circuit"}).set_index("circuit")
+        frame.attrs.update(c_star=self.c_star, epsilon=self.epsilon)
+        return frame[["n_layer", "runs", "successes", "success_probability", "success_low",
+                      "success_high", "mean_energy", "std_energy", "min_energy",
+                      "median_energy"]]
 
     def energies(self) -> dict[str, np.ndarray]:
         """``{circuit name: (R,) final energies}`` in display order."""
@@ -259,5 +293,5 @@ class Results:
         """The BiNN of :meth:`best_bits` as a classifier (needs the problem)."""
         if self.problem is None:
             raise InputError("these results carry no problem (data and model), so there is no "
-                             "classifier; build them with Problem(model, data).train(...)")
+                             "classifier; build them with Problem(model, (X, y)).train(...)")
         return self.problem.classifier(self.best_bits())

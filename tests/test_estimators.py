@@ -4,14 +4,19 @@ import numpy as np
 
 import pyqhn  # noqa: F401
 from pyqhn.circuits import brickwork_circuit, random_params
-from pyqhn.engines import exact
-from pyqhn.estimators import sampled_energy, shot_energy, shot_parameter_shift_grad
+from pyqhn.engines import exact, get_engine
+from pyqhn.estimators import (
+    engine_sampler,
+    sampled_energy,
+    shot_energy,
+    shot_parameter_shift_grad,
+)
 
 
 def _setup(n=4, blocks=3):
     c = brickwork_circuit(n, blocks)
     cost = np.random.default_rng(1).normal(size=2**n)
-    return c, cost, lambda t: exact.probabilities(c, t)
+    return c, cost, engine_sampler(get_engine("exact"), c)
 
 
 def test_shot_energy_within_standard_error():

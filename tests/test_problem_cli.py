@@ -13,7 +13,7 @@ def test_enumerate_gaussian_activation_json(tmp_path):
                                     "--n-samples", "60", "--seed", "1", "--out", str(out),
                                     "--json"])
     assert res.exit_code == 0, res.output
-    rep = json.loads(res.output.strip().splitlines()[-1])
+    rep = json.loads(res.stdout)  # --json: JSON only
     cost, meta = load_cost(out)
     assert rep["n_qubits"] == 14 and cost.size == 2**14
     assert rep["argmin"] == int(np.argmin(cost)) and rep["min_cost"] == cost.min()
@@ -23,7 +23,7 @@ def test_enumerate_gaussian_activation_json(tmp_path):
     res = CliRunner().invoke(main, ["fourier", str(out), "--json",
                                     "--plot", str(tmp_path / "w.png")])
     assert res.exit_code == 0, res.output
-    w = json.loads(res.output.strip().splitlines()[-1])["W"]
+    w = json.loads(res.stdout)["W"]
     assert len(w) == 15 and np.isclose(sum(w), np.mean(cost**2))
     assert (tmp_path / "w.png").stat().st_size > 0
 
@@ -33,7 +33,7 @@ def test_enumerate_mnist_small_size(tmp_path):
     res = CliRunner().invoke(main, ["enumerate", "--problem", "mnist-encoding", "--size", "2",
                                     "--digits", "3,7", "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
-    rep = json.loads(res.output.strip().splitlines()[-1])
+    rep = json.loads(res.stdout)  # --json: JSON only
     assert rep["n_qubits"] == 7 and "encoding={" in rep["optimum"]
 
 

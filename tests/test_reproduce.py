@@ -98,8 +98,8 @@ def test_pipeline_api_best_classifier():
     res = problem.train(["product"], runs=3, epsilon=0.03, max_iter=25, progress=False)
     assert len(res.table) == 3
     s = res.summary()
-    assert s["c_star"] == pytest.approx(float(problem.cost_table().min()))
-    assert s["circuits"][0]["runs"] == 3
+    assert s.attrs["c_star"] == pytest.approx(float(problem.cost_table().min()))
+    assert s.loc["product", "runs"] == 3
     clf = res.best_classifier()
     # the classifier is the most probable BiNN of the best run, with cost best_cost()
     bits = res.best_bits()

@@ -95,3 +95,17 @@ def test_run_vi_summary_contract_and_resume(tmp_path, monkeypatch):
     assert more["circuits"] == summary["circuits"][:1]
     with pytest.raises(ValueError, match="other settings"):
         vi.run_vi(tmp_path, config=vi.VIConfig.quick(runs=3), progress=False)
+
+
+def test_vi_command_shows_progress_unless_told_not_to(tmp_path):
+    from click.testing import CliRunner
+
+    from pyqhn.cli import main
+
+    args = ["reproduce", "vi", "--quick", "--runs", "2", "--iterations", "2", "--datasets",
+            "gaussian", "--objectives", "mle"]
+    shown = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a")])
+    assert shown.exit_code == 0, shown.output
+    assert "runs: 100%" in shown.stderr
+    hidden = CliRunner().invoke(main, [*args, "--no-progress", "--out", str(tmp_path / "b")])
+    assert hidden.exit_code == 0 and "runs:" not in hidden.stderr

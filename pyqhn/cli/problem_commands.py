@@ -31,13 +31,14 @@ _TABLE_SUFFIXES = ["npz", "txt", "dat", "csv"]
               help="Gaussian-mixture training samples.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="Cost table to write (.npz with key 'cost', or .txt one value per line).")
-@click.option("--json", "as_json", is_flag=True, help="End with one JSON line (see docs).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print only one JSON object (n_qubits, min_cost, argmin, optimum, …).")
 def enumerate_cmd(problem: str, digits: str, size: int, resize: str,
                   encoding: tuple[float, float], seed: int, n_samples: int, out: str,
                   as_json: bool) -> None:
     """Enumerate all 2**N networks of a paper problem and save the cost table.
 
-    With --json the last line is a JSON object with n_qubits, min_cost, argmin (index into
+    With --json the output is one JSON object with n_qubits, min_cost, argmin (index into
     cost), optimum (readable description naming activation, width, encoding), optimum_detail,
     train_accuracy (and test_accuracy for Gaussian data), seconds and out.
     """
@@ -76,6 +77,9 @@ def enumerate_cmd(problem: str, digits: str, size: int, resize: str,
     report["optimum"] = detail["text"]
     report["optimum_detail"] = detail
     report.update(problem=problem, seconds=seconds, out=out)
+    if as_json:
+        click.echo(json.dumps(report))
+        return
     click.echo(f"{problem}: N = {model.n_qubits}, 2**N = {cost.size} networks in {seconds:.2f} s")
     click.echo(f"min cost {report['min_cost']:.10g} at index {report['argmin']}")
     click.echo(f"optimum {report['optimum']}")
@@ -83,13 +87,12 @@ def enumerate_cmd(problem: str, digits: str, size: int, resize: str,
                + (f", test accuracy {report['test_accuracy']:.4f}" if "test_accuracy" in report
                   else ""))
     click.echo(f"wrote {out}")
-    if as_json:
-        click.echo(json.dumps(report))
 
 
 @click.command("fourier", cls=Command)
 @click.argument("cost_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="End with one JSON line {'W': [...], ...}.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print only one JSON object {'n_qubits', 'W': [...], 'mean_square', 'plot'}.")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
               help="Write a log-scale plot of W(S) to this file (.png, .pdf).")
 def fourier(cost_file: str, as_json: bool, plot: str | None) -> None:
@@ -105,14 +108,17 @@ def fourier(cost_file: str, as_json: bool, plot: str | None) -> None:
     cost = load_cost_option(cost_file, "COST_FILE")
     w = weight_spectrum(cost)
     n = w.size - 1
-    click.echo(f"N = {n}; sum_S W(S) = {w.sum():.10g} (mean C^2 = {np.mean(cost**2):.10g})")
-    for s, v in enumerate(w):
-        click.echo(f"W({s}) = {v:.6e}")
     if plot:
         from ..plotting.basic import weight_spectrum_plot
 
         weight_spectrum_plot(w, path=plot, title=str(cost_file))
-        click.echo(f"wrote {plot}")
     if as_json:
         click.echo(json.dumps({"n_qubits": n, "W": [float(v) for v in w],
-                               "mean_square": float(np.mean(cost**2))}))
+                               "mean_square": float(np.mean(cost**2)),
+                               "plot": plot}))
+        return
+    click.echo(f"N = {n}; sum_S W(S) = {w.sum():.10g} (mean C^2 = {np.mean(cost**2):.10g})")
+    for s, v in enumerate(w):
+        click.echo(f"W({s}) = {v:.6e}")
+    if plot:
+        click.echo(f"wrote {plot}")

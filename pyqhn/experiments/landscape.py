@@ -189,7 +189,7 @@ def plot_landscape(energies: dict[str, np.ndarray], cost: np.ndarray, problem: P
         bits = problem.optimum_bits()
         data = problem.dataset
         if data.n_features == 2:
-            kwargs["boundary"] = (problem.classifier(bits).predict_proba, data.x, data.y)
+            kwargs["boundary"] = (problem.classifier(bits).output, data.x, data.y)
         else:
             img = _weight_image(problem, bits)
             if img is not None:

@@ -29,7 +29,7 @@ def decision_boundary(
     resolution: int = 200,
     title: str | None = None,
 ) -> Any:
-    """Decision regions of a 2-D classifier (``predict_proba(x (S, 2))``) with the data.
+    """Decision regions of a 2-D classifier (scikit-learn's ``predict_proba``) with the data.
 
     ``classifier`` is e.g. ``model.classifier(bits)``; ``data`` a 2-feature Dataset.
     """
@@ -43,7 +43,7 @@ def decision_boundary(
         np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution),
     )
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    p = np.asarray(classifier.predict_proba(grid)).reshape(gx.shape)
+    p = np.asarray(classifier.predict_proba(grid))[:, 1].reshape(gx.shape)
     fig, ax = plt.subplots(figsize=(4.5, 4))
     cs = ax.contourf(gx, gy, p, levels=20, cmap="RdBu_r", alpha=0.6)
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1)
@@ -51,7 +51,7 @@ def decision_boundary(
         sel = data.y == label
         ax.scatter(*data.x[sel].T, s=8, marker=marker, edgecolors="k", linewidths=0.2,
                    label=f"class {label}")
-    fig.colorbar(cs, ax=ax, label="network output")
+    fig.colorbar(cs, ax=ax, label="P(y = 1)")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.legend(loc="best", fontsize=8)
