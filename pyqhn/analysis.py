@@ -53,7 +53,8 @@ def summarize_groups(table: pd.DataFrame, c_star: float, epsilon: float,
         One dict per group: ``name, n_layer, runs, successes, success_probability``,
         ``success_interval`` (95 % Wilson ``[low, high]``), ``success_error`` (binomial
         standard error, kept for comparison with earlier results), ``mean_energy,
-        std_energy, min_energy, median_energy``.
+        std_energy, min_energy, median_energy`` and ``mean_evals`` (objective evaluations
+        per run: circuit energies, or cost evaluations of a classical search).
     """
     key = "group" if "group" in table.columns else "circuit"
     names = list(groups) if groups is not None else list(dict.fromkeys(table[key]))
@@ -77,4 +78,6 @@ def summarize_groups(table: pd.DataFrame, c_star: float, epsilon: float,
             min_energy=float(e.min()) if e.size else float("nan"),
             median_energy=float(np.median(e)) if e.size else float("nan"),
         ))
+        if "n_evals" in sub:
+            rows[-1]["mean_evals"] = float(sub["n_evals"].mean()) if len(sub) else float("nan")
     return rows

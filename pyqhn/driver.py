@@ -63,7 +63,8 @@ class Group:
 
     Attributes:
         name: key of the group in the run log (``blocks=4``, ``p=0.2``, ``N_s=2`` …).
-        circuit: the ansatz.
+        circuit: the ansatz; ``None`` for a classical search (:mod:`pyqhn.baselines`),
+            which then gives ``start`` and its ``n_qubits`` in ``columns``.
         objective: what is minimised (:class:`pyqhn.objectives.Objective`).
         optimizer: how (:class:`pyqhn.optimizers.Optimizer`); its ``uses_gradient`` must
             match the objective's.
@@ -73,7 +74,8 @@ class Group:
             final state (``best_index``, ``best_bitstring``, ``best_probability``);
             ``None`` leaves those columns empty.
         start: ``runs (B,) -> x0 (B, P)``; default ``random_params(circuit, seed=seed+r)``.
-        columns: constant columns of the group's rows (noise level, dataset …).
+        columns: constant columns of the group's rows (noise level, dataset …); they may
+            set ``circuit``, ``n_qubits`` and ``blocks`` for a classical search.
         trace: ``(state, runs) -> {name: (B,)}``, evaluated after the optimiser's ``init``
             and after every step; its values become per-step series in ``history.jsonl``
             (validation energies, metrics, gradient norms).
@@ -81,10 +83,12 @@ class Group:
             ``(B,)`` arrays become columns, ``(B, k)`` arrays series (samples …).
             ``probabilities`` is ``(B, 2**n)`` from ``engine`` (``None`` without engine).
         batch_size: runs optimised together (default :func:`default_batch_size`).
+        history_every: keep the objective (and traces) of every ``k``-th step in
+            ``history.jsonl``, the last step always (long searches stay small).
     """
 
     name: str
-    circuit: Circuit
+    circuit: Circuit | None
     objective: Objective
     optimizer: Optimizer
     runs: int
@@ -95,12 +99,17 @@ class Group:
     trace: RunFunction | None = None
     measure: Callable[..., Mapping[str, np.ndarray]] | None = None
     batch_size: int | None = None
+    history_every: int = 1
 
     def __post_init__(self) -> None:
+        if self.circuit is None and (self.start is None or self.engine is not None):
+            raise InputError(f"group {self.name}: a search without a circuit needs its own "
+                             "start and no engine")
         check_int(self.runs, "runs", minimum=1)
         check_int(self.seed, "seed", minimum=0)
         if self.batch_size is not None:
             check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.history_every, "history_every", minimum=1)
         if self.objective.uses_gradient != self.optimizer.uses_gradient:
             need = "with" if self.optimizer.uses_gradient else "without"
             raise InputError(f"group {self.name}: the {self.optimizer.name} optimiser needs an "
@@ -210,6 +219,7 @@ def run_batch(group: Group, runs: Sequence[int], *,
     c = group.circuit
     x0 = (group.start(runs_arr) if group.start is not None else
           np.stack([random_params(c, seed=group.seed + int(r)) for r in runs_arr]))
+    x0 = np.asarray(x0, dtype=np.float64)
     seeds = group.seed + runs_arr
     fun = _padded(group.objective.bind(runs_arr), len(runs_arr))
     traces: list[Mapping[str, np.ndarray]] = []
@@ -228,10 +238,10 @@ def run_batch(group: Group, runs: Sequence[int], *,
     state, history = minimize(group.optimizer, fun, x0, seeds, callback=callback)
     wall = (time.perf_counter() - t0) / len(runs_arr)
     x = np.asarray(state.x, dtype=np.float64)
-    n = c.n_qubits
     probs = (np.asarray(group.engine.probabilities(c, x)) if group.engine is not None
              else None)
-    extra: dict[str, np.ndarray] = _most_probable(probs, n) if probs is not None else {}
+    extra: dict[str, np.ndarray] = (_most_probable(probs, c.n_qubits) if probs is not None
+                                    else {})
     if group.measure is not None:
         extra.update(group.measure(x, runs_arr, probs))
     g = getattr(state, "g", None)
@@ -242,14 +252,22 @@ def run_batch(group: Group, runs: Sequence[int], *,
     records = []
     for i, r in enumerate(runs_arr):
         n_iter = int(state.n_iter[i])
-        row = dict(
-            group.columns, circuit=c.name, n_qubits=n, blocks=c.blocks if c.entangling else 0,
+        row = {
+            "circuit": c.name if c is not None else group.name,
+            "n_qubits": c.n_qubits if c is not None else None,
+            "blocks": (c.blocks if c.entangling else 0) if c is not None else None,
+            **group.columns,
+        }
+        row.update(
             seed=int(seeds[i]), e_init=float(history[i, 0]), e_final=float(state.f[i]),
             n_iter=n_iter, n_evals=int(state.n_evals[i]), grad_norm=float(grad_norm[i]),
             converged=bool(state.converged[i]), wall_time=wall)
         for name in counters:
             row[name] = int(getattr(state, name)[i])
-        series: dict[str, Any] = {"f": history[i, : n_iter + 1].tolist()}
+        kept = np.unique(np.r_[np.arange(0, n_iter + 1, group.history_every), n_iter])
+        series: dict[str, Any] = {"f": history[i, kept].tolist()}
+        if group.history_every > 1:
+            series["step"] = kept.tolist()
         for k, v in extra.items():
             v = np.asarray(v)
             if v.ndim == 1:
@@ -257,7 +275,7 @@ def run_batch(group: Group, runs: Sequence[int], *,
             else:
                 series[k] = v[i].tolist()
         for name in (traces[0] if traces else {}):
-            series[name] = [float(t[name][i]) for t in traces[: n_iter + 1]]
+            series[name] = [float(traces[k][name][i]) for k in kept]
         records.append(RunRecord(group.name, int(r), x[i], row, series))
     return records
 

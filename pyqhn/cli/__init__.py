@@ -53,13 +53,14 @@ def main() -> None:
 
 def _register() -> None:
     # One line per command module; each module defines click commands.
-    from . import circuit_commands, problem_commands, reproduce
+    from . import baseline_commands, circuit_commands, problem_commands, reproduce
 
     main.add_command(circuit_commands.energy)
     main.add_command(circuit_commands.train)
     main.add_command(reproduce.reproduce)
     main.add_command(problem_commands.enumerate_cmd)
     main.add_command(problem_commands.fourier)
+    main.add_command(baseline_commands.baseline)
 
 
 _register()

@@ -133,6 +133,12 @@ def _training_options(figure: str, runs_help: str) -> Callable:
     return decorate
 
 
+def _all_baselines() -> tuple[str, ...]:
+    from ..baselines import METHODS
+
+    return METHODS
+
+
 def _minutes(value: float | None) -> float | None:
     return None if value is None else 60.0 * value
 
@@ -151,8 +157,11 @@ def _landscape_command(figure: str) -> click.Command:
                   type=click.Path(exists=True, dir_okay=False),
                   help="Train on this cost table (.npz key 'cost', e.g. the original "
                        "authors') instead of enumerating the model on the shipped data.")
+    @click.option("--baselines", "with_baselines", is_flag=True,
+                  help="Also run the classical baselines (sa, random, ste, exhaustive) on "
+                       "the same bits; their rows join the table and the success panel.")
     def cmd(quick, runs, seed, max_iter, out, no_progress, batch_size, time_limit, cost_file,
-            encoding=None):
+            with_baselines, encoding=None):
         from ..experiments.landscape import run_landscape
 
         if cost_file is not None:
@@ -162,7 +171,8 @@ def _landscape_command(figure: str) -> click.Command:
         summary = run_landscape(figure, out, quick=quick, runs=runs, seed=seed,
                                 max_iter=max_iter, progress=not no_progress,
                                 encoding=encoding, cost_file=cost_file,
-                                batch_size=batch_size, time_limit=_minutes(time_limit))
+                                batch_size=batch_size, time_limit=_minutes(time_limit),
+                                baselines=_all_baselines() if with_baselines else None)
         _echo_summary(summary, out)
 
     if figure == "fig4":

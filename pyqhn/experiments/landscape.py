@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..analysis import summarize_groups
 from ..checks import InputError, check_int
@@ -46,7 +47,9 @@ class LandscapeSpec:
     ``max_per_class``: MNIST images per digit (``None``: all shipped images).
     ``encoding``: weight values of Fig. 4's logistic regression (``None``: the paper's
     {0, 1}). ``cost_file``: use this ``.npz`` cost table (key ``cost``, e.g. the original
-    authors') instead of enumerating the model on the shipped data.
+    authors') instead of enumerating the model on the shipped data. ``baselines``:
+    classical searches run beside the circuits (:mod:`pyqhn.baselines`), each with
+    ``baseline_budget`` cost evaluations per run.
     """
 
     figure: str
@@ -63,6 +66,8 @@ class LandscapeSpec:
     encoding: tuple[float, float] | None = None
     cost_file: str | None = None
     data_seed: int = 1234
+    baselines: tuple[str, ...] = ()
+    baseline_budget: int = 10000
     paper: dict = field(default_factory=dict)
 
 
@@ -91,16 +96,30 @@ LANDSCAPE: dict[str, LandscapeSpec] = {
 }
 
 #: CI-sized overrides (same pipeline): few runs, short L-BFGS, two circuits, small data.
-_QUICK = dict(runs=6, max_iter=100, blocks=(0, 2), n_samples=200, max_per_class=100)
+_QUICK = dict(runs=6, max_iter=100, blocks=(0, 2), n_samples=200, max_per_class=100,
+              baseline_budget=300)
 
 
 def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
              max_iter: int | None = None, blocks: tuple[int, ...] | None = None,
              encoding: tuple[float, float] | None = None,
-             cost_file: str | Path | None = None) -> LandscapeSpec:
+             cost_file: str | Path | None = None,
+             baselines: tuple[str, ...] | None = None,
+             baseline_budget: int | None = None) -> LandscapeSpec:
     """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
+    from ..baselines import METHODS
+
     spec = spec_with(LANDSCAPE, figure, quick=quick, quick_sizes=_QUICK, runs=runs,
                      max_iter=max_iter, blocks=blocks)
+    if baselines is not None:
+        bad = [m for m in baselines if m not in METHODS]
+        if bad or len(set(baselines)) != len(baselines):
+            raise InputError(f"baselines {list(baselines)}: give each of "
+                             f"{', '.join(METHODS)} at most once")
+        spec = replace(spec, baselines=tuple(baselines))
+    if baseline_budget is not None:
+        spec = replace(spec, baseline_budget=check_int(baseline_budget, "baseline_budget",
+                                                       minimum=1))
     if encoding is not None:
         if spec.model != "mnist_model":
             raise InputError("--encoding applies to fig4 only (fig5 searches the encoding)")
@@ -221,7 +240,7 @@ def landscape_settings(spec: LandscapeSpec, seed: int, problem: Problem) -> dict
     the sweep (runs, circuits), the seed, the optimiser and the problem's fingerprint."""
     from ..optimizers import lbfgs_optimizer
 
-    extends = ("runs", "blocks", "paper", "title", "epsilon")  # not what makes a run
+    extends = ("runs", "blocks", "baselines", "paper", "title", "epsilon")  # not a run's
     cfg = {k: v for k, v in asdict(spec).items() if k not in extends}
     opt = lbfgs_optimizer(max_iter=spec.max_iter)
     return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
@@ -242,8 +261,14 @@ def run_landscape(
     batch_size: int | None = None,
     progress: bool = True,
     time_limit: float | None = None,
+    baselines: tuple[str, ...] | None = None,
+    baseline_budget: int | None = None,
 ) -> dict:
     """Run the whole pipeline of ``figure`` (fig2..fig5) into ``out``; returns the summary.
+
+    ``baselines`` (names of :data:`pyqhn.baselines.METHODS`) adds classical searches of
+    the same bits beside the circuits, in the same runs table, summary and figure;
+    ``blocks=()`` runs the baselines alone (``pyqhn baseline``).
 
     Writes the run log (``runlog.json``, ``runs.csv``, ``history.jsonl``, ``angles.npz``),
     ``cost.npz`` (cached enumeration), ``summary.json`` and ``<figure>.png`` / ``.pdf``.
@@ -254,7 +279,8 @@ def run_landscape(
     from ..optimizers import lbfgs_optimizer
 
     spec = spec_for(figure, quick=quick, runs=runs, max_iter=max_iter, blocks=blocks,
-                    encoding=encoding, cost_file=cost_file)
+                    encoding=encoding, cost_file=cost_file, baselines=baselines,
+                    baseline_budget=baseline_budget)
     seed = check_int(seed, "seed", minimum=0)
     out = Path(out)
     problem = build_problem(spec, cache=out / "cost.npz")
@@ -264,14 +290,25 @@ def run_landscape(
         if spec.cost_file is not None:  # keep a copy of the table the runs used
             save_cost(out / "cost.npz", cost, source=spec.cost_file)
         circuits = problem.circuits(list(spec.blocks))
-        return circuit_groups(cost, circuits, spec.runs, seed=seed,
-                              optimizer=lbfgs_optimizer(max_iter=spec.max_iter),
-                              batch_size=batch_size), cost
+        groups = circuit_groups(cost, circuits, spec.runs, seed=seed,
+                                optimizer=lbfgs_optimizer(max_iter=spec.max_iter),
+                                batch_size=batch_size)
+        if spec.baselines:
+            from ..baselines import baseline_groups
+
+            groups += baseline_groups(spec.baselines, cost=cost, model=problem.model,
+                                      data=problem.dataset, runs=spec.runs, seed=seed,
+                                      budget=spec.baseline_budget)
+        return groups, cost
 
     def summarise(log: RunLog, cost: np.ndarray, out: Path) -> dict:
-        names = [f"blocks={b}" if b else "product" for b in spec.blocks]
+        from ..baselines import best_over_choices
+
+        names = [f"blocks={b}" if b else "product" for b in spec.blocks] + list(spec.baselines)
         table = log.table()
-        table = table[table["group"].isin(names) & (table["run"] < spec.runs)]
+        table = table[table["run"] < spec.runs]
+        table = pd.concat([table, best_over_choices(table)], ignore_index=True)
+        table = table[table["group"].isin(names)]
         energies = {k: table.loc[table["group"] == k, "e_final"].to_numpy(float)
                     for k in names}
         best = table.loc[table["e_final"].idxmin()]
@@ -294,7 +331,8 @@ def run_landscape(
             dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
             cost_source=spec.cost_file or "enumerated on the dataset",
             settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
-                          blocks=list(spec.blocks)),
+                          blocks=list(spec.blocks), baselines=list(spec.baselines),
+                          baseline_budget=spec.baseline_budget),
             paper=spec.paper,
             wall_time=dict(figure=time.perf_counter() - t0),
             files=["cost.npz", *files],

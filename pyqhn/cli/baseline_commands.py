@@ -1,0 +1,44 @@
+"""``pyqhn baseline``: classical searches of a paper problem's bits, in the figure contract."""
+
+from __future__ import annotations
+
+import click
+
+from . import Command
+
+#: Problem names: the figures, and the names ``pyqhn enumerate`` uses for them.
+PROBLEMS = {"fig2": "fig2", "fig3": "fig3", "fig4": "fig4", "fig5": "fig5",
+            "gaussian-activation": "fig2", "gaussian-width": "fig3", "mnist": "fig4",
+            "mnist-encoding": "fig5"}
+
+
+@click.command("baseline", cls=Command)
+@click.option("--problem", type=click.Choice(list(PROBLEMS)), required=True,
+              help="A paper problem, with the data and model of its figure.")
+@click.option("--method", "methods", type=click.Choice(["sa", "random", "ste", "exhaustive"]),
+              multiple=True, required=True, help="Baseline; repeat for several.")
+@click.option("--runs", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Runs per method (exhaustive runs once).")
+@click.option("--budget", type=click.IntRange(min=1), default=10000, show_default=True,
+              help="Cost evaluations per run (ste: in total over its choice values).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Run r is seeded with seed + r.")
+@click.option("--quick", is_flag=True, help="The figure's CI-sized data.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Run folder (created; rerun to resume; `pyqhn reproduce FIG --out` on "
+                   "the same folder adds the circuits).")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def baseline(problem: str, methods: tuple[str, ...], runs: int, budget: int, seed: int,
+             quick: bool, out: str, no_progress: bool) -> None:
+    """Simulated annealing, random search, straight-through training or exhaustive search
+    over the same bits as the circuits; runs table, summary.json and figure in OUT."""
+    from ..experiments.landscape import run_landscape
+    from .reproduce import _echo_summary
+
+    dup = sorted({m for m in methods if methods.count(m) > 1})
+    if dup:
+        raise click.BadParameter(f"{', '.join(dup)} given twice", param_hint="--method")
+    summary = run_landscape(PROBLEMS[problem], out, quick=quick, runs=runs, seed=seed,
+                            blocks=(), baselines=methods, baseline_budget=budget,
+                            progress=not no_progress)
+    _echo_summary(summary, out)
