@@ -84,6 +84,7 @@ def test_ste_finds_the_sign_pattern_of_the_real_weight_optimum():
         np.testing.assert_array_equal(pyqhn.bits.index_to_bits(index, 5), signs)
     assert int(bits_to_index(signs)) == int(np.argmin(cost))
     np.testing.assert_allclose(table["e_final"], cost.min(), rtol=1e-12)
+    assert set(table["group"]) == {"ste"} and best_over_choices(table).empty  # no choice
 
 
 def test_ste_trains_every_choice_and_keeps_the_best(small_problem):

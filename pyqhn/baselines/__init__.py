@@ -140,8 +140,12 @@ def _ste_groups(model: Any, data: Any, *, runs: int, seed: int, budget: int,
 
 def best_over_choices(table: pd.DataFrame) -> pd.DataFrame:
     """One ``ste`` row per run: the choice value with the lowest final cost, with the
-    evaluations of every choice added up (all are trained before the best is known)."""
-    ste = table[table["method"] == "ste"] if "method" in table else table.iloc[:0]
+    evaluations of every choice added up (all are trained before the best is known).
+    Empty when the model has no choice bits (its one group is already ``ste``)."""
+    if "method" not in table:
+        return table.iloc[:0]
+    # a model without choice bits trains one group, already called "ste"
+    ste = table[(table["method"] == "ste") & (table["group"] != "ste")]
     if ste.empty:
         return ste
     best = ste.loc[ste.groupby("run")["e_final"].idxmin()].copy()
