@@ -28,6 +28,7 @@ from .checks import (
     check_finite,
     check_int,
     check_n_qubits,
+    read_npz_array,
 )
 
 __all__ = [
@@ -205,13 +206,7 @@ def load_theta(path: str | Path, n_params: int) -> np.ndarray:
 
 
 def _theta_from_npz(path: str | Path) -> np.ndarray:
-    with np.load(path, allow_pickle=False) as f:
-        if "theta" not in f.files:
-            raise InputError(
-                f"{path} has no key 'theta' (keys: {sorted(f.files)}); save the angles "
-                "with numpy.savez(path, theta=angles)"
-            )
-        raw = f["theta"]
+    raw, _ = read_npz_array(path, "theta", "numpy.savez(path, theta=angles)")
     if raw.dtype.kind == "c":
         raise InputError(f"{path}: 'theta' holds complex values; angles must be real")
     if raw.dtype.kind not in "fiu":

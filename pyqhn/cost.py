@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .bits import index_to_bits
-from .checks import MAX_QUBITS, InputError, check_cost, check_int
+from .checks import MAX_QUBITS, InputError, check_cost, check_int, read_npz_array
 from .datasets import Dataset
 from .models import AugmentedBiNN, group_samples
 
@@ -181,14 +181,10 @@ def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     if not path.exists():
         raise FileNotFoundError(f"no cost table at {path}")
     if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as f:
-            if "cost" not in f.files:
-                raise InputError(
-                    f"{path} has no 'cost' array (keys: {f.files}); save the table with "
-                    "pyqhn.cost.save_cost or numpy.savez(path, cost=table)"
-                )
-            cost = f["cost"]
-            meta = json.loads(str(f["metadata"])) if "metadata" in f.files else {}
+        how = "pyqhn.cost.save_cost or numpy.savez(path, cost=table)"
+        cost, keys = read_npz_array(path, "cost", how)
+        meta = (json.loads(str(read_npz_array(path, "metadata", how)[0]))
+                if "metadata" in keys else {})
     else:
         try:
             cost = np.loadtxt(path, dtype=np.float64, ndmin=1)

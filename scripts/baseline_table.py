@@ -31,8 +31,11 @@ def rows(folder: Path) -> list[str]:
         lo, hi = c["success_interval"]
         rate = (f"{c['success_probability']:.3f} [{lo:.3f}, {hi:.3f}]"
                 if c["name"] != "exhaustive" else "1 (deterministic)")
+        budget = {"sa": s["settings"].get("baseline_budget"), "random": s["settings"].get(
+            "baseline_budget"), "ste": s["settings"].get("baseline_budget"),
+            "exhaustive": f"2^{s['n_qubits']}"}.get(c["name"], "L-BFGS ≤ 500 its")
         out.append(f"| {s['figure']} (N = {s['n_qubits']}, ε = {s['epsilon']:g}) | "
-                   f"{c['name']} | {s['settings'].get('baseline_budget', '')} | "
+                   f"{c['name']} | {budget} | "
                    f"{rate} | {c['runs']} | "
                    f"{c.get('mean_evals', float('nan')):.0f} | {at_best} |")
     return out

@@ -40,7 +40,7 @@ def test_checks_imports_only_numpy():
                for a in n.names}
     modules |= {n.module.split(".")[0] for n in ast.walk(tree)
                 if isinstance(n, ast.ImportFrom) and n.module}
-    assert modules <= {"__future__", "numbers", "typing", "numpy"}, modules
+    assert modules <= {"__future__", "numbers", "typing", "zipfile", "numpy"}, modules
     assert all(n.level == 0 for n in ast.walk(tree) if isinstance(n, ast.ImportFrom))
 
 
@@ -226,7 +226,7 @@ def test_load_theta_names_the_file_and_the_fix(tmp_path):
         ("nan.txt", r"nan.txt: the angles .* non-finite .*index \(0, 5\)"),
         ("empty.txt", "empty.txt holds no parameter rows"),
         ("wide.txt", "wide.txt: rows have 20 values but the circuit needs 12.*--blocks"),
-        ("nokey.npz", "nokey.npz has no key 'theta' \\(keys: \\['angles'\\]\\)"),
+        ("nokey.npz", "nokey.npz has no 'theta' array \\(keys: \\['angles'\\]\\)"),
         ("complex.npz", "complex.npz: 'theta' holds complex values"),
     ]
     for name, message in cases:
