@@ -24,6 +24,7 @@ probability vectors, is usable without it.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -76,7 +77,7 @@ def _check_circuit(circuit: Circuit) -> Circuit:
     return circuit
 
 
-class Engine:
+class Engine(abc.ABC):
     """Base class: validation lives here (template methods); subclasses implement the
     underscored kernels on ``(R, P)`` float64 arrays.
 
@@ -92,16 +93,21 @@ class Engine:
 
     # ----------------------------------------------------------------- kernels
 
+    @abc.abstractmethod
     def _probabilities(self, circuit: Circuit, theta: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """``(R, 2**n)`` outcome probabilities of angles ``(R, P)``."""
 
+    @abc.abstractmethod
     def _energy(self, circuit: Circuit, theta: np.ndarray, cost: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """``(R,)`` energies of angles ``(R, P)`` on a checked cost ``(2**n,)``."""
 
     def _energy_and_grad(
         self, circuit: Circuit, theta: np.ndarray, cost: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+        """``((R,), (R, P))``; only differentiable engines override it."""
+        self._require_gradients()
+        raise TypeError(f"{type(self).__name__} is marked differentiable but has no "
+                        "_energy_and_grad kernel")
 
     # ----------------------------------------------------------------- checks
 
@@ -220,7 +226,8 @@ class Engine:
         Only differentiable engines have one; the others raise InputError.
         """
         self._require_gradients()
-        raise NotImplementedError  # pragma: no cover - differentiable engines override
+        raise TypeError(f"{type(self).__name__} is marked differentiable but has no "
+                        "jax_probabilities")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
