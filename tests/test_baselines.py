@@ -126,3 +126,19 @@ def test_baseline_command_writes_the_figure_contract_and_resumes(tmp_path):
         assert c["success_probability"] == np.mean(e - summary["c_star"] < 0.03)
     other = CliRunner().invoke(main, [*args, "--runs", "5", "--budget", "300"])
     assert other.exit_code == 2 and "baseline_budget" in other.output
+
+
+def test_baselines_search_a_given_cost_table_but_ste_is_refused(tmp_path):
+    from pyqhn.cli import main
+
+    cost = np.random.default_rng(3).random(2**17)
+    np.savez(tmp_path / "table.npz", cost=cost)
+    args = ["baseline", "--problem", "fig4", "--runs", "2", "--budget", "50",
+            "--no-progress", "--cost", str(tmp_path / "table.npz")]
+    res = CliRunner().invoke(main, [*args, "--method", "exhaustive", "--out",
+                                    str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(tmp_path / "a" / "runs.csv")
+    assert table.loc[0, "e_final"] == cost.min()  # the given table, not the shipped data's
+    res = CliRunner().invoke(main, [*args, "--method", "ste", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 2 and "ste" in res.output and "--cost" in res.output

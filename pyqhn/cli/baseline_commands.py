@@ -27,9 +27,12 @@ PROBLEMS = {"fig2": "fig2", "fig3": "fig3", "fig4": "fig4", "fig5": "fig5",
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Run folder (created; rerun to resume; `pyqhn reproduce FIG --out` on "
                    "the same folder adds the circuits).")
+@click.option("--cost", "cost_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Search this cost table (.npz key 'cost', e.g. the original authors') "
+                   "instead of the problem's enumerated one (sa, random, exhaustive).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def baseline(problem: str, methods: tuple[str, ...], runs: int, budget: int, seed: int,
-             quick: bool, out: str, no_progress: bool) -> None:
+             quick: bool, out: str, cost_file: str | None, no_progress: bool) -> None:
     """Simulated annealing, random search, straight-through training or exhaustive search
     over the same bits as the circuits; runs table, summary.json and figure in OUT."""
     from ..experiments.landscape import run_landscape
@@ -38,7 +41,11 @@ def baseline(problem: str, methods: tuple[str, ...], runs: int, budget: int, see
     dup = sorted({m for m in methods if methods.count(m) > 1})
     if dup:
         raise click.BadParameter(f"{', '.join(dup)} given twice", param_hint="--method")
+    if cost_file is not None:
+        from .options import load_cost_option
+
+        load_cost_option(cost_file)  # a bad table is a usage error before any work
     summary = run_landscape(PROBLEMS[problem], out, quick=quick, runs=runs, seed=seed,
                             blocks=(), baselines=methods, baseline_budget=budget,
-                            progress=not no_progress)
+                            cost_file=cost_file, progress=not no_progress)
     _echo_summary(summary, out)

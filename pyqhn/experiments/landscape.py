@@ -120,6 +120,10 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
     if baseline_budget is not None:
         spec = replace(spec, baseline_budget=check_int(baseline_budget, "baseline_budget",
                                                        minimum=1))
+    if "ste" in spec.baselines and (cost_file is not None or spec.cost_file is not None):
+        raise InputError("the ste baseline trains the model on the shipped data, so it "
+                         "cannot search a given cost table; use sa, random or exhaustive "
+                         "with --cost")
     if encoding is not None:
         if spec.model != "mnist_model":
             raise InputError("--encoding applies to fig4 only (fig5 searches the encoding)")
