@@ -337,7 +337,8 @@ class RunLog:
         if missing:  # rows without angles cannot be used: run them again
             warnings.warn(f"{len(missing)} rows of {self.folder / _RUNS} have no angles in "
                           f"{_ANGLES}; they will be run again", RunLogWarning, stacklevel=3)
-            keep = [k not in set(missing) for k in _keys(table)]
+            lost = set(missing)
+            keep = [k not in lost for k in _keys(table)]
             self._rewrite_runs(table[keep].to_dict(orient="records"), list(table.columns))
 
     def _has_angles(self, group: str, run: int) -> bool:
