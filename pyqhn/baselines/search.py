@@ -114,10 +114,9 @@ def annealing_optimizer(*, budget: int, warmup: int | None = None,
     """
     budget = check_int(budget, "budget", minimum=1)
     warm = min(100, budget // 10) if warmup is None else check_int(warmup, "warmup", minimum=0)
-    accept = check_float(accept_start, "accept_start", low=0.0, high=1.0)
-    ratio = check_float(cooling_ratio, "cooling_ratio", low=0.0, high=1.0)
-    if not 0 < accept < 1 or not 0 < ratio <= 1:
-        raise InputError("need 0 < accept_start < 1 and 0 < cooling_ratio <= 1")
+    accept = check_float(accept_start, "accept_start", low=0.0, high=1.0,
+                         low_inclusive=False, high_inclusive=False)
+    ratio = check_float(cooling_ratio, "cooling_ratio", low=0.0, high=1.0, low_inclusive=False)
     steps = budget - 1
 
     def init(fun, x0, seeds):

@@ -18,12 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ..checks import check_float, check_int
 from .base import (
     BatchedValueAndGrad,
     Optimizer,
     call_value_and_grad,
-    float_setting,
-    int_setting,
 )
 
 __all__ = ["AdamState", "adam_optimizer"]
@@ -79,9 +78,9 @@ def adam_optimizer(*, learning_rate: float, max_steps: int, gtol: float = 0.0) -
         >>> history.shape, bool(state.f.max() < 1e-2)
         ((2, 201), True)
     """
-    learning_rate = float_setting("learning_rate", learning_rate, 0.0)
-    max_steps = int_setting("max_steps", max_steps, 0)
-    gtol = float_setting("gtol", gtol, 0.0, open_lo=False)
+    learning_rate = check_float(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
+    max_steps = check_int(max_steps, "max_steps", minimum=0)
+    gtol = check_float(gtol, "gtol", low=0.0)
     tx = optax.adam(learning_rate)
 
     def stopped(f: np.ndarray, gnorm: np.ndarray, n_iter: np.ndarray) -> np.ndarray:

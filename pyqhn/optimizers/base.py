@@ -86,31 +86,6 @@ class Optimizer:
     settings: Mapping[str, Any]
 
 
-def int_setting(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an ``int >= minimum`` (integral floats such as ``500.0`` pass)."""
-    ok = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-    if not ok or not np.isfinite(value) or int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def float_setting(name: str, value: Any, lo: float, hi: float = np.inf, *,
-                  open_lo: bool = True, open_hi: bool = True) -> float:
-    """``value`` as a finite float in the interval ``(lo, hi)`` (closed ends on request)."""
-    ok = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-    v = float(value) if ok else np.nan
-    inside = (v > lo if open_lo else v >= lo) and (v < hi if open_hi else v <= hi)
-    if not (np.isfinite(v) and inside):
-        left, right = "(" if open_lo else "[", ")" if open_hi else "]"
-        raise ValueError(f"{name} must be a finite number in {left}{lo}, {hi}{right}, "
-                         f"got {value!r}")
-    return v
-
-
 def as_runs(x0: Any) -> np.ndarray:
     """Validate starting points: ``(R, P)`` (or ``(P,)``, one run), real and finite.
 

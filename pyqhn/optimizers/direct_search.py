@@ -36,12 +36,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..checks import check_float, check_int
 from .base import (
     BatchedValue,
     Optimizer,
     call_value,
-    float_setting,
-    int_setting,
     minimize,
 )
 
@@ -198,30 +197,26 @@ def direct_search_optimizer(
         >>> bool(state.f.max() < 1e-8), history.shape
         (True, (2, 501))
     """
-    lower = float_setting("lower", lower, -np.inf)
-    upper = float_setting("upper", upper, -np.inf)
+    lower = check_float(lower, "lower")
+    upper = check_float(upper, "upper")
     if not upper > lower:
         raise ValueError(f"need lower < upper, got lower={lower}, upper={upper}")
-    max_steps = int_setting("max_steps", max_steps, 0)
-    max_evals = None if max_evals is None else int_setting("max_evals", max_evals, 1)
-    n_directions = int_setting("n_directions", n_directions, 0)
+    max_steps = check_int(max_steps, "max_steps", minimum=0)
+    max_evals = (None if max_evals is None
+                 else check_int(max_evals, "max_evals", minimum=1))
+    n_directions = check_int(n_directions, "n_directions", minimum=0)
     if n_directions < 2 or n_directions % 2:
         raise ValueError(
             f"n_directions must be even and >= 2 (random directions and their negatives), "
             f"got {n_directions}"
         )
-    if not gamma >= 1.0:
-        raise ValueError(f"the expansion factor gamma must be >= 1, got {gamma}")
-    gamma = float_setting("gamma", gamma, 1.0, open_lo=False)
-    if not 0.0 < contraction < 1.0:
-        raise ValueError(f"the contraction factor must lie in (0, 1), got {contraction}")
-    contraction = float(contraction)
-    if not forcing_constant >= 0.0:
-        raise ValueError(f"forcing_constant must be >= 0, got {forcing_constant}")
-    forcing_constant = float_setting("forcing_constant", forcing_constant, 0.0,
-                                     open_lo=False)
-    initial_step_factor = float_setting("initial_step_factor", initial_step_factor, 0.0)
-    step_tol = float_setting("step_tol", step_tol, 0.0, open_lo=False)
+    gamma = check_float(gamma, "the expansion factor gamma", low=1.0)
+    contraction = check_float(contraction, "the contraction factor", low=0.0, high=1.0,
+                              low_inclusive=False, high_inclusive=False)
+    forcing_constant = check_float(forcing_constant, "forcing_constant", low=0.0)
+    initial_step_factor = check_float(initial_step_factor, "initial_step_factor", low=0.0,
+                                      low_inclusive=False)
+    step_tol = check_float(step_tol, "step_tol", low=0.0)
     if not max_step > 0.0:
         raise ValueError(f"max_step must be > 0 (np.inf: no cap), got {max_step}")
     max_step = float(max_step)

@@ -39,12 +39,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..checks import check_float, check_int
 from .base import (
     BatchedValueAndGrad,
     Optimizer,
     call_value_and_grad,
-    float_setting,
-    int_setting,
     minimize,
 )
 
@@ -247,11 +246,12 @@ def lbfgs_optimizer(
         >>> bool(state.f.max() < 1e-12), state.converged.tolist()
         (True, [True, True, True])
     """
-    gtol = float_setting("gtol", gtol, 0.0)
-    max_iter = int_setting("max_iter", max_iter, 0)
-    memory_size = int_setting("memory_size", memory_size, 1)
-    armijo = float_setting("armijo", armijo, 0.0, 1.0)
-    max_backtracks = int_setting("max_backtracks", max_backtracks, 1)
+    gtol = check_float(gtol, "gtol", low=0.0, low_inclusive=False)
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    memory_size = check_int(memory_size, "memory_size", minimum=1)
+    armijo = check_float(armijo, "armijo", low=0.0, high=1.0, low_inclusive=False,
+                         high_inclusive=False)
+    max_backtracks = check_int(max_backtracks, "max_backtracks", minimum=1)
     line_search: LineSearch = functools.partial(
         backtracking_armijo, armijo=armijo, max_backtracks=max_backtracks
     )
