@@ -58,7 +58,7 @@ from .base import execute, spec_with
 
 __all__ = [
     "AppendixSpec",
-    "Group",
+    "GroupSpec",
     "APPENDIX",
     "APPENDIX_FIGURES",
     "spec_for",
@@ -144,7 +144,7 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
 
 
 @dataclass(frozen=True)
-class Group:
+class GroupSpec:
     """``runs`` runs of ``circuit`` at noise ``p``; ``mode`` ``"optimise"`` or ``"evaluate"``
     (then the angles of run ``r`` of group ``source`` are re-evaluated at ``p``)."""
 
@@ -159,17 +159,17 @@ def _circuit(n: int, blocks: int) -> Circuit:
     return product_circuit(n) if blocks == 0 else brickwork_circuit(n, blocks)
 
 
-def groups_for(spec: AppendixSpec, n_qubits: int) -> list[Group]:
+def groups_for(spec: AppendixSpec, n_qubits: int) -> list[GroupSpec]:
     """The groups of ``spec`` on ``n_qubits`` qubits, in display order."""
     if spec.kind == "depth":
-        return [Group(_circuit(n_qubits, b).name, _circuit(n_qubits, b), spec.p)
+        return [GroupSpec(_circuit(n_qubits, b).name, _circuit(n_qubits, b), spec.p)
                 for b in spec.blocks]
     circ = _circuit(n_qubits, spec.sweep_blocks)
     if spec.source == "noise-free optima":
-        ref = Group("p=0", circ, 0.0)
-        return [ref] + [Group(f"p={p:g}", circ, p, "evaluate", ref.name)
+        ref = GroupSpec("p=0", circ, 0.0)
+        return [ref] + [GroupSpec(f"p={p:g}", circ, p, "evaluate", ref.name)
                         for p in spec.noise_levels]
-    return [Group(f"p={p:g}", circ, p) for p in spec.noise_levels]
+    return [GroupSpec(f"p={p:g}", circ, p) for p in spec.noise_levels]
 
 
 def _problem(spec: AppendixSpec, cache: str | Path | None = None) -> Any:
@@ -204,7 +204,7 @@ def load_samples(out: str | Path) -> dict[tuple[str, int], np.ndarray]:
             for k, h in read_histories(out).items() if "samples" in h}
 
 
-def driver_groups(spec: AppendixSpec, groups: list[Group], cost: np.ndarray, out: Path,
+def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray, out: Path,
                   *, seed: int, batch_size: int | None = None) -> list:
     """The driver's groups of ``groups``: direct search (``optimise``) or re-evaluation of
     another group's final angles (``evaluate``) on ``Tr(ρ_θ Ĉ)`` at the group's noise.
@@ -222,7 +222,7 @@ def driver_groups(spec: AppendixSpec, groups: list[Group], cost: np.ndarray, out
 
     noiseless = DensityEngine(NoiseModel.noiseless(), backend="numpy")
 
-    def measure_for(g: Group):
+    def measure_for(g: GroupSpec):
         def measure(x: np.ndarray, runs: np.ndarray, probs: np.ndarray) -> dict:
             probs = np.clip(probs, 0.0, None)
             probs /= probs.sum(axis=1, keepdims=True)
@@ -269,7 +269,7 @@ def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
 
 
-def _group_stats(table: pd.DataFrame, groups: list[Group], c_star: float,
+def _group_stats(table: pd.DataFrame, groups: list[GroupSpec], c_star: float,
                  epsilon: float) -> list[dict]:
     """Per group: :func:`pyqhn.analysis.summarize_groups` plus noise, samples and cost per
     run."""
@@ -355,7 +355,7 @@ def run_appendix(
                    time_limit=time_limit)
 
 
-def plot_appendix(table: pd.DataFrame, spec: AppendixSpec, groups: list[Group],
+def plot_appendix(table: pd.DataFrame, spec: AppendixSpec, groups: list[GroupSpec],
                   cost: np.ndarray, out: Path) -> list[Path]:
     """Draw and save the figure of ``spec``; returns the PNG and PDF paths."""
     from ..plotting import save_figure
