@@ -25,6 +25,7 @@ __all__ = [
     "site_of_parameter",
     "parameter_of_site",
     "bits_to_string",
+    "bitstring_literals",
 ]
 
 
@@ -73,3 +74,9 @@ def parameter_of_site(j: int, n: int) -> int:
 def bits_to_string(bits: np.ndarray) -> str:
     """A bit row as a string, parameter 0 first (the binary numeral of the index)."""
     return "".join(str(int(b)) for b in np.asarray(bits).ravel())
+
+
+def bitstring_literals(index: np.ndarray, n: int) -> np.ndarray:
+    """Indices ``(M,)`` as ``0b…`` strings, parameter 0 first (``int(s, 0) == index``): the
+    run log's ``best_bitstring`` column, which ``pandas.read_csv`` keeps as text."""
+    return np.array(["0b" + bits_to_string(b) for b in index_to_bits(index, n)])

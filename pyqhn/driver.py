@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .bits import index_to_bits
+from .bits import bitstring_literals
 from .checks import InputError, check_int
 from .circuits import Circuit, random_params
 from .interrupt import stop_requested
@@ -201,9 +201,8 @@ def _padded(fun: Callable, size: int) -> Callable:
 
 def _most_probable(probs: np.ndarray, n: int) -> dict[str, np.ndarray]:
     best = probs.argmax(axis=1)
-    bits = index_to_bits(best, n)
     return dict(best_index=best.astype(np.int64),
-                best_bitstring=np.array(["0b" + "".join(map(str, b)) for b in bits]),
+                best_bitstring=bitstring_literals(best, n),
                 best_probability=probs[np.arange(len(best)), best])
 
 

@@ -15,8 +15,9 @@ Every command that writes results (``pyqhn train``, every ``pyqhn reproduce`` fi
     circuit, n_qubits, blocks, run, seed, e_init, e_final, n_iter, n_evals, grad_norm,
     converged, wall_time, best_index, best_bitstring, best_probability`` and the columns
     an experiment adds. Bitstrings are written as Python binary literals (``0b0011``,
-    parameter 0 first, so ``int(s, 0) == best_index``): ``read_csv`` keeps them as strings
-    with their leading zeros. A row in ``runs.csv`` is what marks a run as finished.
+    parameter 0 first, so ``int(s, 0) == best_index``;
+    :func:`pyqhn.bits.bitstring_literals`): ``read_csv`` keeps them as strings with their
+    leading zeros. A row in ``runs.csv`` is what marks a run as finished.
 ``history.jsonl``
     One JSON object per finished run: ``{"group", "run", "f": [objective per step],
     …named series}``.

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..bits import bits_to_index, bits_to_string
+from ..bits import bits_to_index, bitstring_literals
 from ..checks import InputError, check_int
 from .search import (
     annealing_optimizer,
@@ -48,10 +48,10 @@ METHODS = ("sa", "random", "ste", "exhaustive")
 
 
 def _bit_columns(bits: np.ndarray) -> dict[str, np.ndarray]:
-    ints = np.rint(bits).astype(np.int64)
-    return dict(best_index=bits_to_index(ints),
-                best_bitstring=np.array(["0b" + bits_to_string(b) for b in ints]),
-                best_probability=np.ones(len(ints)))
+    index = bits_to_index(np.rint(bits).astype(np.int64))
+    return dict(best_index=index,
+                best_bitstring=bitstring_literals(index, bits.shape[1]),
+                best_probability=np.ones(len(index)))
 
 
 def baseline_groups(methods: tuple[str, ...], *, cost: np.ndarray, model: Any = None,
