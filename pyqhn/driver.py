@@ -85,6 +85,9 @@ class Group:
         batch_size: runs optimised together (default :func:`default_batch_size`).
         history_every: keep the objective (and traces) of every ``k``-th step in
             ``history.jsonl``, the last step always (long searches stay small).
+        needs: names of groups whose finished runs ``start`` reads (Fig. 10 re-evaluates
+            another group's optima); they must come earlier, and on a cluster this group
+            starts only once they are finished.
     """
 
     name: str
@@ -100,6 +103,7 @@ class Group:
     measure: Callable[..., Mapping[str, np.ndarray]] | None = None
     batch_size: int | None = None
     history_every: int = 1
+    needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.circuit is None and (self.start is None or self.engine is not None):
@@ -177,12 +181,21 @@ class MemoryLog:
         return dict(self._series)
 
 
-def default_batch_size(runs: int) -> int:
+def default_batch_size(runs: int, backend: str | None = None) -> int:
     """Runs optimised together: all of them on a GPU (one vectorised pass), 8 on a CPU
-    (where a batch is a compiled loop and larger batches only delay the first results)."""
+    (where a batch is a compiled loop and larger batches only delay the first results).
+    ``backend``: JAX's backend name where the runs are trained (default: this process's)."""
+    if backend is None:
+        import jax
+
+        backend = jax.default_backend()
+    return max(1, runs if backend != "cpu" else min(8, runs))
+
+
+def _jax_backend() -> str:
     import jax
 
-    return max(1, runs if jax.default_backend() != "cpu" else min(8, runs))
+    return jax.default_backend()
 
 
 def _padded(fun: Callable, size: int) -> Callable:
@@ -206,18 +219,30 @@ def _most_probable(probs: np.ndarray, n: int) -> dict[str, np.ndarray]:
                 best_probability=probs[np.arange(len(best)), best])
 
 
+def start_points(group: Group, runs: Sequence[int]) -> np.ndarray:
+    """``(B, P)`` starting points of runs ``runs``: ``group.start`` or the seeded
+    ``random_params(circuit, seed=seed + r)``."""
+    runs_arr = np.asarray(list(runs), dtype=np.int64)
+    if group.start is not None:
+        return np.asarray(group.start(runs_arr), dtype=np.float64)
+    return np.stack([random_params(group.circuit, seed=group.seed + int(r)) for r in runs_arr])
+
+
 def run_batch(group: Group, runs: Sequence[int], *,
-              callbacks: Sequence[Callable] = ()) -> list[RunRecord]:
+              callbacks: Sequence[Callable] = (),
+              x0: np.ndarray | None = None) -> list[RunRecord]:
     """Train runs ``runs`` of ``group`` together and return their records (no I/O).
 
     This is the driver's unit of work (a pure function of its arguments, so it can run in
-    another process). Raises :class:`Interrupted` between steps after
-    :func:`pyqhn.interrupt.request_stop`.
+    another process, e.g. a Dask worker). ``x0`` ``(B, P)``: the starting points when the
+    caller computed them (:func:`start_points`; on a cluster the client does, since a
+    group's ``start`` may read the run log); default :func:`start_points`. Raises
+    :class:`Interrupted` between steps after :func:`pyqhn.interrupt.request_stop`.
     """
     runs_arr = np.asarray(list(runs), dtype=np.int64)
     c = group.circuit
-    x0 = (group.start(runs_arr) if group.start is not None else
-          np.stack([random_params(c, seed=group.seed + int(r)) for r in runs_arr]))
+    if x0 is None:
+        x0 = start_points(group, runs_arr)
     x0 = np.asarray(x0, dtype=np.float64)
     seeds = group.seed + runs_arr
     fun = _padded(group.objective.bind(runs_arr), len(runs_arr))
@@ -279,6 +304,17 @@ def run_batch(group: Group, runs: Sequence[int], *,
     return records
 
 
+def _work_units(groups: Sequence[Group], todo: Mapping[str, list[int]],
+                backend: str | None) -> list[tuple[Group, list[int]]]:
+    """The batches still to train, group by group, in the groups' order."""
+    units = []
+    for g in groups:
+        size = g.batch_size or default_batch_size(g.runs, backend)
+        pending = todo[g.name]
+        units += [(g, pending[i:i + size]) for i in range(0, len(pending), size)]
+    return units
+
+
 def run_groups(
     groups: Sequence[Group],
     log: RunLog | MemoryLog | None = None,
@@ -286,12 +322,14 @@ def run_groups(
     progress: bool = True,
     callbacks: Sequence[Callable] = (),
     time_limit: float | None = None,
+    client: Any = None,
+    retries: int = 2,
 ) -> pd.DataFrame:
     """Train every group, batch by batch, skipping runs the log already holds.
 
     Args:
         groups: the groups, trained in this order (a group whose ``start`` reads another
-            group's results must come after it).
+            group's results names it in ``needs`` and comes after it).
         log: where finished batches go (:class:`pyqhn.runlog.RunLog` for a folder);
             ``None`` keeps them in memory.
         progress: show a progress bar over runs.
@@ -300,6 +338,12 @@ def run_groups(
         time_limit: seconds after which no new batch starts (the sweep stops cleanly and
             a rerun resumes; one batch always runs, so every call makes progress);
             ``None`` for no limit.
+        client: a ``dask.distributed.Client``, or a :class:`pyqhn.cluster.ClusterSpec`
+            (connected here, and only if runs remain). Each batch is a task on a worker;
+            finished batches come back here, the log's one writer, as they finish. ``None``
+            trains in this process. Results are the same either way (same batches, seeds).
+        retries: times a failed batch is resubmitted on a cluster (a batch whose worker
+            died is rescheduled by Dask on its own).
 
     Returns:
         The runs table of the log (every finished run, earlier ones included).
@@ -313,29 +357,104 @@ def run_groups(
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise InputError(f"the same group is given twice: {', '.join(dup)}")
+    for i, g in enumerate(groups):
+        late = [n for n in g.needs if n not in names[:i]]
+        if late:
+            raise InputError(f"group {g.name} needs {', '.join(late)}, which must come "
+                             "before it in the groups")
+    check_int(retries, "retries", minimum=0)
     log = MemoryLog() if log is None else log
     done = log.finished()
     todo = {g.name: [r for r in range(g.runs) if (g.name, r) not in done] for g in groups}
-    t_start, ran = time.perf_counter(), False
-    bar = tqdm(total=sum(map(len, todo.values())), desc="runs", unit="run",
-               disable=not progress)
+    n_todo = sum(map(len, todo.values()))
+    bar = tqdm(total=n_todo, desc="runs", unit="run", disable=not progress)
     try:
-        for g in groups:
-            size = g.batch_size or default_batch_size(g.runs)
-            pending = todo[g.name]
-            for i in range(0, len(pending), size):
-                if stop_requested():
-                    raise Interrupted("stopped between batches")
-                if (time_limit is not None and ran
-                        and time.perf_counter() - t_start > time_limit):
-                    return log.table()
-                log.append(run_batch(g, pending[i:i + size], callbacks=callbacks))
-                ran = True
-                bar.update(len(pending[i:i + size]))
-                bar.set_postfix(group=g.name)
+        if client is not None and n_todo:
+            from .cluster import ClusterSpec, open_client
+
+            if isinstance(client, ClusterSpec):
+                with open_client(client) as connected:
+                    _run_on_client(connected, groups, todo, log, bar, callbacks,
+                                   time_limit, retries)
+            else:
+                _run_on_client(client, groups, todo, log, bar, callbacks, time_limit,
+                               retries)
+            return log.table()
+        t_start, ran = time.perf_counter(), False
+        for g, runs in _work_units(groups, todo, None):
+            if stop_requested():
+                raise Interrupted("stopped between batches")
+            if time_limit is not None and ran and time.perf_counter() - t_start > time_limit:
+                break
+            log.append(run_batch(g, runs, callbacks=callbacks))
+            ran = True
+            bar.update(len(runs))
+            bar.set_postfix(group=g.name)
     finally:
         bar.close()
     return log.table()
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list[int]],
+                   log: Any, bar: Any, callbacks: Sequence[Callable],
+                   time_limit: float | None, retries: int) -> None:
+    """:func:`run_groups` on a Dask client: at most two batches per worker in flight (so
+    a stop or a time limit takes effect soon), each group sent to the workers once (as a
+    task, so a lost copy is recomputed), batches of a group that ``needs`` others held
+    back until those are finished, every finished batch written here at once."""
+    from collections import deque
+
+    from distributed import wait
+
+    backend = client.submit(_jax_backend, pure=False).result()
+    units = deque(_work_units(groups, todo, backend))
+    open_units = {g.name: 0 for g in groups}
+    for g, _ in units:
+        open_units[g.name] += 1
+    shipped: dict[str, Any] = {}
+    in_flight: dict[Any, tuple[Group, list[int]]] = {}
+    t_start = time.perf_counter()
+    try:
+        while units or in_flight:
+            if stop_requested():
+                raise Interrupted("stopped between batches")
+            n_workers = max(1, len(client.nthreads()))
+            time_up = (time_limit is not None and time.perf_counter() - t_start > time_limit)
+            submitted_any = len(in_flight) > 0 or any(v == 0 for v in open_units.values())
+            while units and len(in_flight) < 2 * n_workers and not (time_up and submitted_any):
+                g, runs = units[0]
+                if any(open_units[n] for n in g.needs):
+                    break  # its start reads runs still in flight
+                units.popleft()
+                if g.name not in shipped:
+                    shipped[g.name] = client.submit(_identity, g, pure=False,
+                                                    key=f"pyqhn-group-{g.name}-{id(g)}")
+                x0 = start_points(g, runs) if g.start is not None else None
+                fut = client.submit(run_batch, shipped[g.name], runs, callbacks=callbacks,
+                                    x0=x0, pure=False, retries=retries)
+                in_flight[fut] = (g, runs)
+                submitted_any = True
+            if not in_flight:
+                break  # time limit reached
+            try:
+                finished, _ = wait(list(in_flight), timeout=0.5, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            for fut in finished:
+                g, runs = in_flight.pop(fut)
+                log.append(fut.result())  # a batch that failed after its retries raises
+                open_units[g.name] -= 1
+                bar.update(len(runs))
+                bar.set_postfix(group=g.name)
+    except BaseException:
+        client.cancel(list(in_flight))
+        raise
+    finally:
+        client.cancel(list(shipped.values()))
 
 
 def circuit_groups(
@@ -397,6 +516,7 @@ def train_multistart(
     engine: str = "exact",
     batch_size: int | None = None,
     progress: bool = True,
+    client: Any = None,
 ) -> pd.DataFrame:
     """Train ``runs`` random starts of every circuit on one cost table.
 
@@ -413,6 +533,8 @@ def train_multistart(
         engine: engine name (:func:`pyqhn.engines.get_engine`).
         batch_size: runs optimised together (default :func:`default_batch_size`).
         progress: show a progress bar.
+        client: a ``dask.distributed.Client`` or :class:`pyqhn.cluster.ClusterSpec` to
+            train on (:func:`run_groups`); ``None`` trains in this process.
 
     Returns:
         The runs table, one row per run: the requested circuits and runs (a folder may
@@ -426,12 +548,12 @@ def train_multistart(
                             objective=objective, n_train=n_train, engine=engine,
                             batch_size=batch_size)
     if out is None:
-        table = run_groups(groups, None, progress=progress)
+        table = run_groups(groups, None, progress=progress, client=client)
     else:
         settings = multistart_settings(cost, seed=seed, optimizer=optimizer,
                                        objective=objective, n_train=n_train, engine=engine)
         with RunLog(out, settings, kind="train") as log:
-            table = run_groups(groups, log, progress=progress)
+            table = run_groups(groups, log, progress=progress, client=client)
     names = [g.name for g in groups]
     keep = table["group"].isin(names) & (table["run"] < runs)
     return table[keep].reset_index(drop=True)

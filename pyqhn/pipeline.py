@@ -206,6 +206,7 @@ class Problem:
         batch_size: int | None = None,
         progress: bool = True,
         objective: str = "mle",
+        client: Any = None,
     ) -> Results:
         """Train ``runs`` random initialisations of every circuit on the cost (L-BFGS).
 
@@ -213,6 +214,8 @@ class Problem:
         ``objective``: ``"mle"`` (E(θ), default), ``"elbo"`` or ``"selbo"``
         (:mod:`pyqhn.objectives`; use a model with ``loss="cross_entropy"`` so the cost is
         the mean cross-entropy over the dataset's ``n_samples`` points).
+        ``client``: a ``dask.distributed.Client`` (or :class:`pyqhn.cluster.ClusterSpec`)
+        to train on; ``None`` trains in this process.
         """
         from .optimizers import lbfgs_optimizer
 
@@ -221,7 +224,7 @@ class Problem:
         table = train_multistart(cost, circs, runs, out=out, seed=seed,
                                  optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter),
                                  batch_size=batch_size, progress=progress,
-                                 objective=objective,
+                                 objective=objective, client=client,
                                  n_train=None if self.dataset is None else self.dataset.n_samples)
         return Results(table=table, cost=cost, epsilon=epsilon, problem=self,
                        circuits=circs)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from . import Command
+from .options import cluster_options
 
 #: Problem names: the figures, and the names ``pyqhn enumerate`` uses for them.
 PROBLEMS = {"fig2": "fig2", "fig3": "fig3", "fig4": "fig4", "fig5": "fig5",
@@ -31,8 +34,10 @@ PROBLEMS = {"fig2": "fig2", "fig3": "fig3", "fig4": "fig4", "fig5": "fig5",
               help="Search this cost table (.npz key 'cost', e.g. the original authors') "
                    "instead of the problem's enumerated one (sa, random, exhaustive).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@cluster_options
 def baseline(problem: str, methods: tuple[str, ...], runs: int, budget: int, seed: int,
-             quick: bool, out: str, cost_file: str | None, no_progress: bool) -> None:
+             quick: bool, out: str, cost_file: str | None, no_progress: bool,
+             cluster: Any = None) -> None:
     """Simulated annealing, random search, straight-through training or exhaustive search
     over the same bits as the circuits; runs table, summary.json and figure in OUT."""
     from ..experiments.landscape import run_landscape
@@ -47,5 +52,5 @@ def baseline(problem: str, methods: tuple[str, ...], runs: int, budget: int, see
         load_cost_option(cost_file)  # a bad table is a usage error before any work
     summary = run_landscape(PROBLEMS[problem], out, quick=quick, runs=runs, seed=seed,
                             blocks=(), baselines=methods, baseline_budget=budget,
-                            cost_file=cost_file, progress=not no_progress)
+                            cost_file=cost_file, progress=not no_progress, client=cluster)
     _echo_summary(summary, out)

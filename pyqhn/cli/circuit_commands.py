@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from . import Command
-from .options import FiniteFloat, check_blocks, load_cost_option
+from .options import FiniteFloat, check_blocks, cluster_options, load_cost_option
 
 #: Largest noise strength p: λ2 = p·0.00375 must stay a probability (≤ 15/16).
 MAX_NOISE = 250.0
@@ -70,9 +72,10 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Runs optimised together (default: all on a GPU, 8 on a CPU).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@cluster_options
 def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
           seed: int, max_iter: int, gtol: float, objective: str, n_train: int | None,
-          batch_size: int | None, no_progress: bool) -> None:
+          batch_size: int | None, no_progress: bool, cluster: Any = None) -> None:
     """Multi-start L-BFGS training; one row per run in OUT/runs.csv."""
     from ..checks import n_qubits_of_cost
     from ..circuits import brickwork_circuit, product_circuit
@@ -91,7 +94,7 @@ def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out
     table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,
                              optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter),
                              objective=objective, n_train=n_train, batch_size=batch_size,
-                             progress=not no_progress)
+                             progress=not no_progress, client=cluster)
     best = table.groupby("circuit", sort=False)["e_final"].agg(["count", "min", "mean"])
     click.echo(best.to_string())
     click.echo(f"min C = {float(cost.min())!r}; runs in {out_dir}/runs.csv")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-__all__ = ["FiniteFloat", "check_blocks", "parse_pair", "check_output_file", "load_cost_option"]
+__all__ = ["FiniteFloat", "check_blocks", "cluster_options", "parse_pair", "check_output_file",
+           "load_cost_option"]
 
 
 class FiniteFloat(click.ParamType):
@@ -98,3 +101,34 @@ def load_cost_option(path: str, option: str = "--cost"):
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise click.BadParameter(f"{path}: {err}", param_hint=option) from err
     return cost
+
+
+def cluster_options(f: Callable) -> Callable:
+    """``--cluster`` and ``--cluster-config``: the command receives ``cluster``, a
+    :class:`pyqhn.cluster.ClusterSpec` (checked here, before any work) or ``None``."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, cluster_text: str | None = None,
+                cluster_config: str | None = None, **kwargs: Any) -> Any:
+        from ..checks import InputError
+
+        spec = None
+        if cluster_text is not None:
+            from ..cluster import parse_cluster
+
+            spec = parse_cluster(cluster_text, cluster_config)
+        elif cluster_config is not None:
+            raise InputError("--cluster-config configures --cluster slurm or pbs; give one")
+        return f(*args, cluster=spec, **kwargs)
+
+    wrapper = click.option(
+        "--cluster-config", "cluster_config", default=None, metavar="FILE",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Dask config (YAML) for --cluster slurm/pbs, e.g. 'jobqueue: {slurm: "
+             "{cores: 8, memory: 32GB, walltime: \"04:00:00\"}}' (default: "
+             "~/.config/dask/jobqueue.yaml).")(wrapper)
+    return click.option(
+        "--cluster", "cluster_text", default=None, metavar="SPEC",
+        help="Train on a Dask cluster: local:N (N worker processes here), tcp://HOST:PORT "
+             "(a running scheduler), slurm[:JOBS] or pbs[:JOBS] (dask-jobqueue). "
+             "Default: in this process.")(wrapper)

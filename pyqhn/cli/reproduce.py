@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import Command, Group
-from .options import parse_pair
+from .options import cluster_options, parse_pair
 
 LANDSCAPE_FIGURES = ("fig2", "fig3", "fig4", "fig5")
 APPENDIX_FIGURES = ("fig8", "fig9", "fig10", "fig11", "fig12", "fig13")
@@ -67,19 +68,22 @@ def _echo_summary(summary: dict, out: str) -> None:
 
 
 def run_figure(figure: str, out: str | Path, *, quick: bool = False, seed: int = 0,
-               progress: bool = True) -> dict:
-    """Run one of Figs. 2–7 with its defaults into ``out``; returns its summary."""
+               progress: bool = True, client: Any = None) -> dict:
+    """Run one of Figs. 2–7 with its defaults into ``out``; returns its summary.
+    ``client``: a Dask client or cluster spec for the training figures (Fig. 6 enumerates
+    and trains nothing)."""
     if figure in LANDSCAPE_FIGURES:
         from ..experiments.landscape import run_landscape
 
-        return run_landscape(figure, out, quick=quick, seed=seed, progress=progress)
+        return run_landscape(figure, out, quick=quick, seed=seed, progress=progress,
+                             client=client)
     if figure == "fig6":
         from ..experiments.fourier_fig import run_fig6
 
         return run_fig6(out, quick=quick, progress=progress)
     from ..experiments.overfitting import run_fig7
 
-    return run_fig7(out, quick=quick, seed=seed, progress=progress)
+    return run_fig7(out, quick=quick, seed=seed, progress=progress, client=client)
 
 
 # ------------------------------------------------------------------------- options
@@ -125,7 +129,7 @@ def _training_options(figure: str, runs_help: str) -> Callable:
     --no-progress, --time-limit."""
 
     def decorate(f: Callable) -> Callable:
-        for option in (_opt_time_limit, _opt_progress, _opt_out, _opt_seed,
+        for option in (cluster_options, _opt_time_limit, _opt_progress, _opt_out, _opt_seed,
                        _opt_runs(figure, runs_help), _opt_quick):
             f = option(f)
         return f
@@ -161,7 +165,7 @@ def _landscape_command(figure: str) -> click.Command:
                   help="Also run the classical baselines (sa, random, ste, exhaustive) on "
                        "the same bits; their rows join the table and the success panel.")
     def cmd(quick, runs, seed, max_iter, out, no_progress, batch_size, time_limit, cost_file,
-            with_baselines, encoding=None):
+            with_baselines, cluster, encoding=None):
         from ..experiments.landscape import run_landscape
 
         if cost_file is not None:
@@ -172,7 +176,8 @@ def _landscape_command(figure: str) -> click.Command:
                                 max_iter=max_iter, progress=not no_progress,
                                 encoding=encoding, cost_file=cost_file,
                                 batch_size=batch_size, time_limit=_minutes(time_limit),
-                                baselines=_all_baselines() if with_baselines else None)
+                                baselines=_all_baselines() if with_baselines else None,
+                                client=cluster)
         _echo_summary(summary, out)
 
     if figure == "fig4":
@@ -201,11 +206,12 @@ def _fig7_command() -> click.Command:
     @_training_options("fig7", "Dataset draws per training-set size")
     @click.option("--max-iter", type=click.IntRange(min=0), default=None,
                   help="L-BFGS iterations (paper 50).")
-    def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit):
+    def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit, cluster):
         from ..experiments.overfitting import run_fig7
 
         summary = run_fig7(out, quick=quick, draws=runs, seed=seed, max_iter=max_iter,
-                           progress=not no_progress, time_limit=_minutes(time_limit))
+                           progress=not no_progress, time_limit=_minutes(time_limit),
+                           client=cluster)
         _echo_summary(summary, out)
 
     return cmd
@@ -218,12 +224,13 @@ def _appendix_command(figure: str) -> click.Command:
     @click.option("--max-steps", type=click.IntRange(min=1), default=None,
                   help="Direct-search steps per run (paper 2000).")
     @_opt_batch
-    def cmd(quick, runs, seed, max_steps, batch_size, out, no_progress, time_limit):
+    def cmd(quick, runs, seed, max_steps, batch_size, out, no_progress, time_limit, cluster):
         from ..experiments.appendix import run_appendix
 
         summary = run_appendix(figure, out, quick=quick, runs=runs, seed=seed,
                                max_steps=max_steps, batch_size=batch_size,
-                               progress=not no_progress, time_limit=_minutes(time_limit))
+                               progress=not no_progress, time_limit=_minutes(time_limit),
+                               client=cluster)
         _echo_summary(summary, out)
 
     return cmd
@@ -247,7 +254,8 @@ def _vi_command() -> click.Command:
     @click.option("--datasets", default=None, callback=_names,
                   help="Comma list of gaussian,moons,ring.")
     @_opt_progress
-    def cmd(quick, out, runs, iterations, seed, objectives, datasets, no_progress):
+    @cluster_options
+    def cmd(quick, out, runs, iterations, seed, objectives, datasets, no_progress, cluster):
         """MLE vs ELBO vs SELBO on 2-D Gaussian, two moons and ring (N_layer = 1)."""
         from dataclasses import replace
 
@@ -257,7 +265,7 @@ def _vi_command() -> click.Command:
         changes = dict(runs=runs, iterations=iterations, objectives=objectives,
                        datasets=datasets)
         cfg = replace(cfg, **{k: v for k, v in changes.items() if v is not None})
-        summary = run_vi(out, config=cfg, progress=not no_progress)
+        summary = run_vi(out, config=cfg, progress=not no_progress, client=cluster)
         _echo_summary(summary, out)
 
     return cmd
@@ -278,7 +286,8 @@ reproduce.add_command(_vi_command())
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Parent folder; each figure goes to OUT/figN.")
 @_opt_progress
-def all_figures(quick: bool, seed: int, out: str, no_progress: bool) -> None:
+@cluster_options
+def all_figures(quick: bool, seed: int, out: str, no_progress: bool, cluster: Any) -> None:
     """Figs. 2-7 one after the other into OUT/fig2 … OUT/fig7 (plus OUT/index.json)."""
     from ..runlog import write_json
 
@@ -287,7 +296,7 @@ def all_figures(quick: bool, seed: int, out: str, no_progress: bool) -> None:
         click.echo(f"== {fig}")
         t0 = time.perf_counter()
         summary = run_figure(fig, Path(out) / fig, quick=quick, seed=seed,
-                             progress=not no_progress)
+                             progress=not no_progress, client=cluster)
         _echo_summary(summary, str(Path(out) / fig))
         index[fig] = dict(folder=fig, wall_time=time.perf_counter() - t0)
     write_json(Path(out) / "index.json", index)

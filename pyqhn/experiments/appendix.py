@@ -249,6 +249,7 @@ def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray,
             evaluate_only() if evaluate else search, spec.runs, seed=seed,
             engine=DensityEngine(_noise(g.p), backend="numpy"),
             start=start_from(g.source) if evaluate else None,
+            needs=(g.source,) if evaluate else (),
             columns=dict(p=g.p, mode=g.mode), measure=measure_for(g),
             batch_size=batch_size))
     return out_groups
@@ -303,6 +304,7 @@ def run_appendix(
     batch_size: int | None = None,
     progress: bool = True,
     time_limit: float | None = None,
+    client: Any = None,
 ) -> dict:
     """Run the whole pipeline of ``figure`` (fig8..fig13) into ``out``; returns the summary.
 
@@ -352,7 +354,7 @@ def run_appendix(
 
     return execute(out, kind=spec.figure, settings=appendix_settings(spec, seed, problem),
                    build=build, summarise=summarise, progress=progress,
-                   time_limit=time_limit)
+                   time_limit=time_limit, client=client)
 
 
 def plot_appendix(table: pd.DataFrame, spec: AppendixSpec, groups: list[GroupSpec],

@@ -68,6 +68,7 @@ def execute(
     summarise: Callable[[RunLog, Any, Path], dict],
     progress: bool = True,
     time_limit: float | None = None,
+    client: Any = None,
 ) -> dict:
     """Run one experiment into ``out`` and return its summary (also ``out/summary.json``).
 
@@ -80,13 +81,16 @@ def execute(
         progress: progress bars.
         time_limit: seconds after which no new batch starts (finish a long figure in
             parts; ``summary["complete"]`` says whether every run is done).
+        client: a ``dask.distributed.Client`` or :class:`pyqhn.cluster.ClusterSpec`
+            to train on (:func:`pyqhn.driver.run_groups`); ``None``: this process.
     """
     out = Path(out)
     with RunLog(out, settings, kind=kind) as log:
         t0 = time.perf_counter()
         groups, context = build(out)
         t1 = time.perf_counter()
-        table = run_groups(groups, log, progress=progress, time_limit=time_limit)
+        table = run_groups(groups, log, progress=progress, time_limit=time_limit,
+                           client=client)
         t2 = time.perf_counter()
         done = set(zip(table["group"].astype(str), table["run"].astype(int), strict=True))
         summary = summarise(log, context, out)

@@ -267,6 +267,7 @@ def run_landscape(
     time_limit: float | None = None,
     baselines: tuple[str, ...] | None = None,
     baseline_budget: int | None = None,
+    client: Any = None,
 ) -> dict:
     """Run the whole pipeline of ``figure`` (fig2..fig5) into ``out``; returns the summary.
 
@@ -345,7 +346,7 @@ def run_landscape(
 
     return execute(out, kind=spec.figure, settings=landscape_settings(spec, seed, problem),
                    build=build, summarise=summarise, progress=progress,
-                   time_limit=time_limit)
+                   time_limit=time_limit, client=client)
 
 
 def _jsonable(obj: Any) -> Any:

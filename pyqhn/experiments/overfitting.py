@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,7 @@ def curves_table(log: RunLog, cfg: OverfittingConfig):
 def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
              seed: int = 0, max_iter: int | None = None, progress: bool = True,
              config: OverfittingConfig | None = None,
-             time_limit: float | None = None) -> dict:
+             time_limit: float | None = None, client: Any = None) -> dict:
     """Run Fig. 7 into ``out`` (resumable); returns the summary.
 
     Summary: ``figure``, ``c_star`` (``{"N_s=…": mean exact training optimum}``),
@@ -176,4 +177,4 @@ def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
                     files=["curves.csv", *files])
 
     return execute(out, kind="fig7", settings=settings, build=build, summarise=summarise,
-                   progress=progress, time_limit=time_limit)
+                   progress=progress, time_limit=time_limit, client=client)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -289,6 +290,7 @@ def run_vi(
     seed: int = 0,
     config: VIConfig | None = None,
     progress: bool = True,
+    client: Any = None,
 ) -> dict:
     """Run MLE vs ELBO vs SELBO on every dataset, write tables, plots and ``summary.json``.
 
@@ -367,7 +369,7 @@ def run_vi(
         }
 
     return execute(out_dir, kind="vi", settings=settings, build=build, summarise=summarise,
-                   progress=progress)
+                   progress=progress, client=client)
 
 
 _TABLE_COLS = ("mean_train_acc", "mean_test_acc", "best_train_acc", "best_test_acc",

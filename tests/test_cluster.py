@@ -1,0 +1,216 @@
+"""Sweeps on a Dask cluster: same results as in process, nothing lost when a worker dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import pyqhn  # noqa: F401
+from pyqhn.checks import InputError
+from pyqhn.circuits import brickwork_circuit, product_circuit
+from pyqhn.cli import main
+from pyqhn.cluster import open_client, parse_cluster
+from pyqhn.driver import Group, circuit_groups, run_groups, train_multistart
+from pyqhn.engines import get_engine
+from pyqhn.objectives import energy_objective
+from pyqhn.optimizers import evaluate_only, lbfgs_optimizer
+from pyqhn.runlog import FolderBusyError, RunLog, read_angles, read_runs
+
+KEY = ["group", "run"]
+
+
+def _sorted(table: pd.DataFrame) -> pd.DataFrame:
+    return table.sort_values(KEY).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with open_client(parse_cluster("local:2"), echo=lambda s: None) as c:
+        yield c
+
+
+def _problem(n: int = 6, seed: int = 3):
+    cost = np.random.default_rng(seed).random(2**n)
+    return cost, [product_circuit(n), brickwork_circuit(n, 2), brickwork_circuit(n, 4)]
+
+
+# ----------------------------------------------------------------------------- specs
+
+
+@pytest.mark.parametrize("text, words", [
+    ("local", "worker count"),
+    ("local:0", "at least 1"),
+    ("local:two", "no number"),
+    ("kubernetes", "no cluster"),
+    ("tcp://host", "tcp://HOST:PORT"),
+])
+def test_bad_cluster_specs_name_the_option(text, words):
+    with pytest.raises(InputError, match="--cluster") as err:
+        parse_cluster(text)
+    assert words in str(err.value)
+
+
+def test_an_address_without_a_scheduler_is_refused_before_any_work():
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(InputError, match="no scheduler answers"):
+        parse_cluster(f"tcp://127.0.0.1:{port}")
+    assert parse_cluster(f"tcp://127.0.0.1:{port}", check_reachable=False).kind == "address"
+
+
+def test_jobqueue_settings_come_from_the_config_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("DASK_CONFIG", str(tmp_path / "empty"))  # no user jobqueue.yaml
+    with pytest.raises(InputError, match="jobqueue.slurm.cores and memory"):
+        parse_cluster("slurm")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("[1, 2")
+    with pytest.raises(InputError, match=f"--cluster-config {bad} is not YAML"):
+        parse_cluster("slurm", bad)
+    with pytest.raises(InputError, match="configures slurm or pbs"):
+        parse_cluster("local:2", bad)
+    cfg = tmp_path / "jobqueue.yaml"
+    cfg.write_text("jobqueue:\n  slurm:\n    cores: 8\n    processes: 4\n    memory: 32GB\n"
+                   "    walltime: '04:00:00'\n    queue: short\n")
+    spec = parse_cluster("slurm:3", cfg)
+    assert (spec.kind, spec.workers) == ("slurm", 3)
+    import dask
+
+    from pyqhn.cluster import _jobqueue_cluster
+
+    with dask.config.set(dict(spec.config)):
+        cluster = _jobqueue_cluster(spec)
+        try:
+            script = cluster.job_script()
+        finally:
+            cluster.close()
+    assert "#SBATCH --cpus-per-task=8" in script
+    assert "#SBATCH -p short" in script and "#SBATCH -t 04:00:00" in script
+    assert "--nworkers 4" in script
+
+
+def test_cli_refuses_a_bad_cluster_with_exit_2_before_training(tmp_path):
+    cost = tmp_path / "c.npz"
+    np.savez(cost, cost=np.random.default_rng(0).random(16))
+    res = CliRunner().invoke(main, ["train", "--cost", str(cost), "--blocks", "2",
+                                    "--out", str(tmp_path / "run"), "--cluster", "local:0"])
+    assert res.exit_code == 2 and "--cluster" in res.output
+    assert not (tmp_path / "run").exists()
+    res = CliRunner().invoke(main, ["reproduce", "fig4", "--quick", "--out",
+                                    str(tmp_path / "f4"), "--cluster-config", str(cost)])
+    assert res.exit_code == 2 and "--cluster-config" in res.output
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def test_workers_are_pinned_to_disjoint_cores(client):
+    cores = client.run(lambda: sorted(os.sched_getaffinity(0)))
+    sets = [set(c) for c in cores.values()]
+    assert len(sets) == 2
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert not sets[0] & sets[1]
+        assert sets[0] | sets[1] == set(os.sched_getaffinity(0))
+
+
+def test_two_workers_give_the_in_process_table(client, tmp_path):
+    cost, circuits = _problem()
+    circuits = circuits[:2]
+    opt = lbfgs_optimizer(max_iter=40)
+    here = train_multistart(cost, circuits, 6, optimizer=opt, batch_size=2, progress=False,
+                            out=tmp_path / "here")
+    there = train_multistart(cost, circuits, 6, optimizer=opt, batch_size=2, progress=False,
+                             out=tmp_path / "there", client=client)
+    a, b = _sorted(here), _sorted(there)
+    assert len(b) == 12 and not b.duplicated(KEY).any()
+    assert np.abs(a["e_final"] - b["e_final"]).max() <= 1e-10
+    assert (a["n_iter"] == b["n_iter"]).all() and (a["best_index"] == b["best_index"]).all()
+    # the client is the one writer: the folder holds every run once, angles included
+    disk = _sorted(read_runs(tmp_path / "there"))
+    assert len(disk) == 12 and not disk.duplicated(KEY).any()
+    ang_a, ang_b = read_angles(tmp_path / "here"), read_angles(tmp_path / "there")
+    for g in ang_a:
+        np.testing.assert_allclose(ang_a[g], ang_b[g], atol=1e-10)
+    # resume on the cluster: more runs extend the folder, finished ones are not redone
+    more = train_multistart(cost, circuits, 8, optimizer=opt, batch_size=2, progress=False,
+                            out=tmp_path / "there", client=client)
+    assert len(more) == 16 and not more.duplicated(KEY).any()
+    old = _sorted(more[more["run"] < 6])
+    np.testing.assert_array_equal(old["e_final"].to_numpy(), b["e_final"].to_numpy())
+
+
+def test_a_group_that_needs_another_waits_for_it(client):
+    """Re-evaluating another group's optima (Fig. 10's pattern) on the cluster: the
+    second group's start reads the first group's results from the log, so it may only
+    start once they are all written."""
+    from pyqhn.driver import MemoryLog
+
+    cost, circuits = _problem()
+    c = circuits[2]
+    eng = get_engine("exact")
+    log = MemoryLog()
+    first = circuit_groups(cost, [c], 6, optimizer=lbfgs_optimizer(max_iter=30),
+                           batch_size=2)[0]
+    second = Group("again", c, energy_objective(eng, c, cost, gradient=False), evaluate_only(),
+                   6, start=lambda runs: log.angles()[c.name][runs], needs=(c.name,),
+                   batch_size=2)
+    table = _sorted(run_groups([first, second], log, progress=False, client=client))
+    a = table[table["group"] == c.name]["e_final"].to_numpy()
+    b = table[table["group"] == "again"]["e_final"].to_numpy()
+    np.testing.assert_allclose(b, a, atol=1e-12)
+    with pytest.raises(InputError, match="must come before it"):
+        run_groups([second, first], MemoryLog(), progress=False, client=client)
+
+
+def test_a_second_client_on_the_same_folder_is_refused(client, tmp_path):
+    cost, circuits = _problem()
+    with RunLog(tmp_path / "run", {"x": 1}, kind="train"):
+        with pytest.raises(FolderBusyError, match="is being written by pid"):
+            train_multistart(cost, circuits, 2, out=tmp_path / "run", progress=False,
+                             client=client)
+
+
+def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(tmp_path):
+    """SIGKILL a worker process while it trains a batch: Dask reschedules the batch, the
+    sweep completes, every run is in the folder exactly once and equals the in-process
+    result."""
+    n = 8
+    cost = np.random.default_rng(7).random(2**n)
+    circuits = [brickwork_circuit(n, 4), brickwork_circuit(n, 6)]
+    opt = lbfgs_optimizer(max_iter=150)
+    runs = 8
+    killed: list[int] = []
+
+    with open_client(parse_cluster("local:2"), echo=lambda s: None) as c:
+        def killer() -> None:
+            deadline = time.time() + 60
+            while time.time() < deadline and not killed:
+                busy = {w: keys for w, keys in c.processing().items()
+                        if any("run_batch" in str(k) for k in keys)}
+                if busy and (tmp_path / "run" / "runs.csv").exists():
+                    worker = next(iter(busy))
+                    pid = c.run(os.getpid, workers=[worker])[worker]
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        there = train_multistart(cost, circuits, runs, optimizer=opt, batch_size=1,
+                                 progress=False, out=tmp_path / "run", client=c)
+        thread.join()
+    assert killed, "no worker was killed while it was training a batch"
+    disk = _sorted(read_runs(tmp_path / "run"))
+    assert len(disk) == 2 * runs and not disk.duplicated(KEY).any()
+    here = _sorted(train_multistart(cost, circuits, runs, optimizer=opt, batch_size=1,
+                                    progress=False))
+    assert np.abs(here["e_final"].to_numpy() - _sorted(there)["e_final"].to_numpy()).max() \
+        <= 1e-10
