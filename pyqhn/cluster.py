@@ -260,7 +260,9 @@ def _open_client(spec: ClusterSpec, echo: Any) -> Iterator[Any]:
         elif spec.kind in ("slurm", "pbs"):
             cluster = _jobqueue_cluster(spec)
             cluster.scale(jobs=spec.workers)
-            per_host = int(dict(spec.config).get(f"jobqueue.{spec.kind}.processes") or 1)
+            import dask
+
+            per_host = int(dask.config.get(f"jobqueue.{spec.kind}.processes", None) or 1)
         try:
             client = Client(cluster if cluster is not None else spec.address, timeout="20s")
         except OSError as err:
