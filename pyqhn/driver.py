@@ -417,15 +417,14 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
         open_units[g.name] += 1
     shipped: dict[str, Any] = {}
     in_flight: dict[Any, tuple[Group, list[int]]] = {}
-    t_start = time.perf_counter()
+    t_start, ran = time.perf_counter(), False
     try:
         while units or in_flight:
             if stop_requested():
                 raise Interrupted("stopped between batches")
             n_workers = max(1, len(client.nthreads()))
             time_up = (time_limit is not None and time.perf_counter() - t_start > time_limit)
-            submitted_any = len(in_flight) > 0 or any(v == 0 for v in open_units.values())
-            while units and len(in_flight) < 2 * n_workers and not (time_up and submitted_any):
+            while units and len(in_flight) < 2 * n_workers and not (time_up and ran):
                 g, runs = units[0]
                 if any(open_units[n] for n in g.needs):
                     break  # its start reads runs still in flight
@@ -437,7 +436,7 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
                 fut = client.submit(run_batch, shipped[g.name], runs, callbacks=callbacks,
                                     x0=x0, pure=False, retries=retries)
                 in_flight[fut] = (g, runs)
-                submitted_any = True
+                ran = True
             if not in_flight:
                 break  # time limit reached
             try:

@@ -214,3 +214,32 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(tmp_path):
                                     progress=False))
     assert np.abs(here["e_final"].to_numpy() - _sorted(there)["e_final"].to_numpy()).max() \
         <= 1e-10
+
+
+def test_train_on_a_local_cluster_from_the_command_line(tmp_path):
+    cost = np.random.default_rng(5).random(2**5)
+    np.savez(tmp_path / "c.npz", cost=cost)
+    args = ["train", "--cost", str(tmp_path / "c.npz"), "--blocks", "2", "--product",
+            "--runs", "3", "--max-iter", "30", "--no-progress"]
+    res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a"),
+                                    "--cluster", "local:2"])
+    assert res.exit_code == 0, res.output
+    CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b")])
+    a, b = _sorted(read_runs(tmp_path / "a")), _sorted(read_runs(tmp_path / "b"))
+    assert len(a) == 6 and np.abs(a["e_final"] - b["e_final"]).max() <= 1e-10
+
+
+def test_time_limit_on_a_cluster_stops_submitting_and_resumes(client, tmp_path):
+    cost, circuits = _problem()
+    opt = lbfgs_optimizer(max_iter=20)
+    kw = dict(optimizer=opt, batch_size=1, progress=False)
+    groups = circuit_groups(cost, circuits[:1], 12, optimizer=opt, batch_size=1)
+    with RunLog(tmp_path / "run", {"s": 1}, kind="train") as log:
+        part = run_groups(groups, log, progress=False, client=client, time_limit=1e-9)
+    # one round of at most two batches per worker was in flight when time ran out
+    assert 1 <= len(part) <= 4
+    with RunLog(tmp_path / "run", {"s": 1}, kind="train") as log:
+        full = run_groups(groups, log, progress=False, client=client)
+    assert len(full) == 12 and not full.duplicated(KEY).any()
+    here = train_multistart(cost, circuits[:1], 12, **kw)
+    np.testing.assert_allclose(_sorted(full)["e_final"], _sorted(here)["e_final"], atol=1e-10)
