@@ -57,13 +57,13 @@ from .datasets import Dataset, as_dataset
 __all__ = [
     "ACTIVATIONS",
     "ENCODINGS",
-    "GAUSSIAN_TRAIN_SIZE",
     "LAYOUTS",
     "MNIST_DIGITS",
     "MNIST_ENCODING",
     "MNIST_ENCODINGS",
     "encoding_label",
     "check_layout",
+    "check_encoding",
     "AugmentedBiNN",
     "BiNNClassifier",
     "gaussian_activation_model",
@@ -626,9 +626,10 @@ def _gaussian_activations(layout: str) -> tuple[str, str]:
 def gaussian_activation_model(layout: str = "original") -> AugmentedBiNN:
     """Fig. 2: BiNN 2–3–1 on the Gaussian mixture, hidden activation sigmoid or ReLU. N = 14.
 
-    Weights and biases σ → 2σ−1 ∈ {−1, 1}; output sigmoid; MSE loss (the paper's
-    training set: 10,000 points, :data:`GAUSSIAN_TRAIN_SIZE`). Layouts (parameter index:
-    meaning; ``W1[i, o]`` row-major, input ``i`` = 0..1, hidden ``o`` = 0..2):
+    Weights and biases σ → 2σ−1 ∈ {−1, 1}; output sigmoid; MSE loss (the notebook's
+    training set: 10,000 points, :data:`pyqhn.datasets.GAUSSIAN_TRAIN_SIZE`). Layouts
+    (parameter index: meaning; ``W1[i, o]`` row-major, input ``i`` = 0..1, hidden
+    ``o`` = 0..2):
 
     * ``"original"`` (the authors' notebook): 0–5: W1; 6–8: W2[o, 0]; 9: b2; 10–12: b1;
       13: activation (1 sigmoid, 0 ReLU: the notebook's value +1 is sigmoid).
@@ -654,14 +655,12 @@ def gaussian_width_model(layout: str = "original") -> AugmentedBiNN:
                          loss="mse", name="gaussian-width", layout=layout)
 
 
-#: The Gaussian notebook's training-set size (Figs. 2, 3).
-GAUSSIAN_TRAIN_SIZE = 10_000
-
 #: Default MNIST encoding: the one of the authors' published 17-qubit table.
 MNIST_ENCODING: tuple[float, float] = (-3.0, 1.0)
 
 
-def _encoding(encoding: Any) -> tuple[float, float]:
+def check_encoding(encoding: Any) -> tuple[float, float]:
+    """``(lo, hi)`` as two different finite floats, else an :class:`InputError`."""
     try:
         lo, hi = (float(v) for v in encoding)
     except (TypeError, ValueError):
@@ -686,7 +685,7 @@ def mnist_model(size: int = 4, encoding: tuple[float, float] = MNIST_ENCODING,
     {−1, 1} is what their notebook writes (2σ − 1; correlation 0.49), {0, 1} the paper's
     text (correlation −0.36; with non-negative pixels every logit is ≥ 0 and C* ≈ ln 2).
     """
-    return AugmentedBiNN((size * size, 1), encodings=(_encoding(encoding),),
+    return AugmentedBiNN((size * size, 1), encodings=(check_encoding(encoding),),
                          loss="cross_entropy", name="mnist", layout=layout)
 
 

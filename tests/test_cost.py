@@ -143,3 +143,35 @@ def test_default_mnist_table_reproduces_the_authors_table(reference_mnist):
     assert ref[np.argmin(notebook)] - ref.min() > 1e-2
     # {0, 1} on non-negative pixels: the optimum is nearly the trivial ln 2
     assert paper_text.min() > 0.6 and ref.min() < 0.35
+
+
+def test_fig5_default_problem_is_3_vs_7_with_encoding_columns():
+    from pyqhn.experiments.landscape import build_problem, spec_for
+
+    problem = build_problem(spec_for("fig5"))
+    assert problem.dataset.name.startswith("mnist(3,7)") and problem.n_bits == 19
+    assert problem.model.parameter_names()[-2:] == ["encoding[0]", "encoding[1]"]
+    columns = problem.cost_table().reshape(2**17, 4)  # 00 {0,1}, 01 {-1,1}, 10, 11 {-3,1}
+    for e, enc in enumerate([(0, 1), (-1, 1), (-2, 1), (-3, 1)]):
+        sub = cost_table(mnist_model(encoding=enc), problem.dataset)
+        np.testing.assert_allclose(columns[:, e], sub, rtol=0, atol=1e-12)
+    # on the shipped threes and sevens the notebook's 2σ−1 is the best encoding
+    assert int(np.argmin(columns.min(axis=0))) == 1
+    assert problem.c_star == pytest.approx(0.5956, abs=5e-4)
+
+
+def test_gaussian_figures_default_to_the_notebook_training_set():
+    from pyqhn.experiments.landscape import spec_for
+
+    for fig in ("fig2", "fig3"):
+        spec = spec_for(fig)
+        assert spec.n_samples == 10000 and spec.layout == "original"
+        assert spec_for(fig, n_samples=1000, layout="choices-first").n_samples == 1000
+    assert spec_for("fig5").digits == (3, 7) and spec_for("fig4").digits == (0, 1)
+    assert "MNIST 0 vs 1" in spec_for("fig5", digits="0,1").title
+    with pytest.raises(InputError, match="--n-samples applies to the Gaussian"):
+        spec_for("fig4", n_samples=10)
+    with pytest.raises(InputError, match="--digits applies to the MNIST"):
+        spec_for("fig2", digits=(0, 1))
+    with pytest.raises(InputError, match="unknown layout"):
+        spec_for("fig2", layout="notebook")
