@@ -159,19 +159,3 @@ def test_fig5_default_problem_is_3_vs_7_with_encoding_columns():
     assert int(np.argmin(columns.min(axis=0))) == 1
     assert problem.c_star == pytest.approx(0.5956, abs=5e-4)
 
-
-def test_gaussian_figures_default_to_the_notebook_training_set():
-    from pyqhn.experiments.landscape import spec_for
-
-    for fig in ("fig2", "fig3"):
-        spec = spec_for(fig)
-        assert spec.n_samples == 10000 and spec.layout == "original"
-        assert spec_for(fig, n_samples=1000, layout="choices-first").n_samples == 1000
-    assert spec_for("fig5").digits == (3, 7) and spec_for("fig4").digits == (0, 1)
-    assert "MNIST 0 vs 1" in spec_for("fig5", digits="0,1").title
-    with pytest.raises(InputError, match="--n-samples applies to the Gaussian"):
-        spec_for("fig4", n_samples=10)
-    with pytest.raises(InputError, match="--digits applies to the MNIST"):
-        spec_for("fig2", digits=(0, 1))
-    with pytest.raises(InputError, match="unknown layout"):
-        spec_for("fig2", layout="notebook")
