@@ -123,6 +123,14 @@ def _opt_encoding(f: Callable) -> Callable:
                              "text).")(f)
 
 
+def _opt_layout(f: Callable) -> Callable:
+    return click.option("--layout", type=click.Choice(["original", "choices-first"]),
+                        default=None,
+                        help="Bit layout: 'original' (default; the authors' notebooks: "
+                             "weights, biases in reverse layer order, choice bits last) "
+                             "or 'choices-first'.")(f)
+
+
 def _opt_runs(figure: str, what: str) -> Callable:
     return click.option("--runs", type=click.IntRange(min=1), default=None,
                         help=f"{what} (paper {_PAPER_RUNS[figure]}).")
@@ -191,11 +199,7 @@ def _landscape_command(figure: str) -> click.Command:
                            help="MNIST digit pair 'a,b', b → label 1 (original: "
                                 + ("0,1" if figure == "fig4" else "3,7") + ").")(cmd)
     if figure in ("fig2", "fig3", "fig5"):
-        cmd = click.option("--layout", type=click.Choice(["original", "choices-first"]),
-                           default=None,
-                           help="Bit layout: 'original' (default; the authors' notebooks: "
-                                "weights, biases in reverse layer order, choice bits last) "
-                                "or 'choices-first'.")(cmd)
+        cmd = _opt_layout(cmd)
     if figure in ("fig2", "fig3"):
         cmd = click.option("--n-samples", type=click.IntRange(min=1), default=None,
                            help="Gaussian training points (original 10000).")(cmd)
@@ -223,11 +227,13 @@ def _fig7_command() -> click.Command:
     @_training_options("fig7", "Dataset draws per training-set size")
     @click.option("--max-iter", type=click.IntRange(min=0), default=None,
                   help="L-BFGS iterations (paper 50).")
-    def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit):
+    @_opt_layout
+    def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit, layout):
         from ..experiments.overfitting import run_fig7
 
         summary = run_fig7(out, quick=quick, draws=runs, seed=seed, max_iter=max_iter,
-                           progress=not no_progress, time_limit=_minutes(time_limit))
+                           progress=not no_progress, time_limit=_minutes(time_limit),
+                           layout=layout)
         _echo_summary(summary, out)
 
     return cmd
