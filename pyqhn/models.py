@@ -113,11 +113,12 @@ LAYOUTS = ("original", "choices-first")
 _LOSSES = ("mse", "cross_entropy")
 
 
-def encoding_label(encoding: tuple[float, float]) -> str:
-    """``"{lo,hi}"`` plus where it comes from when it is one of :data:`MNIST_ENCODINGS`."""
+def encoding_label(encoding: tuple[float, float], *, mnist: bool = True) -> str:
+    """``"{lo,hi}"``, plus where it comes from when ``mnist`` and it is one of
+    :data:`MNIST_ENCODINGS` (the origins are those of Fig. 4's logistic regression)."""
     lo, hi = (float(v) for v in encoding)
     name = f"{{{_fmt(lo)},{_fmt(hi)}}}"
-    origin = MNIST_ENCODINGS.get((lo, hi))
+    origin = MNIST_ENCODINGS.get((lo, hi)) if mnist else None
     return f"{name} ({origin})" if origin else name
 
 

@@ -85,7 +85,8 @@ def enumerate_cmd(problem: str, layout: str, digits: str | None, size: int, resi
             model = models.paper_model(problem, size, layout=layout,
                                        encoding=encoding or models.MNIST_ENCODING)
         meta_data.update(layout=layout,
-                         encodings=[models.encoding_label(e) for e in model.encodings])
+                         encodings=[models.encoding_label(e, mnist=problem == "mnist")
+                                    for e in model.encodings])
         t0 = time.perf_counter()
         cost = cost_table(model, data)
         seconds = time.perf_counter() - t0

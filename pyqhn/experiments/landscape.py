@@ -377,7 +377,8 @@ def run_landscape(
             dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
             model=dict(layout=problem.model.layout,
                        parameter_names=problem.model.parameter_names(),
-                       encodings=[encoding_label(e) for e in problem.model.encodings]),
+                       encodings=[encoding_label(e, mnist=spec.model == "mnist_model")
+                                  for e in problem.model.encodings]),
             cost_source=spec.cost_file or "enumerated on the dataset",
             settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
                           blocks=list(spec.blocks), baselines=list(spec.baselines),
