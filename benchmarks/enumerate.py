@@ -23,13 +23,14 @@ from pyqhn.bits import index_to_bits
 from pyqhn.cost import cost_table
 from pyqhn.datasets import mnist_pair
 from pyqhn.fourier import fwht, weight_spectrum
-from pyqhn.models import ENCODINGS, mnist_encoding_model
+from pyqhn.models import ENCODINGS, MNIST_DIGITS, mnist_encoding_model
 
 
 def naive_cost(bits: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
-    """One bitstring of the 19-qubit model, the obvious way."""
-    lo, hi = ENCODINGS[2 * bits[0] + bits[1]]
-    vals = lo + (hi - lo) * bits[2:]
+    """One bitstring of the 19-qubit model (original layout: 16 pixel weights, the bias,
+    then the two encoding bits), the obvious way."""
+    lo, hi = ENCODINGS[2 * bits[-2] + bits[-1]]
+    vals = lo + (hi - lo) * bits[:-2]
     z = x @ vals[:-1] + vals[-1]
     return float(np.mean(np.logaddexp(0.0, z) - y * z))
 
@@ -57,11 +58,11 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=300, help="bitstrings for the naive loop")
     args = parser.parse_args()
 
-    data = mnist_pair((0, 1))
+    data = mnist_pair(MNIST_DIGITS["mnist-encoding"])  # 3 vs 7, as the original notebook
     model = mnist_encoding_model()
     n = model.n_qubits
-    print(f"19-qubit encoding search: N = {n}, {data.n_samples} samples (all shipped 0s and 1s)")
-    cost_table(mnist_encoding_model(size=2), mnist_pair((0, 1), size=2))  # warm-up imports
+    print(f"19-qubit encoding search: N = {n}, {data.n_samples} samples (all shipped 3s and 7s)")
+    cost_table(mnist_encoding_model(size=2), mnist_pair((3, 7), size=2))  # warm-up imports
 
     c_fast, t_fast = timed(cost_table, model, data)
     c_full, t_full = timed(cost_table, model, data, skip_inert=False)

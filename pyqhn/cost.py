@@ -124,7 +124,7 @@ def cost_table(
         max_bytes: refuse (``MemoryError`` stating the need) tables larger than this.
 
     Example:
-        >>> C = cost_table(mnist_encoding_model(), mnist_pair())   # (2**19,)
+        >>> C = cost_table(mnist_encoding_model(), mnist_pair((3, 7)))   # (2**19,), Fig. 5
     """
     n = check_table_size(model.n_qubits, max_bytes)
     xu, n0, n1 = group_samples(data, model.n_inputs)

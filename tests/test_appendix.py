@@ -149,6 +149,11 @@ def test_resume_refuses_other_settings(tmp_path):
                                     "--max-steps", "70", "--out", str(out)])
     assert res.exit_code == 2
     assert "max_steps" in res.output
+    # a folder made with the default {-3, 1} weights refuses the paper text's {0, 1}
+    res = CliRunner().invoke(main, ["reproduce", "fig8", *TINY, "--runs", "1",
+                                    "--encoding", "0,1", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "encoding" in res.output
 
 
 def test_paper_settings():
@@ -158,3 +163,9 @@ def test_paper_settings():
                for x in s.values())
     assert s["fig12"].p == 1.0 and s["fig8"].p == 0.0
     assert s["fig10"].noise_levels == pytest.approx(np.arange(1, 11) * 0.2)
+    # MNIST weights in {-3, 1} (the authors' table) unless told otherwise
+    from pyqhn.experiments.appendix import _problem
+
+    assert _problem(s["fig8"]).model.encodings == ((-3.0, 1.0),)
+    paper_text = spec_for("fig8", encoding=(0, 1))
+    assert _problem(paper_text).model.encodings == ((0.0, 1.0),)

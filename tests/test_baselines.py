@@ -99,6 +99,12 @@ def test_ste_trains_every_choice_and_keeps_the_best(small_problem):
         assert row["e_final"] == per_run["e_final"].min()
         assert row["n_evals"] == per_run["n_evals"].sum() == 200
         assert cost[row["best_index"]] == pytest.approx(row["e_final"], rel=1e-12)
+    # the choice bit sits where the model's layout puts it (last in the original layout)
+    assert model.choice_params() == [model.n_qubits - 1]
+    for _, row in table.iterrows():
+        bits = pyqhn.bits.index_to_bits(int(row["best_index"]), model.n_qubits)
+        assert "".join(str(b) for b in bits[model.choice_params()]) == row["choice"]
+        assert cost[row["best_index"]] == pytest.approx(row["e_final"], rel=1e-12)
 
 
 def test_baseline_command_writes_the_figure_contract_and_resumes(tmp_path):

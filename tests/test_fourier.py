@@ -50,3 +50,18 @@ def test_known_ising_terms_come_back_exactly():
 def test_bad_length_is_rejected():
     with pytest.raises(ValueError, match="2\\*\\*N"):
         weight_spectrum(np.zeros(6))
+
+
+def test_weight_spectrum_does_not_depend_on_the_bit_layout():
+    # a layout relabels qubits (and the original Gaussian layout flips the activation
+    # bit's meaning): W(S) sums f(P)^2 over strings of one size, so it cannot change
+    from pyqhn.cost import cost_table
+    from pyqhn.datasets import gaussian_mixture
+    from pyqhn.models import gaussian_width_model
+
+    data = gaussian_mixture(40, seed=0)
+    orig = cost_table(gaussian_width_model(), data)
+    first = cost_table(gaussian_width_model("choices-first"), data)
+    assert not np.allclose(orig, first)
+    np.testing.assert_allclose(weight_spectrum(orig), weight_spectrum(first), rtol=1e-10,
+                               atol=1e-18)

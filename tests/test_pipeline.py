@@ -75,3 +75,30 @@ def test_a_bare_cost_table_trains_but_says_why_it_has_no_classifier():
     assert res.best_cost() == pytest.approx(cost.min())
     with pytest.raises(InputError, match="bare cost table"):
         res.best_classifier()
+
+
+def test_cached_cost_table_never_mixes_layouts_encodings_or_data(tmp_path):
+    from pyqhn.bits import bits_to_index, index_to_bits
+    from pyqhn.cost import load_cost
+    from pyqhn.pipeline import cached_cost_table
+
+    path = tmp_path / "cost.npz"
+    data = datasets.gaussian_mixture(30, seed=0)
+    first = models.gaussian_activation_model("choices-first")
+    orig = models.gaussian_activation_model()
+    c_first = cached_cost_table(first, data, path)
+    key_first = load_cost(path)[1]["key"]
+    c_orig = cached_cost_table(orig, data, path)  # same file, other layout: recomputed
+    assert load_cost(path)[1]["key"] != key_first
+    assert not np.array_equal(c_first, c_orig)
+    k = np.arange(2**14)
+    perm = bits_to_index(orig.convert_bits(index_to_bits(k, 14), first))
+    np.testing.assert_allclose(c_first[perm], c_orig, rtol=0, atol=1e-12)
+    # other training points (size or seed), other encodings or digits: other keys
+    keys = {Problem(m, d).fingerprint() for m, d in [
+        (orig, data), (first, data), (orig, datasets.gaussian_mixture(31, seed=0)),
+        (models.mnist_model(size=2), datasets.mnist_pair((0, 1), size=2, max_per_class=9)),
+        (models.mnist_model(size=2, encoding=(0, 1)),
+         datasets.mnist_pair((0, 1), size=2, max_per_class=9)),
+        (models.mnist_model(size=2), datasets.mnist_pair((3, 7), size=2, max_per_class=9))]}
+    assert len(keys) == 6

@@ -118,6 +118,32 @@ def test_landscape_quick(tmp_path, figure, n_qubits, epsilon, runs, max_iter):
              "--no-progress", "--out", str(out)])
     summary = _check_landscape(out, figure, runs=runs)
     assert summary["n_qubits"] == n_qubits and summary["epsilon"] == epsilon
+    # the problems as the original code built them
+    assert summary["model"]["layout"] == "original"
+    names = summary["model"]["parameter_names"]
+    if figure == "fig3":  # W1, W2, b2, b1, N_hid, activation
+        assert names[6:] == ["W2[0,0]", "W2[1,0]", "W2[2,0]", "b2[0]", "b1[0]", "b1[1]",
+                             "b1[2]", "width[0]", "activation[0]"]
+    if figure == "fig4":  # the authors' table's {-3, 1}: C* far below the trivial ln 2
+        assert summary["optimum"]["encoding"] == [-3.0, 1.0]
+        assert summary["c_star"] < 0.4
+    if figure == "fig5":  # 3 vs 7, the two encoding bits last
+        assert summary["dataset"]["name"].startswith("mnist(3,7)")
+        assert names[-2:] == ["encoding[0]", "encoding[1]"]
+
+
+def test_landscape_options_reach_the_earlier_problems(tmp_path):
+    out = tmp_path / "fig2"
+    _invoke(["reproduce", "fig2", "--quick", "--runs", "1", "--max-iter", "2",
+             "--no-progress", "--layout", "choices-first", "--n-samples", "50",
+             "--out", str(out)])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"]["layout"] == "choices-first"
+    assert summary["model"]["parameter_names"][0] == "activation[0]"
+    assert summary["dataset"]["n_samples"] == 50
+    res = CliRunner().invoke(main, ["reproduce", "fig4", "--quick", "--layout", "original",
+                                    "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "--layout" in res.output  # fig4 has no choice bit
 
 
 def test_fig6_quick_weight_spectrum(tmp_path):
@@ -242,3 +268,20 @@ def test_spec_overrides_are_checked():
         spec_for("fig5", encoding=(-1, 1))
     with pytest.raises(ValueError, match="unknown figure"):
         spec_for("fig9")
+
+
+def test_gaussian_figures_default_to_the_notebook_training_set():
+    from pyqhn.experiments.landscape import spec_for
+
+    for fig in ("fig2", "fig3"):
+        spec = spec_for(fig)
+        assert spec.n_samples == 10000 and spec.layout == "original"
+        assert spec_for(fig, n_samples=1000, layout="choices-first").n_samples == 1000
+    assert spec_for("fig5").digits == (3, 7) and spec_for("fig4").digits == (0, 1)
+    assert "MNIST 0 vs 1" in spec_for("fig5", digits="0,1").title
+    with pytest.raises(ValueError, match="--n-samples applies to the Gaussian"):
+        spec_for("fig4", n_samples=10)
+    with pytest.raises(ValueError, match="--digits applies to the MNIST"):
+        spec_for("fig2", digits=(0, 1))
+    with pytest.raises(ValueError, match="unknown layout"):
+        spec_for("fig2", layout="notebook")

@@ -46,7 +46,8 @@ def test_binn_tables_agree_with_project_cost_table():
     from pyqhn.models import AugmentedBiNN
 
     x, y = vi.make_dataset("moons", 25, np.random.default_rng(1))
-    model = AugmentedBiNN((2, 3, 1), activations=("sigmoid", "relu"), loss="cross_entropy")
+    model = AugmentedBiNN((2, 3, 1), activations=("sigmoid", "relu"), loss="cross_entropy",
+                          layout="choices-first")  # the VI study's layout
     expected = cost_table(model, Dataset(x, y.astype(np.int64), "moons"))
     np.testing.assert_allclose(vi.binn_tables(x, y)["ce"], expected, rtol=1e-9, atol=1e-12)
 

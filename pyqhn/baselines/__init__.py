@@ -12,7 +12,8 @@ the same runs table and ``summary.json``:
     random search, the same budget (:func:`.search.random_search_optimizer`);
 ``ste``
     straight-through-estimator training of the binary weights with optax's Adam, one
-    group ``ste[<choice bits>]`` per value of the discrete choices, ``budget`` evaluations
+    group ``ste[<choice bits>]`` per value of the discrete choices (the bits in the order
+    they appear in the model's layout), ``budget`` evaluations
     split evenly among them; :func:`best_over_choices` keeps the best per run, as a
     practitioner would (:mod:`.ste`);
 ``exhaustive``
@@ -125,8 +126,8 @@ def _ste_groups(model: Any, data: Any, *, runs: int, seed: int, budget: int,
         label = "".join(str(int(b)) for b in choice)
 
         def measure(u, runs_, probs, choice=choice):
-            bits = np.concatenate([np.broadcast_to(choice, (len(u), choice.size)),
-                                   (u > 0).astype(np.float64)], axis=1)
+            bits = model.bits_from_parts(np.broadcast_to(choice, (len(u), choice.size)),
+                                         (u > 0).astype(np.float64))
             return _bit_columns(bits)
 
         groups.append(Group(

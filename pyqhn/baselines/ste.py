@@ -30,8 +30,10 @@ __all__ = ["choice_rows", "ste_bits", "ste_objective", "latent_start"]
 
 
 def choice_rows(model: AugmentedBiNN) -> np.ndarray:
-    """Every value of the model's choice bits: ``(2**n_choice_bits, n_choice_bits)``
-    (one empty row when the model has no choice)."""
+    """Every value of the model's choice bits: ``(2**n_choice_bits, n_choice_bits)``, the
+    columns in the order of :meth:`~pyqhn.models.AugmentedBiNN.choice_params` (the order
+    they appear in a bitstring of the model's layout); one empty row when the model has
+    no choice."""
     k = model.n_choice_bits
     return ((np.arange(2**k)[:, None] >> np.arange(k - 1, -1, -1)) & 1).astype(np.float64)
 
@@ -44,8 +46,9 @@ def ste_bits(latent: Any) -> Any:
 
 def ste_objective(model: AugmentedBiNN, data: Dataset, choice: np.ndarray) -> Objective:
     """The training loss of ``model`` on ``data`` as a function of the latent weights
-    ``u (B, N − n_choice)`` with the choice bits fixed to ``choice``; value and STE
-    gradient, batched."""
+    ``u (B, N − n_choice)`` (in the order of
+    :meth:`~pyqhn.models.AugmentedBiNN.weight_params`) with the choice bits fixed to
+    ``choice`` (a row of :func:`choice_rows`); value and STE gradient, batched."""
     choice = np.asarray(choice, dtype=np.float64)
     if choice.shape != (model.n_choice_bits,):
         raise InputError(f"choice must hold the model's {model.n_choice_bits} choice bits, "
@@ -54,7 +57,7 @@ def ste_objective(model: AugmentedBiNN, data: Dataset, choice: np.ndarray) -> Ob
     fixed = jnp.asarray(choice)
 
     def loss(u):
-        bits = jnp.concatenate([fixed, ste_bits(u)])[None, :]
+        bits = model.bits_from_parts(fixed, ste_bits(u), jnp)[None, :]
         return model._grouped_loss(bits, xu, n0, n1)[0]
 
     batched = jax.jit(jax.vmap(jax.value_and_grad(loss)))

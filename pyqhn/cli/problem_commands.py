@@ -11,60 +11,82 @@ from . import Command
 from .options import check_output_file, load_cost_option, parse_pair
 
 _PROBLEMS = ("gaussian-activation", "gaussian-width", "mnist", "mnist-encoding")
+_LAYOUTS = ("original", "choices-first")  # pyqhn.models.LAYOUTS (not imported: fast --help)
 _TABLE_SUFFIXES = ["npz", "txt", "dat", "csv"]
 
 
 @click.command("enumerate", cls=Command)
 @click.option("--problem", type=click.Choice(_PROBLEMS), required=True,
               help="One of the paper's four problems (N = 14, 15, 17, 19 at size 4).")
-@click.option("--digits", default="0,1", show_default=True,
-              help="MNIST digit pair 'a,b' (b → label 1).")
+@click.option("--layout", type=click.Choice(_LAYOUTS), default="original", show_default=True,
+              help="Bit layout: 'original' = the authors' notebooks (weights, biases in "
+                   "reverse layer order, choice bits last); 'choices-first' = choice bits "
+                   "first, then W_l, b_l per layer.")
+@click.option("--digits", default=None,
+              help="MNIST digit pair 'a,b' (b → label 1). Default as in the original "
+                   "notebooks: 0,1 for mnist, 3,7 for mnist-encoding.")
 @click.option("--size", type=click.IntRange(min=1, max=28), default=4, show_default=True,
               help="MNIST images size×size.")
 @click.option("--resize", type=click.Choice(["bilinear", "area"]), default="bilinear",
               show_default=True, help="MNIST resampling (bilinear = TensorFlow default).")
-@click.option("--encoding", default="0,1", show_default=True, callback=parse_pair,
-              help="Weight values 'lo,hi' for --problem mnist (paper: 0,1).")
+@click.option("--encoding", default=None, callback=parse_pair,
+              help="Weight values 'lo,hi' for --problem mnist: -3,1 (default: the authors' "
+                   "published table), -1,1 (their notebook, 2σ−1), 0,1 (the paper's text).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the Gaussian-mixture training data (test data use seed + 1).")
-@click.option("--n-samples", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Gaussian-mixture training samples.")
+@click.option("--n-samples", type=click.IntRange(min=1), default=None,
+              help="Gaussian-mixture training samples (default 10000, the notebook's).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="Cost table to write (.npz with key 'cost', or .txt one value per line).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print only one JSON object (n_qubits, min_cost, argmin, optimum, …).")
-def enumerate_cmd(problem: str, digits: str, size: int, resize: str,
-                  encoding: tuple[float, float], seed: int, n_samples: int, out: str,
-                  as_json: bool) -> None:
+def enumerate_cmd(problem: str, layout: str, digits: str | None, size: int, resize: str,
+                  encoding: tuple[float, float] | None, seed: int, n_samples: int | None,
+                  out: str, as_json: bool) -> None:
     """Enumerate all 2**N networks of a paper problem and save the cost table.
+
+    Defaults build the problems as the original code did: the notebooks' bit layout,
+    10,000 Gaussian training points, MNIST weights in {-3, 1} (the authors' table), digits
+    3 vs 7 for the encoding search.
 
     With --json the output is one JSON object with n_qubits, min_cost, argmin (index into
     cost), optimum (readable description naming activation, width, encoding), optimum_detail,
-    train_accuracy (and test_accuracy for Gaussian data), seconds and out.
+    train_accuracy (and test_accuracy for Gaussian data), layout, parameter_names, seconds
+    and out.
     """
     from .. import datasets, models
     from ..cost import cost_table, optimum_report, save_cost
 
     check_output_file(out, "--out", _TABLE_SUFFIXES)
     test = None
+    gaussian = problem.startswith("gaussian")
+    for given, option, applies in ((digits, "--digits", not gaussian),
+                                   (encoding, "--encoding", problem == "mnist"),
+                                   (n_samples, "--n-samples", gaussian)):
+        if given is not None and not applies:
+            raise click.BadParameter(f"does not apply to --problem {problem}",
+                                     param_hint=option)
     try:
-        pair = datasets._parse_digits(digits)
+        pair = datasets._parse_digits(digits or ",".join(map(str, models.MNIST_DIGITS.get(
+            problem, (0, 1)))))
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--digits") from err
     try:
-        if problem.startswith("gaussian"):
-            data = datasets.gaussian_mixture(n_samples, seed=seed)
-            test = datasets.gaussian_mixture(n_samples, seed=seed + 1)
-            meta_data = {"dataset": "gaussian-mixture", "seed": seed, "n_samples": n_samples}
-            model = models.paper_model(problem)
+        if gaussian:
+            n = n_samples or datasets.GAUSSIAN_TRAIN_SIZE
+            data = datasets.gaussian_mixture(n, seed=seed)
+            test = datasets.gaussian_mixture(n, seed=seed + 1)
+            meta_data = {"dataset": "gaussian-mixture", "seed": seed, "n_samples": n}
+            model = models.paper_model(problem, layout=layout)
         else:
             data = datasets.mnist_pair(pair, size=size, method=resize)
             meta_data = {"dataset": "mnist", "digits": list(pair), "size": size,
                          "resize": resize, "n_samples": data.n_samples}
-            if problem == "mnist":
-                model = models.mnist_model(size, encoding)
-            else:
-                model = models.mnist_encoding_model(size)
+            model = models.paper_model(problem, size, layout=layout,
+                                       encoding=encoding or models.MNIST_ENCODING)
+        meta_data.update(layout=layout,
+                         encodings=[models.encoding_label(e, mnist=problem == "mnist")
+                                    for e in model.encodings])
         t0 = time.perf_counter()
         cost = cost_table(model, data)
         seconds = time.perf_counter() - t0
@@ -76,11 +98,14 @@ def enumerate_cmd(problem: str, digits: str, size: int, resize: str,
     detail = report.pop("optimum")
     report["optimum"] = detail["text"]
     report["optimum_detail"] = detail
-    report.update(problem=problem, seconds=seconds, out=out)
+    report.update(problem=problem, layout=layout, parameter_names=model.parameter_names(),
+                  encodings=meta_data["encodings"], seconds=seconds, out=out)
     if as_json:
         click.echo(json.dumps(report))
         return
-    click.echo(f"{problem}: N = {model.n_qubits}, 2**N = {cost.size} networks in {seconds:.2f} s")
+    click.echo(f"{problem}: N = {model.n_qubits}, 2**N = {cost.size} networks in {seconds:.2f} s"
+               f" ({data.n_samples} samples, {layout} layout, encoding "
+               f"{' or '.join(meta_data['encodings'])})")
     click.echo(f"min cost {report['min_cost']:.10g} at index {report['argmin']}")
     click.echo(f"optimum {report['optimum']}")
     click.echo(f"train accuracy {report['train_accuracy']:.4f}"

@@ -26,7 +26,8 @@ _DOCS = {
     "fig2": "Fig. 2: Gaussian mixture, 2-3-1 BiNN with activation choice (N=14), ε=0.03.",
     "fig3": "Fig. 3: Fig. 2 plus hidden-width choice 2 or 3 (N=15), ε=0.03.",
     "fig4": "Fig. 4: MNIST 0 vs 1 at 4x4, logistic regression (N=17), ε=5e-5.",
-    "fig5": "Fig. 5: Fig. 4 plus weight-encoding search (N=19), ε=1e-4.",
+    "fig5": "Fig. 5: MNIST 3 vs 7, logistic regression + weight-encoding search (N=19), "
+            "ε=1e-4.",
     "fig6": "Fig. 6: Walsh-Fourier weight spectrum W(S) of the three tasks.",
     "fig7": "Fig. 7: train vs validation E(θ) for N_s = 2, 4, 6, 8, 1000 (Gaussians closer).",
     "fig8": "Fig. 8: gradient-free runs vs depth, final-energy KDE and success (ε=5e-4).",
@@ -119,6 +120,21 @@ def _opt_batch(f: Callable) -> Callable:
                         help="Runs optimised together (default: all on a GPU, 8 on a CPU).")(f)
 
 
+def _opt_encoding(f: Callable) -> Callable:
+    return click.option("--encoding", default=None, callback=parse_pair,
+                        help="Weight values 'lo,hi': -3,1 (default: the authors' published "
+                             "table), -1,1 (their notebook, 2σ−1), 0,1 (the paper's "
+                             "text).")(f)
+
+
+def _opt_layout(f: Callable) -> Callable:
+    return click.option("--layout", type=click.Choice(["original", "choices-first"]),
+                        default=None,
+                        help="Bit layout: 'original' (default; the authors' notebooks: "
+                             "weights, biases in reverse layer order, choice bits last) "
+                             "or 'choices-first'.")(f)
+
+
 def _opt_runs(figure: str, what: str) -> Callable:
     return click.option("--runs", type=click.IntRange(min=1), default=None,
                         help=f"{what} (paper {_PAPER_RUNS[figure]}).")
@@ -165,7 +181,7 @@ def _landscape_command(figure: str) -> click.Command:
                   help="Also run the classical baselines (sa, random, ste, exhaustive) on "
                        "the same bits; their rows join the table and the success panel.")
     def cmd(quick, runs, seed, max_iter, out, no_progress, batch_size, time_limit, cost_file,
-            with_baselines, cluster, encoding=None):
+            with_baselines, cluster, encoding=None, layout=None, digits=None, n_samples=None):
         from ..experiments.landscape import run_landscape
 
         if cost_file is not None:
@@ -177,13 +193,23 @@ def _landscape_command(figure: str) -> click.Command:
                                 encoding=encoding, cost_file=cost_file,
                                 batch_size=batch_size, time_limit=_minutes(time_limit),
                                 baselines=_all_baselines() if with_baselines else None,
+                                layout=layout, digits=digits, n_samples=n_samples,
                                 client=cluster)
         _echo_summary(summary, out)
 
     if figure == "fig4":
-        cmd = click.option("--encoding", default=None, callback=parse_pair,
-                           help="Weight values 'lo,hi' (paper '0,1'; e.g. '-1,1').")(cmd)
+        cmd = _opt_encoding(cmd)
+    if figure in ("fig4", "fig5"):
+        cmd = click.option("--digits", default=None,
+                           help="MNIST digit pair 'a,b', b → label 1 (original: "
+                                + ("0,1" if figure == "fig4" else "3,7") + ").")(cmd)
+    if figure in ("fig2", "fig3", "fig5"):
+        cmd = _opt_layout(cmd)
+    if figure in ("fig2", "fig3"):
+        cmd = click.option("--n-samples", type=click.IntRange(min=1), default=None,
+                           help="Gaussian training points (original 10000).")(cmd)
     return cmd
+
 
 
 def _fig6_command() -> click.Command:
@@ -206,12 +232,13 @@ def _fig7_command() -> click.Command:
     @_training_options("fig7", "Dataset draws per training-set size")
     @click.option("--max-iter", type=click.IntRange(min=0), default=None,
                   help="L-BFGS iterations (paper 50).")
-    def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit, cluster):
+    @_opt_layout
+    def cmd(quick, runs, seed, max_iter, out, no_progress, time_limit, cluster, layout):
         from ..experiments.overfitting import run_fig7
 
         summary = run_fig7(out, quick=quick, draws=runs, seed=seed, max_iter=max_iter,
                            progress=not no_progress, time_limit=_minutes(time_limit),
-                           client=cluster)
+                           layout=layout, client=cluster)
         _echo_summary(summary, out)
 
     return cmd
@@ -224,13 +251,15 @@ def _appendix_command(figure: str) -> click.Command:
     @click.option("--max-steps", type=click.IntRange(min=1), default=None,
                   help="Direct-search steps per run (paper 2000).")
     @_opt_batch
-    def cmd(quick, runs, seed, max_steps, batch_size, out, no_progress, time_limit, cluster):
+    @_opt_encoding
+    def cmd(quick, runs, seed, max_steps, batch_size, out, no_progress, time_limit, cluster,
+            encoding):
         from ..experiments.appendix import run_appendix
 
         summary = run_appendix(figure, out, quick=quick, runs=runs, seed=seed,
                                max_steps=max_steps, batch_size=batch_size,
                                progress=not no_progress, time_limit=_minutes(time_limit),
-                               client=cluster)
+                               encoding=encoding, client=cluster)
         _echo_summary(summary, out)
 
     return cmd

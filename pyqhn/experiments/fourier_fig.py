@@ -3,7 +3,10 @@
 ``Ĉ = Σ_P f(P) P`` over Z-strings ``P``, ``f(P) = 2^−N Tr[Ĉ P]``; ``W(S) = Σ_{|P| = S} f(P)²``
 (``|P|``: number of Z factors). Tasks: the Gaussian mixture with activation choice (Fig. 2,
 N = 14), with activation and width choice (Fig. 3, N = 15), and MNIST 0 vs 1 logistic
-regression (Fig. 4, N = 17). Paper: the Gaussian tasks peak at S = 2, 3, MNIST at S = 1,
+regression (Fig. 4, N = 17), each as its figure's defaults build it (the original problems:
+10,000 Gaussian points, weights in {−3, 1} for MNIST). W(S) does not depend on the bit
+layout: a layout relabels the qubits, and W sums ``f(P)²`` over all strings of one size.
+Paper: the Gaussian tasks peak at S = 2, 3, MNIST at S = 1,
 and W decays exponentially in S.
 
 Cost tables come from the same problems (and caches, ``DIR/cost_figK.npz``) as Figs. 2–4.

@@ -108,8 +108,10 @@ def make_dataset(
 def binn_tables(x: np.ndarray, y: np.ndarray, chunk: int = 2048) -> dict[str, np.ndarray]:
     """Mean cross-entropy and accuracy of all ``2**14`` Fig. 2 style BiNNs on ``(x, y)``.
 
-    The model is :func:`pyqhn.models.gaussian_activation_model` (its bit layout, index
-    order of :mod:`pyqhn.bits`) with ``loss="cross_entropy"``: ``ce`` is
+    The model is :func:`pyqhn.models.gaussian_activation_model` in the
+    ``"choices-first"`` layout (activation bit first, 0 sigmoid; the layout docs/vi.md's
+    results were computed in; index order of :mod:`pyqhn.bits`) with
+    ``loss="cross_entropy"``: ``ce`` is
     :func:`pyqhn.cost.cost_table` of it; ``acc`` is the accuracy of the prediction
     ``σ(logit) > ½`` from :meth:`~pyqhn.models.AugmentedBiNN.output`.
 
@@ -119,7 +121,7 @@ def binn_tables(x: np.ndarray, y: np.ndarray, chunk: int = 2048) -> dict[str, np
     from ..datasets import Dataset
     from ..models import gaussian_activation_model
 
-    model = replace(gaussian_activation_model(), loss="cross_entropy")
+    model = replace(gaussian_activation_model("choices-first"), loss="cross_entropy")
     ce = cost_table(model, Dataset(np.asarray(x, dtype=float), np.asarray(y).astype(np.int64)))
     acc = np.empty(2**N_BITS)
     for s in range(0, 2**N_BITS, chunk):
