@@ -42,5 +42,5 @@ def energy(
 ) -> np.ndarray:
     """``E(θ)`` ``(...)`` for angles ``(..., P)`` from the named engine:
     ``get_engine(engine, noise=noise).energy(circuit, theta, cost)``. ``noise`` only for
-    ``density`` (``None`` there means noiseless)."""
+    ``density`` and ``julia`` (``None`` means noiseless)."""
     return get_engine(engine, noise=noise).energy(circuit, theta, cost)
