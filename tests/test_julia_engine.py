@@ -2,14 +2,13 @@
 shapes, the Julia-side optimisers' driver integration and the fixture file the Julia
 package's own tests read. Everything here runs without Julia (a stand-in module computes
 with the Python engines); the tests marked ``needs_julia`` compare PastaQ itself and skip
-with the precise reason from :func:`julia_unavailable_reason`."""
+with the precise reason from :func:`pyqhn.engines.julia_setup.julia_unavailable_reason`."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
-import tomllib
 import types
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from pyqhn.engines import exact, get_engine, julia_setup
 from pyqhn.engines import julia as julia_engine
 from pyqhn.engines.density import DensityEngine
 from pyqhn.engines.julia import JuliaEngine, JuliaUnavailable
-from pyqhn.engines.julia_setup import julia_status, julia_unavailable_reason
+from pyqhn.engines.julia_setup import julia_status
 from pyqhn.engines.reference import reference_state
 from pyqhn.noise import NoiseModel
 from pyqhn.optimizers import (
@@ -43,6 +42,11 @@ from pyqhn.optimizers import (
     optimkit_lbfgs_optimizer,
 )
 from pyqhn.optimizers.julia import Trajectory
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    tomllib = pytest.importorskip("tomli", reason="reading TOML on Python 3.10 needs tomli")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "julia" / "test" / "fixtures.toml"
