@@ -166,7 +166,7 @@ function cost_operator(cost::AbstractVector{<:Real})
     N = n_qubits_of(cost)
     hilbert = qubits(N)
     c = reshape(collect(Float64, cost), ntuple(_ -> 2, N))   # dim j ↔ site j (bit j-1)
-    ψc = MPS(c, hilbert)                                      # exact: no cutoff given
+    ψc = ITensors.@disable_warn_order MPS(c, hilbert)         # exact: no cutoff given
     tensors = ITensor[]
     for j in 1:N
         t = sim(hilbert[j])
