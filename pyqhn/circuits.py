@@ -9,6 +9,8 @@ Conventions (PastaQ-compatible, see CONVENTIONS.md):
 * Flat parameter layout (the original ``params.txt``): the Ry angles of blocks ``1..B``
   (``n`` each, site 1 first), then the Rz angles of blocks ``1..B``: length ``2·B·n``.
 * The product-state ansatz is one block of Ry then Rz on every site, without CX.
+* Site-major layout (:func:`flat_from_site_major`): site 1's ``2·B`` angles (Ry of blocks
+  ``1..B``, then Rz), then site 2's, …; ``load_theta(..., layout="site-major")`` reads it.
 
 A circuit carries no parameters; :func:`gate_list` pairs it with angles to give the
 gate tuples ``(name, sites, angle)`` a simulator runs.
@@ -43,7 +45,13 @@ __all__ = [
     "ry_matrix",
     "rz_matrix",
     "load_theta",
+    "THETA_LAYOUTS",
+    "flat_from_site_major",
+    "site_major_from_flat",
 ]
+
+#: Angle orders :func:`load_theta` reads: ``flat`` (the module's layout) and ``site-major``.
+THETA_LAYOUTS = ("flat", "site-major")
 
 
 @dataclass(frozen=True)
@@ -178,18 +186,63 @@ def rz_matrix(phi: float) -> np.ndarray:
     return np.diag([np.exp(-0.5j * phi), np.exp(0.5j * phi)])
 
 
-def load_theta(path: str | Path, n_params: int) -> np.ndarray:
-    """Read parameter sets ``(R, n_params)`` float64 from a file.
+def _layout_shape(theta: np.ndarray, n_qubits: int, blocks: int) -> tuple[int, int]:
+    n_qubits = check_n_qubits(n_qubits)
+    blocks = check_int(blocks, "blocks", minimum=1)
+    if theta.ndim == 0 or theta.shape[-1] != 2 * blocks * n_qubits:
+        raise InputError(
+            f"expected angles of shape (..., {2 * blocks * n_qubits}) (2·blocks·n for "
+            f"n = {n_qubits}, blocks = {blocks}), got shape {theta.shape}"
+        )
+    return n_qubits, blocks
+
+
+def flat_from_site_major(theta, n_qubits: int, blocks: int) -> np.ndarray:
+    """Angles ``(..., P)`` in site-major order to the flat layout of this module.
+
+    Site-major: site 1's ``2·blocks`` angles (Ry of blocks ``1..B``, then Rz of blocks
+    ``1..B``), then site 2's, …, i.e. index ``(j-1)·2B + l`` for site ``j`` and layer ``l``
+    (0-based; the column-major ``vec`` of the ``2B × n`` layer-by-site matrix of the
+    original scripts). The flat layout has index ``l·n + (j-1)``.
+    """
+    t = np.asarray(theta, dtype=np.float64)
+    n, b = _layout_shape(t, n_qubits, blocks)
+    lead = t.shape[:-1]
+    return np.swapaxes(t.reshape(*lead, n, 2 * b), -1, -2).reshape(*lead, 2 * b * n)
+
+
+def site_major_from_flat(theta, n_qubits: int, blocks: int) -> np.ndarray:
+    """The inverse of :func:`flat_from_site_major`: ``(..., P)`` flat to site-major."""
+    t = np.asarray(theta, dtype=np.float64)
+    n, b = _layout_shape(t, n_qubits, blocks)
+    lead = t.shape[:-1]
+    return np.swapaxes(t.reshape(*lead, 2 * b, n), -1, -2).reshape(*lead, 2 * b * n)
+
+
+def load_theta(path: str | Path, n_params: int, *, layout: str = "flat",
+               n_qubits: int | None = None) -> np.ndarray:
+    """Read parameter sets ``(R, n_params)`` float64 (flat layout) from a file.
 
     ``.npz``: key ``theta``, shape ``(n_params,)`` or ``(R, n_params)``. Text (the original
     ``params.txt``): one run per row, whitespace- or comma-separated, ``n_params`` angles
     optionally followed by one energy column, detected by the column count.
 
+    ``layout="site-major"`` converts rows stored site by site (:func:`flat_from_site_major`)
+    to the flat layout; it needs ``n_qubits`` (the blocks follow from ``n_params``).
+
     Raises:
         InputError: naming the file, for a missing key, ragged rows, a wrong width,
-            non-numeric text or NaN / infinite angles.
+            non-numeric text, NaN / infinite angles or an unknown layout.
     """
     n_params = check_int(n_params, "n_params", minimum=1)
+    if layout not in THETA_LAYOUTS:
+        raise InputError(f"unknown angle layout {layout!r}; choose one of "
+                         f"{', '.join(THETA_LAYOUTS)} (--theta-layout)")
+    if layout == "site-major":
+        if n_qubits is None or n_params % (2 * check_n_qubits(n_qubits)):
+            raise InputError(
+                f"the site-major layout needs the qubit count n, with n_params = {n_params} "
+                f"a multiple of 2·n (got n = {n_qubits})")
     if str(path).endswith(".npz"):
         theta = _theta_from_npz(path)
     else:
@@ -202,6 +255,8 @@ def load_theta(path: str | Path, n_params: int) -> np.ndarray:
             f"angles (2·blocks·n, optionally + 1 energy column); check --blocks / --product"
         )
     check_finite(theta, f"{path}: the angles (indexed [row, column], 0-based)")
+    if layout == "site-major":
+        theta = flat_from_site_major(theta, n_qubits, n_params // (2 * n_qubits))
     return theta
 
 

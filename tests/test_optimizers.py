@@ -384,8 +384,11 @@ def test_objective_shape_is_checked():
 
 
 def test_registry_and_settings_are_json():
+    from pyqhn.optimizers import bbo_probabilistic_descent_optimizer, optimkit_lbfgs_optimizer
+
     opts = [lbfgs_optimizer(), direct_search_optimizer(),
-            adam_optimizer(learning_rate=0.01, max_steps=10), evaluate_only()]
+            adam_optimizer(learning_rate=0.01, max_steps=10), evaluate_only(),
+            optimkit_lbfgs_optimizer(), bbo_probabilistic_descent_optimizer()]
     assert tuple(o.name for o in opts) == OPTIMIZERS
     for opt in opts:
         assert isinstance(opt, Optimizer)

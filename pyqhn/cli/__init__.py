@@ -53,7 +53,7 @@ def main() -> None:
 
 def _register() -> None:
     # One line per command module; each module defines click commands.
-    from . import baseline_commands, circuit_commands, problem_commands, reproduce
+    from . import baseline_commands, circuit_commands, doctor_commands, problem_commands, reproduce
 
     main.add_command(circuit_commands.energy)
     main.add_command(circuit_commands.train)
@@ -61,6 +61,7 @@ def _register() -> None:
     main.add_command(problem_commands.enumerate_cmd)
     main.add_command(problem_commands.fourier)
     main.add_command(baseline_commands.baseline)
+    main.add_command(doctor_commands.doctor)
 
 
 _register()

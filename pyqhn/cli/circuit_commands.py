@@ -26,8 +26,16 @@ MAX_NOISE = 250.0
 @click.option("--noise", type=FiniteFloat(0.0, MAX_NOISE, hint=" (λ2 = p·0.00375 ≤ 15/16)"),
               default=None,
               help="Depolarizing strength p: (λ1, λ2) = p × (0.001, 0.00375); exact Tr(ρC).")
+@click.option("--theta-layout", type=click.Choice(["flat", "site-major"]), default="flat",
+              show_default=True,
+              help="Angle order in --theta: flat (Ry of all blocks, then Rz) or site-major "
+                   "(site by site, as some of the original noisy scripts' params.txt).")
+@click.option("--engine", "engine_name", type=click.Choice(["python", "julia"]),
+              default="python", show_default=True,
+              help="python: exact engine (density engine with --noise); julia: PastaQ.jl "
+                   "(see `pyqhn doctor`).")
 def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
-           noise: float | None) -> None:
+           noise: float | None, theta_layout: str, engine_name: str) -> None:
     """Print E(θ) for every parameter row, one per line, full precision."""
     from ..checks import n_qubits_of_cost
     from ..circuits import brickwork_circuit, load_theta, product_circuit
@@ -38,11 +46,13 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
     n = n_qubits_of_cost(cost)
     circuit = product_circuit(n) if product else brickwork_circuit(n, blocks)
     try:
-        theta = load_theta(theta_file, circuit.n_params)
+        theta = load_theta(theta_file, circuit.n_params, layout=theta_layout, n_qubits=n)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--theta") from err
-    engine = (get_engine("exact") if not noise else
-              get_engine("density", noise=NoiseModel.from_strength(noise)))
+    noise_model = NoiseModel.from_strength(noise) if noise else None
+    engine = (get_engine("julia", noise=noise_model) if engine_name == "julia" else
+              get_engine("exact") if noise_model is None else
+              get_engine("density", noise=noise_model))
     for v in engine.energy(circuit, theta, cost):
         click.echo(repr(float(v)))
 
@@ -59,8 +69,9 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
               help="Run folder (created; rerun the same command to resume).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Run r starts from seed + r.")
-@click.option("--max-iter", type=click.IntRange(min=0), default=500, show_default=True,
-              help="L-BFGS iteration budget per run.")
+@click.option("--max-iter", type=click.IntRange(min=0), default=None,
+              help="Iteration budget per run: 500 L-BFGS iterations, 2000 steps of "
+                   "bbo-probabilistic-descent when not given.")
 @click.option("--gtol", type=FiniteFloat(0.0, low_open=True), default=1e-6, show_default=True,
               help="Stop a run when the 2-norm of its gradient is below this.")
 @click.option("--objective", type=click.Choice(["mle", "elbo", "selbo"]), default="mle",
@@ -72,15 +83,29 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Runs optimised together (default: all on a GPU, 8 on a CPU).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--engine", type=click.Choice(["exact", "julia"]), default="exact",
+              show_default=True,
+              help="exact: JAX; julia: PastaQ.jl with Zygote gradients (`pyqhn doctor`).")
+@click.option("--optimizer", "optimizer_name",
+              type=click.Choice(["lbfgs", "optimkit-lbfgs", "bbo-probabilistic-descent"]),
+              default="lbfgs", show_default=True,
+              help="lbfgs: pyqhn's batched L-BFGS; optimkit-lbfgs / bbo-probabilistic-descent: "
+                   "the original runs' Julia optimisers (one run at a time).")
 @cluster_options
 def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
-          seed: int, max_iter: int, gtol: float, objective: str, n_train: int | None,
-          batch_size: int | None, no_progress: bool, cluster: Any = None) -> None:
-    """Multi-start L-BFGS training; one row per run in OUT/runs.csv."""
+          seed: int, max_iter: int | None, gtol: float, objective: str, n_train: int | None,
+          batch_size: int | None, no_progress: bool, engine: str,
+          optimizer_name: str, cluster: Any = None) -> None:
+    """Multi-start training (L-BFGS by default); one row per run in OUT/runs.csv."""
     from ..checks import n_qubits_of_cost
     from ..circuits import brickwork_circuit, product_circuit
     from ..driver import train_multistart
-    from ..optimizers import lbfgs_optimizer
+    from ..optimizers import (
+        JULIA_OPTIMIZERS,
+        bbo_probabilistic_descent_optimizer,
+        lbfgs_optimizer,
+        optimkit_lbfgs_optimizer,
+    )
 
     if not blocks and not product:
         raise click.UsageError("name at least one circuit: --blocks B and/or --product")
@@ -91,9 +116,17 @@ def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out
     n = n_qubits_of_cost(cost)
     circuits = ([product_circuit(n)] if product else []) + [
         brickwork_circuit(n, b) for b in blocks]
+    if optimizer_name == "bbo-probabilistic-descent":
+        optimizer = bbo_probabilistic_descent_optimizer(
+            max_steps=2000 if max_iter is None else max(max_iter, 1))
+    else:
+        make = optimkit_lbfgs_optimizer if optimizer_name == "optimkit-lbfgs" else lbfgs_optimizer
+        optimizer = make(gtol=gtol, max_iter=500 if max_iter is None else max_iter)
+    if optimizer_name in JULIA_OPTIMIZERS and batch_size is None:
+        batch_size = 1  # Julia optimisers take one point at a time; no padded copies
     table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,
-                             optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter),
-                             objective=objective, n_train=n_train, batch_size=batch_size,
+                             optimizer=optimizer, objective=objective, n_train=n_train,
+                             engine=engine, batch_size=batch_size,
                              progress=not no_progress, client=cluster)
     best = table.groupby("circuit", sort=False)["e_final"].agg(["count", "min", "mean"])
     click.echo(best.to_string())

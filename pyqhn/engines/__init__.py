@@ -12,7 +12,7 @@ name       what                                                         module
 exact      noise-free, JAX, autodiff gradients, CPU or GPU (default)    :mod:`.exact`
 density    depolarizing noise, exact Pauli-basis MPS of ρ               :mod:`.density`
 reference  dense NumPy state vector, gate by gate (tests)               :mod:`.reference`
-julia      the original PastaQ.jl simulation via juliacall (optional)   :mod:`.julia`
+julia      PastaQ.jl via juliacall: noise, Zygote gradients (optional)  :mod:`.julia`
 ========== ============================================================ ==============
 
 :func:`get_engine` picks one by name (the concrete modules are imported on first use), so
@@ -42,5 +42,5 @@ def energy(
 ) -> np.ndarray:
     """``E(θ)`` ``(...)`` for angles ``(..., P)`` from the named engine:
     ``get_engine(engine, noise=noise).energy(circuit, theta, cost)``. ``noise`` only for
-    ``density`` (``None`` there means noiseless)."""
+    ``density`` and ``julia`` (``None`` means noiseless)."""
     return get_engine(engine, noise=noise).energy(circuit, theta, cost)

@@ -238,17 +238,18 @@ def get_engine(name: str, *, noise: NoiseModel | None = None, method: str = "aut
 
     Args:
         name: ``"exact"`` (JAX, differentiable), ``"density"`` (depolarizing noise),
-            ``"reference"`` (dense NumPy) or ``"julia"`` (optional PastaQ).
-        noise: a :class:`pyqhn.noise.NoiseModel`, only for ``"density"`` (``None`` there
-            means noiseless).
+            ``"reference"`` (dense NumPy) or ``"julia"`` (optional PastaQ: noise-free with
+            Zygote gradients, or noisy).
+        noise: a :class:`pyqhn.noise.NoiseModel`, only for ``"density"`` and ``"julia"``
+            (``None`` means noiseless).
         method: the exact engine's contraction (``"auto"``, ``"mps"``, ``"statevector"``);
             the other engines take only ``"auto"``.
     """
     if not isinstance(name, str) or name not in ENGINES:
         raise InputError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
-    if noise is not None and name != "density":
+    if noise is not None and name not in ("density", "julia"):
         raise InputError(
-            f"the {name!r} engine is noise-free; use engine='density' for noise"
+            f"the {name!r} engine is noise-free; use engine='density' (or 'julia') for noise"
         )
     if method != "auto" and name != "exact":
         raise InputError(
@@ -270,4 +271,4 @@ def get_engine(name: str, *, noise: NoiseModel | None = None, method: str = "aut
         return ReferenceEngine()
     from .julia import JuliaEngine
 
-    return JuliaEngine()
+    return JuliaEngine(noise)

@@ -8,6 +8,8 @@ An :class:`Optimizer` advances ``R`` runs in lockstep; every state exposes ``x``
   gradient-free runs).
 - :func:`adam_optimizer`: optax's Adam.
 - :func:`evaluate_only`: evaluate the starting points, no optimisation.
+- :func:`optimkit_lbfgs_optimizer`, :func:`bbo_probabilistic_descent_optimizer`: the
+  original runs' Julia optimisers (OptimKit, BlackBoxOptim), optional (:mod:`.julia`).
 
 :func:`lbfgs`, :func:`probabilistic_descent` and :func:`probabilistic_descent_batch` are
 the same algorithms behind one call each, returning a result record.
@@ -20,20 +22,28 @@ from .direct_search import (
     probabilistic_descent,
     probabilistic_descent_batch,
 )
+from .julia import (
+    JULIA_OPTIMIZERS,
+    bbo_probabilistic_descent_optimizer,
+    optimkit_lbfgs_optimizer,
+)
 from .lbfgs import lbfgs, lbfgs_optimizer
 
 __all__ = [
+    "JULIA_OPTIMIZERS",
     "OPTIMIZERS",
     "Optimizer",
     "adam_optimizer",
+    "bbo_probabilistic_descent_optimizer",
     "direct_search_optimizer",
     "evaluate_only",
     "lbfgs",
     "lbfgs_optimizer",
     "minimize",
+    "optimkit_lbfgs_optimizer",
     "probabilistic_descent",
     "probabilistic_descent_batch",
 ]
 
-OPTIMIZERS = ("lbfgs", "direct-search", "adam", "evaluate")
+OPTIMIZERS = ("lbfgs", "direct-search", "adam", "evaluate", *JULIA_OPTIMIZERS)
 """Names of the optimisers (:attr:`Optimizer.name`)."""
