@@ -27,7 +27,6 @@ from .checks import (
     check_angles,
     check_finite,
     check_int,
-    check_n_qubits,
     read_npz_array,
 )
 
@@ -53,7 +52,9 @@ class Circuit:
     ``n_qubits`` and ``blocks`` must be integers (``int`` or NumPy integers, stored as
     ``int``; floats such as ``2.0`` and bools are rejected with
     :class:`pyqhn.checks.InputError`), ``entangling`` a bool; ``entangling=False`` is the
-    product-state ansatz (then ``blocks`` is 1).
+    product-state ansatz (then ``blocks`` is 1). Any ``n_qubits ≥ 1``: engines that
+    enumerate ``2**n`` outcomes check their own limit (``MAX_QUBITS``); the MPS engine
+    samples circuits of any size.
     """
 
     n_qubits: int
@@ -61,7 +62,7 @@ class Circuit:
     entangling: bool = True
 
     def __post_init__(self) -> None:
-        n = check_n_qubits(self.n_qubits)
+        n = check_int(self.n_qubits, "the number of qubits", minimum=1)
         blocks = check_int(self.blocks, "blocks", minimum=1)
         if not isinstance(self.entangling, (bool, np.bool_)):
             raise InputError(
