@@ -227,36 +227,44 @@ def build_mps(circuit: Circuit, theta, *, max_bond: int | None = None) -> MPS:
 # ------------------------------------------------------------------------- contractions
 
 
-def _right_environments(a: jax.Array) -> jax.Array:
-    """``E[j]`` ``(N, χ, χ)``: the sites right of site ``j+1`` contracted with their conjugate,
-    each normalised to unit trace (only ratios are used)."""
+def _right_canonical(a: jax.Array) -> jax.Array:
+    """The same state with sites 2..N right-orthonormal (``Σ_s A[s] A[s]^† = I``) by an LQ
+    sweep from the right; the norm ends up in site 1. Conditional probabilities of a
+    prefix are then plain squared norms (no environments)."""
     chi = a.shape[1]
-    e_last = jnp.zeros((chi, chi), dtype=a.dtype).at[0, 0].set(1.0)
+    if a.shape[0] == 1:
+        return a
 
-    def step(e, t):
-        new = jnp.einsum("asb,bc,dsc->ad", t, e, jnp.conj(t))
-        return new / jnp.trace(new).real, e
+    def step(l_mat, t):
+        m = jnp.einsum("asb,bc->asc", t, l_mat).reshape(chi, 2 * chi)
+        q, r = jnp.linalg.qr(jnp.conj(m.T))  # m = r^† q^†
+        return jnp.conj(r.T), jnp.conj(q.T).reshape(chi, 2, chi)
 
-    _, envs = jax.lax.scan(step, e_last, a, reverse=True)
-    return envs
+    l_first, qs = jax.lax.scan(step, jnp.eye(chi, dtype=a.dtype), a[1:], reverse=True)
+    first = jnp.einsum("asb,bc->asc", a[0], l_first)
+    return jnp.concatenate([first[None], qs])
 
 
-def _sample_sites(a: jax.Array, envs: jax.Array, u: jax.Array) -> jax.Array:
-    """Sequential conditional sampling: uniforms ``u (N, S)`` → site bits ``(N, S)`` uint8."""
+def _sample_sites(a: jax.Array, u: jax.Array) -> jax.Array:
+    """Sequential conditional sampling from a right-canonical MPS (:func:`_right_canonical`):
+    uniforms ``u (N, S)`` → site bits ``(N, S)`` uint8.
+
+    With ``v_x = L A_j[x]`` for the prefix vector ``L`` of a shot, ``p(x | prefix) ∝ ‖v_x‖²``;
+    ``x = 1`` iff ``u·(p_0 + p_1) ≥ p_0``; ``L ← v_x / ‖v_x‖``.
+    """
     chi, shots = a.shape[1], u.shape[1]
     left0 = jnp.zeros((shots, chi), dtype=a.dtype).at[:, 0].set(1.0)
 
     def step(left, xs):
-        t, e, uj = xs
-        v = jnp.einsum("ka,asb->ksb", left, t)  # (S, 2, χ)
-        p = jnp.einsum("ksb,bc,ksc->ks", v, e, jnp.conj(v)).real  # (S, 2)
-        p = jnp.maximum(p, 0.0)
+        t, uj = xs
+        v = (left @ t.reshape(chi, 2 * chi)).reshape(shots, 2, chi)
+        p = jnp.sum(v.real**2 + v.imag**2, axis=2)  # (S, 2)
         x = uj * (p[:, 0] + p[:, 1]) >= p[:, 0]
         chosen = jnp.where(x[:, None], v[:, 1], v[:, 0])
         pk = jnp.where(x, p[:, 1], p[:, 0])
-        return chosen / jnp.sqrt(jnp.where(pk > 0, pk, 1.0))[:, None], x.astype(jnp.uint8)
+        return chosen * jax.lax.rsqrt(jnp.where(pk > 0, pk, 1.0))[:, None], x.astype(jnp.uint8)
 
-    _, bits = jax.lax.scan(step, left0, (a, envs, u))
+    _, bits = jax.lax.scan(step, left0, (a, u))
     return bits
 
 
@@ -317,10 +325,10 @@ def _compiled(circuit: Circuit, max_bond: int | None, what: str) -> Callable:
     if what == "sample":
         def sample(theta, key, shots_shape):
             mps = tensors(theta)
-            envs = _right_environments(mps.tensors)
             u = jax.random.uniform(key, (circuit.n_qubits, shots_shape.shape[0]),
                                    dtype=jnp.float64)
-            return _site_bits(_sample_sites(mps.tensors, envs, u).T), mps.truncation_error
+            bits = _sample_sites(_right_canonical(mps.tensors), u)
+            return _site_bits(bits.T), mps.truncation_error
 
         return jax.jit(sample)
     if what == "log_prob":
@@ -382,11 +390,9 @@ def sample_bits(circuit: Circuit, theta, n_shots: int, *, seed: int | np.random.
         kr = jax.random.fold_in(key, r)
         th_j = jnp.asarray(th)
         for c, start in enumerate(range(0, n_shots, shot_chunk)):
-            size = min(shot_chunk, n_shots - start)
-            # pad to a power of two (few compiled shapes), keep the first `size`
-            padded = 1 << max(size - 1, 0).bit_length()
-            bits, _ = fn(th_j, jax.random.fold_in(kr, c), jnp.zeros((padded, 0)))
-            out[r, start:start + size] = np.asarray(bits)[:size]
+            size = min(shot_chunk, n_shots - start)  # one compiled shape per chunk size
+            bits, _ = fn(th_j, jax.random.fold_in(kr, c), jnp.zeros((size, 0)))
+            out[r, start:start + size] = np.asarray(bits)
     return out.reshape(lead + (n_shots, n))
 
 

@@ -7,6 +7,8 @@ An :class:`Optimizer` advances ``R`` runs in lockstep; every state exposes ``x``
 - :func:`direct_search_optimizer`: probabilistic-descent direct search (the original
   gradient-free runs).
 - :func:`adam_optimizer`: optax's Adam.
+- :func:`spsa_optimizer`, :func:`qnspsa_optimizer`: SPSA and quantum-natural SPSA on
+  sampled objectives (two evaluations per step).
 - :func:`evaluate_only`: evaluate the starting points, no optimisation.
 
 :func:`lbfgs`, :func:`probabilistic_descent` and :func:`probabilistic_descent_batch` are
@@ -21,6 +23,7 @@ from .direct_search import (
     probabilistic_descent_batch,
 )
 from .lbfgs import lbfgs, lbfgs_optimizer
+from .spsa import qnspsa_optimizer, spsa_optimizer
 
 __all__ = [
     "OPTIMIZERS",
@@ -33,7 +36,9 @@ __all__ = [
     "minimize",
     "probabilistic_descent",
     "probabilistic_descent_batch",
+    "qnspsa_optimizer",
+    "spsa_optimizer",
 ]
 
-OPTIMIZERS = ("lbfgs", "direct-search", "adam", "evaluate")
+OPTIMIZERS = ("lbfgs", "direct-search", "adam", "evaluate", "spsa", "qnspsa")
 """Names of the optimisers (:attr:`Optimizer.name`)."""
