@@ -273,15 +273,15 @@ reproduce.add_command(_vi_command())
 
 
 @reproduce.command("mnist8x8", cls=Command,
-                   short_help="Sampled 66-qubit hypernetwork, 8x8 MNIST (MPS, QN-SPSA).")
+                   short_help="Sampled 66-qubit hypernetwork, 8x8 MNIST (MPS sampling).")
 @_opt_quick
 @_opt_out
 @click.option("--runs", type=click.IntRange(min=1), default=None, help="Runs per depth.")
 @click.option("--max-steps", type=click.IntRange(min=1), default=None,
-              help="Optimiser steps (default 300; quick 60).")
+              help="Optimiser steps (default 200; quick 80).")
 @click.option("--blocks", default=None, help="Comma list of brickwork depths (default 2,4).")
-@click.option("--optimizer", type=click.Choice(["qnspsa", "spsa", "score-function"]),
-              default=None, help="Default qnspsa.")
+@click.option("--optimizer", type=click.Choice(["score-function", "qnspsa", "spsa"]),
+              default=None, help="Default score-function (Adam); the talk used qnspsa.")
 @click.option("--problem", type=click.Choice(["logistic", "hidden"]), default=None,
               help="logistic: 66 qubits (default); hidden: 64-3-1 network, 200 qubits.")
 @_opt_seed

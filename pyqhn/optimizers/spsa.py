@@ -30,6 +30,11 @@ as Qiskit's ``QNSPSA``. Four differences, stated in :attr:`Optimizer.settings`:
 * the metric perturbation ``ε`` (``metric_perturbation``) is set apart from the
   gradient's ``c`` (fidelities here are exact, so ``ε`` can be small while ``c`` stays
   large against shot noise);
+* ``blocking`` (Qiskit's default for QN-SPSA) evaluates ``f`` at the proposed point
+  and rejects the step if it exceeds the last accepted value by more than
+  ``allowed_increase`` (default: twice the spread of the calibration evaluations, as
+  Qiskit's ``2·stddev``): three evaluations per step, and ``state.f`` is then a fresh
+  estimate at ``x``;
 * ``G_k`` is kept in low-rank form ``V Λ Vᵀ`` of rank at most ``max_rank`` (every ``Ĝ``
   has rank 2): identical to the dense average while ``2k ≤ max_rank`` or
   ``P ≤ max_rank``, otherwise its ``max_rank`` largest ``|λ|``. A step then
@@ -89,6 +94,8 @@ class QnSpsaState(NamedTuple):
     Attributes:
         n_fidelity: ``(R,)`` fidelity evaluations (4 per step and calibration sample).
         n_metric: ``(R,)`` metric samples averaged into ``G`` (calibration included).
+        n_rejected: ``(R,)`` steps rejected by blocking.
+        allowed: ``(R,)`` allowed increase of ``f`` per step (blocking).
         basis: ``(R, P, m)`` orthonormal ``V`` of ``G = V diag(eig) Vᵀ`` (``m ≤ max_rank``).
         eig: ``(R, m)`` its eigenvalues.
     """
@@ -104,6 +111,8 @@ class QnSpsaState(NamedTuple):
     seeds: np.ndarray
     n_fidelity: np.ndarray
     n_metric: np.ndarray
+    n_rejected: np.ndarray
+    allowed: np.ndarray
     basis: np.ndarray
     eig: np.ndarray
 
@@ -224,7 +233,8 @@ def _precondition(basis: np.ndarray, eig: np.ndarray, g: np.ndarray, beta: float
 def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float | None = None,
                      perturbation: float = 0.2, metric_perturbation: float = 0.01,
                      regularization: float = 0.1, stability: float = 0.0,
-                     calibration_steps: int = 10, max_rank: int = 100) -> Optimizer:
+                     calibration_steps: int = 10, max_rank: int = 100, blocking: bool = True,
+                     allowed_increase: float | None = None) -> Optimizer:
     """QN-SPSA as an ``init``/``step`` pair (module docstring for the maths).
 
     Args:
@@ -237,6 +247,10 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
         metric_perturbation: ``ε`` of the fidelity differences.
         regularization: ``β``.
         max_rank: rank kept of the averaged metric (module docstring).
+        blocking: reject steps that raise ``f`` by more than ``allowed_increase`` (one
+            more evaluation per step).
+        allowed_increase: ``None``: twice the standard deviation of the calibration
+            evaluations (or of two evaluations at ``x_0`` with a given learning rate).
     """
     if not callable(fidelity):
         raise InputError("qnspsa_optimizer needs fidelity=(x, y) -> |<psi_x|psi_y>|^2, e.g. "
@@ -264,14 +278,24 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
         r, p = s.x.shape
         basis, eig = np.zeros((r, p, 0)), np.zeros((r, 0))
         n_fid, n_metric, n_evals = (np.zeros(r, dtype=np.int64) for _ in range(3))
+        zeros = np.zeros(r, dtype=np.int64)
         if lr is not None:
+            spread = np.full(r, np.nan)
+            if blocking and allowed_increase is None:
+                both = call_value(fun, np.concatenate([s.x, s.x]))
+                spread = np.abs(both[:r] - both[r:]) / np.sqrt(2)
+                s = s._replace(n_evals=s.n_evals + 2)
+            allowed = (np.full(r, allowed_increase) if allowed_increase is not None
+                       else 2 * spread)
             return QnSpsaState(*s._replace(a=np.full(r, lr)), n_fidelity=n_fid,
-                               n_metric=n_metric, basis=basis, eig=eig)
-        grads, mets = [], []
+                               n_metric=n_metric, n_rejected=zeros, allowed=allowed,
+                               basis=basis, eig=eig)
+        grads, mets, values = [], [], []
         for i in range(cal):  # gradient and metric samples at x0
             d1 = _directions(seeds, i, p, tag=2)
             d2 = _directions(seeds, i, p, tag=3)
             fp, fm = _two_point(fun, s.x, c, d1)
+            values += [fp, fm]
             grads.append(((fp - fm) / (2 * c))[:, None] * d1)
             mets.append((d1, d2, metric_sample(s.x, d1, d2)))
         width = min(max_rank, p, 2 * cal)
@@ -284,9 +308,11 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
             basis[j, :, : b.shape[1]], eig[j, : e.size] = b, e
             mag = np.mean([np.abs(_precondition(b, e, g[j], beta)).max() for g in grads])
             a[j] = _TARGET * (stability + 1) ** _ALPHA / (mag if mag > 0 else 1.0)
+        allowed = (np.full(r, allowed_increase) if allowed_increase is not None
+                   else 2 * np.std(values, axis=0, ddof=1))
         return QnSpsaState(*s._replace(a=a, n_evals=s.n_evals + 2 * cal),
-                           n_fidelity=n_fid + 4 * cal, n_metric=n_metric + cal, basis=basis,
-                           eig=eig)
+                           n_fidelity=n_fid + 4 * cal, n_metric=n_metric + cal,
+                           n_rejected=zeros, allowed=allowed, basis=basis, eig=eig)
 
     def step(fun: BatchedValue, state: QnSpsaState) -> QnSpsaState:
         active = ~np.asarray(state.done, dtype=bool)
@@ -316,14 +342,22 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
             basis[i, :, : b.shape[1]], eig[i, : e.size] = b, e
             x_new[i] = x[i] - ak[i] * _precondition(b, e, g[i], beta)
         f = np.where(active, 0.5 * (fp + fm), state.f)
+        n_rejected, n_evals = state.n_rejected, state.n_evals + 2 * active
+        if blocking:
+            f_new = call_value(fun, x_new)
+            reject = active & ~(f_new <= state.f + state.allowed)
+            x_new = np.where(reject[:, None], x, x_new)
+            f = np.where(active & ~reject, f_new, state.f)
+            n_rejected, n_evals = n_rejected + reject, n_evals + active
         n_iter = state.n_iter + active
         return state._replace(
             x=x_new, f=f, g=np.where(active[:, None], g, state.g),
             done=state.done | (n_iter >= max_steps) | ~np.isfinite(f), n_iter=n_iter,
-            n_evals=state.n_evals + 2 * active, n_fidelity=state.n_fidelity + 4 * active,
-            n_metric=state.n_metric + active, basis=basis, eig=eig)
+            n_evals=n_evals, n_fidelity=state.n_fidelity + 4 * active,
+            n_metric=state.n_metric + active, n_rejected=n_rejected, basis=basis, eig=eig)
 
     settings = dict(spsa.settings, metric_perturbation=eps, regularization=beta,
-                    max_rank=max_rank)
+                    max_rank=max_rank, blocking=bool(blocking),
+                    allowed_increase=allowed_increase)
     return Optimizer(name="qnspsa", uses_gradient=False, init=init, step=step,
                      settings=settings)
