@@ -189,7 +189,9 @@ def test_qnspsa_reaches_optimum(small_problem):
     eng = get_engine("mps")
     counter = sampled.ShotCounter()
     obj = sampled.sampled_energy_objective(eng, c, cost, shots=200, counter=counter)
-    opt = qnspsa_optimizer(sampled.fidelity_fn(eng, c), max_steps=150)
+    # without blocking (with it, C* is still the most probable outcome but E - C* reaches
+    # only 0.04 / 0.13 in 150 steps)
+    opt = qnspsa_optimizer(sampled.fidelity_fn(eng, c), max_steps=150, blocking=False)
     gap, hit, _ = _reached(small_problem, opt, obj)
     assert hit.all() and gap.max() < 0.08  # C* is the most probable; 3rd-best is +0.09
     cols = counter.columns(np.arange(2))
