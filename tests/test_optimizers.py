@@ -19,6 +19,8 @@ from pyqhn.optimizers import (
     lbfgs,
     lbfgs_optimizer,
     minimize,
+    qnspsa_optimizer,
+    spsa_optimizer,
 )
 from pyqhn.optimizers.base import REQUIRED_FIELDS
 from pyqhn.optimizers.lbfgs import backtracking_armijo
@@ -385,7 +387,9 @@ def test_objective_shape_is_checked():
 
 def test_registry_and_settings_are_json():
     opts = [lbfgs_optimizer(), direct_search_optimizer(),
-            adam_optimizer(learning_rate=0.01, max_steps=10), evaluate_only()]
+            adam_optimizer(learning_rate=0.01, max_steps=10), evaluate_only(),
+            spsa_optimizer(max_steps=5), qnspsa_optimizer(lambda x, y: np.ones(len(x)),
+                                                          max_steps=5)]
     assert tuple(o.name for o in opts) == OPTIMIZERS
     for opt in opts:
         assert isinstance(opt, Optimizer)
