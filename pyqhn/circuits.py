@@ -29,7 +29,6 @@ from .checks import (
     check_angles,
     check_finite,
     check_int,
-    check_n_qubits,
     read_npz_array,
 )
 
@@ -61,7 +60,9 @@ class Circuit:
     ``n_qubits`` and ``blocks`` must be integers (``int`` or NumPy integers, stored as
     ``int``; floats such as ``2.0`` and bools are rejected with
     :class:`pyqhn.checks.InputError`), ``entangling`` a bool; ``entangling=False`` is the
-    product-state ansatz (then ``blocks`` is 1).
+    product-state ansatz (then ``blocks`` is 1). Any ``n_qubits ≥ 1``: engines that
+    enumerate ``2**n`` outcomes check their own limit (``MAX_QUBITS``); the MPS engine
+    samples circuits of any size.
     """
 
     n_qubits: int
@@ -69,7 +70,7 @@ class Circuit:
     entangling: bool = True
 
     def __post_init__(self) -> None:
-        n = check_n_qubits(self.n_qubits)
+        n = check_int(self.n_qubits, "the number of qubits", minimum=1)
         blocks = check_int(self.blocks, "blocks", minimum=1)
         if not isinstance(self.entangling, (bool, np.bool_)):
             raise InputError(
@@ -187,7 +188,7 @@ def rz_matrix(phi: float) -> np.ndarray:
 
 
 def _layout_shape(theta: np.ndarray, n_qubits: int, blocks: int) -> tuple[int, int]:
-    n_qubits = check_n_qubits(n_qubits)
+    n_qubits = check_int(n_qubits, "n_qubits", minimum=1)
     blocks = check_int(blocks, "blocks", minimum=1)
     if theta.ndim == 0 or theta.shape[-1] != 2 * blocks * n_qubits:
         raise InputError(
@@ -239,7 +240,7 @@ def load_theta(path: str | Path, n_params: int, *, layout: str = "flat",
         raise InputError(f"unknown angle layout {layout!r}; choose one of "
                          f"{', '.join(THETA_LAYOUTS)} (--theta-layout)")
     if layout == "site-major":
-        if n_qubits is None or n_params % (2 * check_n_qubits(n_qubits)):
+        if n_qubits is None or n_params % (2 * check_int(n_qubits, "n_qubits", minimum=1)):
             raise InputError(
                 f"the site-major layout needs the qubit count n, with n_params = {n_params} "
                 f"a multiple of 2·n (got n = {n_qubits})")

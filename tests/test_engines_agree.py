@@ -15,7 +15,7 @@ from pyqhn.estimators import parameter_shift_grad
 CIRCUITS = [product_circuit(5), brickwork_circuit(5, 1), brickwork_circuit(6, 4),
             brickwork_circuit(7, 5)]
 _JULIA = julia_unavailable_reason()
-NAMES = ["exact", "density", "reference",
+NAMES = ["exact", "density", "reference", "mps",
          pytest.param("julia", marks=pytest.mark.skipif(
              _JULIA is not None, reason=f"Julia engine unavailable: {_JULIA}"))]
 CIRCUIT_IDS = {"ids": lambda c: f"n{c.n_qubits}-{c.name}"}

@@ -19,6 +19,8 @@ from pyqhn.optimizers import (
     lbfgs,
     lbfgs_optimizer,
     minimize,
+    qnspsa_optimizer,
+    spsa_optimizer,
 )
 from pyqhn.optimizers.base import REQUIRED_FIELDS
 from pyqhn.optimizers.lbfgs import backtracking_armijo
@@ -388,6 +390,8 @@ def test_registry_and_settings_are_json():
 
     opts = [lbfgs_optimizer(), direct_search_optimizer(),
             adam_optimizer(learning_rate=0.01, max_steps=10), evaluate_only(),
+            spsa_optimizer(max_steps=5), qnspsa_optimizer(lambda x, y: np.ones(len(x)),
+                                                          max_steps=5),
             optimkit_lbfgs_optimizer(), bbo_probabilistic_descent_optimizer()]
     assert tuple(o.name for o in opts) == OPTIMIZERS
     for opt in opts:

@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..checks import InputError, angle_batch, check_angles, check_cost, check_int
+from ..checks import (
+    InputError,
+    angle_batch,
+    check_angles,
+    check_cost,
+    check_int,
+    check_n_qubits,
+)
 from ..circuits import Circuit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ENGINES", "Engine", "get_engine", "sample_from_probabilities"]
 
 #: Engine names accepted by :func:`get_engine`.
-ENGINES = ("exact", "density", "reference", "julia")
+ENGINES = ("exact", "density", "reference", "julia", "mps")
 
 #: Probabilities below this (rounding of a noisy ρ's diagonal) are clipped to 0 when
 #: sampling; anything more negative is a numerical breakdown.
@@ -129,7 +136,7 @@ class Engine(abc.ABC):
         """Outcome probabilities: angles ``(..., P)`` to ``(..., 2**n)`` float64 (for a noisy
         engine the diagonal of ρ, entries may be negative at the 1e-16 level)."""
         flat, lead = self._angles(circuit, theta)
-        dim = 2**circuit.n_qubits
+        dim = 2 ** check_n_qubits(circuit.n_qubits)  # enumeration: at most MAX_QUBITS
         if flat.shape[0] == 0:
             return np.zeros(lead + (dim,))
         p = np.asarray(self._probabilities(circuit, flat), dtype=np.float64)
@@ -238,8 +245,9 @@ def get_engine(name: str, *, noise: NoiseModel | None = None, method: str = "aut
 
     Args:
         name: ``"exact"`` (JAX, differentiable), ``"density"`` (depolarizing noise),
-            ``"reference"`` (dense NumPy) or ``"julia"`` (optional PastaQ: noise-free with
-            Zygote gradients, or noisy).
+            ``"reference"`` (dense NumPy), ``"julia"`` (optional PastaQ: noise-free with
+            Zygote gradients, or noisy) or ``"mps"`` (exact MPS sampling at any size,
+            :mod:`.mps`).
         noise: a :class:`pyqhn.noise.NoiseModel`, only for ``"density"`` and ``"julia"``
             (``None`` means noiseless).
         method: the exact engine's contraction (``"auto"``, ``"mps"``, ``"statevector"``);
@@ -269,6 +277,10 @@ def get_engine(name: str, *, noise: NoiseModel | None = None, method: str = "aut
         from .reference import ReferenceEngine
 
         return ReferenceEngine()
+    if name == "mps":
+        from .mps import MpsEngine
+
+        return MpsEngine()
     from .julia import JuliaEngine
 
     return JuliaEngine(noise)

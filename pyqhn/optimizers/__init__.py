@@ -7,6 +7,8 @@ An :class:`Optimizer` advances ``R`` runs in lockstep; every state exposes ``x``
 - :func:`direct_search_optimizer`: probabilistic-descent direct search (the original
   gradient-free runs).
 - :func:`adam_optimizer`: optax's Adam.
+- :func:`spsa_optimizer`, :func:`qnspsa_optimizer`: SPSA and quantum-natural SPSA on
+  sampled objectives (two evaluations per step).
 - :func:`evaluate_only`: evaluate the starting points, no optimisation.
 - :func:`optimkit_lbfgs_optimizer`, :func:`bbo_probabilistic_descent_optimizer`: the
   original runs' Julia optimisers (OptimKit, BlackBoxOptim), optional (:mod:`.julia`).
@@ -28,6 +30,7 @@ from .julia import (
     optimkit_lbfgs_optimizer,
 )
 from .lbfgs import lbfgs, lbfgs_optimizer
+from .spsa import qnspsa_optimizer, spsa_optimizer
 
 __all__ = [
     "JULIA_OPTIMIZERS",
@@ -43,7 +46,10 @@ __all__ = [
     "optimkit_lbfgs_optimizer",
     "probabilistic_descent",
     "probabilistic_descent_batch",
+    "qnspsa_optimizer",
+    "spsa_optimizer",
 ]
 
-OPTIMIZERS = ("lbfgs", "direct-search", "adam", "evaluate", *JULIA_OPTIMIZERS)
+OPTIMIZERS = ("lbfgs", "direct-search", "adam", "evaluate", "spsa", "qnspsa",
+              *JULIA_OPTIMIZERS)
 """Names of the optimisers (:attr:`Optimizer.name`)."""
