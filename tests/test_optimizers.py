@@ -163,8 +163,10 @@ class RowRecorder:
 
 
 def _assert_same_as_old(vg, x0, **settings):
+    """The Armijo option with the old memory (10 unless given) gives the old numbers."""
+    settings = {"memory_size": 10, **settings}
     old = _old_lbfgs(vg, x0, **settings)
-    new = lbfgs(vg, x0, **settings)
+    new = lbfgs(vg, x0, line_search="armijo", **settings)
     for name in ("x", "fun", "grad_norm", "history"):
         np.testing.assert_allclose(getattr(new, name), old[name], rtol=0, atol=1e-12,
                                    err_msg=name)
@@ -214,13 +216,14 @@ def test_lbfgs_rosenbrock_batch():
 def test_lbfgs_state_reports_failures_and_history_padding():
     x0 = np.zeros((2, 3))
     x0[1] = 0.3
-    state, history = minimize(lbfgs_optimizer(max_iter=30), wrong_gradient, x0)
+    armijo = dict(line_search="armijo", memory_size=10)
+    state, history = minimize(lbfgs_optimizer(max_iter=30, **armijo), wrong_gradient, x0)
     assert set(REQUIRED_FIELDS) <= set(state._fields)
     assert state.done.all()
     assert state.line_search_failed.tolist() == [True, False]
     assert state.converged.tolist() == [False, True]
     assert state.n_iter.tolist() == [0, 2] and history.shape == (2, 3)
-    res = lbfgs(wrong_gradient, x0, max_iter=30)
+    res = lbfgs(wrong_gradient, x0, max_iter=30, **armijo)
     assert res.history.shape == (2, 31)
     pad = res.history[:, history.shape[1]:]
     np.testing.assert_array_equal(pad, np.broadcast_to(res.fun[:, None], pad.shape))

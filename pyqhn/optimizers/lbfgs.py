@@ -1,33 +1,40 @@
 """L-BFGS on exact gradients, many starting points advanced in lockstep.
 
-The original runs used OptimKit.jl's LBFGS with gradient tolerance 1e-6 (2-norm of the
-gradient) and at most 500 iterations; those are the defaults here.
+The original runs used OptimKit.jl's ``LBFGS(gradtol = 1e-6, maxiter = 500)`` (OptimKit
+0.3.1, the release current when the study ran): memory ``m = 8``, its Hager–Zhang line
+search with the first step accepted when it satisfies the (approximate) Wolfe conditions.
+Those are the defaults here (``line_search="hager-zhang"``); pyqhn's earlier backtracking
+Armijo search (memory 10) stays available as ``line_search="armijo"``.
 
 Why not scipy or optax: SciPy's L-BFGS-B runs one start at a time, and optax's L-BFGS
 inlines the objective several times into its line search, which made XLA compile the
 circuit for ~25 s on 2 cores. Here the two-loop recursion (Nocedal & Wright, Algorithm 7.4)
-and a backtracking Armijo line search run in NumPy on ``(R, P)`` arrays, and every trial
-point of every run is evaluated in ONE call of a batched ``value_and_grad`` — a single
-compiled kernel, on a GPU when JAX has one. A curvature pair is stored only when
-``sᵀy > 0`` (keeps the inverse-Hessian estimate positive definite).
+and the line searches (:mod:`pyqhn.optimizers.linesearch`) run in NumPy on ``(R, P)``
+arrays, and every trial point of every run is evaluated in ONE call of a batched
+``value_and_grad`` — a single compiled kernel, on a GPU when JAX has one.
 
 One iteration of run ``r`` with iterate ``x``, gradient ``g`` and stored pairs
-``(s_i, y_i)``:
+``(s_i, y_i)`` (``H₀ = (sᵀy / yᵀy) I`` from the newest pair in both variants):
 
-1. ``d = -H g`` by the two-loop recursion, ``H₀ = (sᵀy / yᵀy) I`` from the newest pair; if
-   ``dᵀg ≥ 0`` the pairs are dropped and ``d = -g``.
-2. Line search (:func:`backtracking_armijo`): the first trial step is ``t = 1``, or
-   ``min(1, 1/‖g‖)`` with no stored pairs; halve ``t`` until
-   ``f(x + t d) ≤ f(x) + c₁ t dᵀg`` (``c₁ = armijo``) and ``f`` is finite, at most
-   ``max_backtracks`` trials.
-3. Store ``s = x⁺ - x``, ``y = g⁺ - g`` when ``sᵀy > 10⁻¹² ‖s‖ ‖y‖`` (oldest pair
-   dropped beyond ``memory_size``).
+``line_search="hager-zhang"`` (OptimKit's ``src/lbfgs.jl``, 0.3.1)
+    1. ``d = -H g`` by the two-loop recursion; with no stored pair ``d = -first_step ·
+       g / ‖g‖`` (OptimKit 0.3.1: a unit step, ``first_step = 1``; 0.4+: 0.01).
+    2. :func:`~pyqhn.optimizers.linesearch.hager_zhang` from ``α₀ = 1`` with
+       ``accept_first``.
+    3. Store ``s = x⁺ - x``, ``y = g⁺ - g`` when ``sᵀy / sᵀs > ‖g⁺‖ / 10⁴`` (OptimKit's
+       cautious update; oldest pair dropped beyond ``memory_size``).
 
-A run stops (its parameters freeze) when ``‖g‖₂ < gtol``, after ``max_iter`` iterations,
-when its line search finds no decrease, or when its value is not finite.
+``line_search="armijo"`` (pyqhn before; give ``memory_size=10`` for its old numbers)
+    1. ``d = -H g`` (``d = -g`` with no pairs).
+    2. :func:`~pyqhn.optimizers.linesearch.backtracking_armijo` from ``t = 1``, or
+       ``min(1, 1/‖g‖)`` with no stored pairs.
+    3. Store the pair when ``sᵀy > 10⁻¹² ‖s‖ ‖y‖``.
 
-The line search is a replaceable function of the :data:`LineSearch` signature, so that
-another one (e.g. Hager–Zhang) can be added next to :func:`backtracking_armijo`.
+In both, if ``dᵀg ≥ 0`` the pairs are dropped and the first-iteration direction is used
+(OptimKit 0.3.1 raises an error there; with positive ``sᵀy`` it cannot happen but by
+rounding). A run stops (its parameters freeze) when ``‖g‖₂ < gtol``, after ``max_iter``
+iterations, when its line search finds no step (Armijo: no decrease; Hager–Zhang: a zero
+step, which OptimKit would repeat until ``max_iter``), or when its value is not finite.
 """
 
 from __future__ import annotations
@@ -39,23 +46,35 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..checks import check_float, check_int
+from ..checks import InputError, check_float, check_int
 from .base import (
     BatchedValueAndGrad,
     Optimizer,
     call_value_and_grad,
     minimize,
 )
+from .linesearch import (
+    HZ_DEFAULTS,
+    LineSearch,
+    LineSearchResult,
+    backtracking_armijo,
+    hager_zhang,
+)
 
 __all__ = [
+    "LINE_SEARCHES",
     "LBFGSResult",
     "LBFGSState",
     "LineSearch",
     "LineSearchResult",
     "backtracking_armijo",
+    "hager_zhang",
     "lbfgs",
     "lbfgs_optimizer",
 ]
+
+#: Line searches of :func:`lbfgs_optimizer`; the first is the default (the original's).
+LINE_SEARCHES = ("hager-zhang", "armijo")
 
 
 class LBFGSResult(NamedTuple):
@@ -99,7 +118,7 @@ class LBFGSState(NamedTuple):
         s_hist, y_hist: ``(R, m, P)`` curvature pairs, oldest first (zeros where unused).
         rho: ``(R, m)`` ``1 / sᵢᵀyᵢ`` (zero where unused).
         line_search_failed: ``(R,)`` the run stopped because its line search found no
-            sufficient decrease.
+            step (Armijo: no sufficient decrease; Hager–Zhang: a zero step).
     """
 
     x: np.ndarray
@@ -114,89 +133,6 @@ class LBFGSState(NamedTuple):
     y_hist: np.ndarray
     rho: np.ndarray
     line_search_failed: np.ndarray
-
-
-class LineSearchResult(NamedTuple):
-    """Outcome of a line search over ``R`` runs.
-
-    Attributes:
-        x, f, g: ``(R, P)``, ``(R,)``, ``(R, P)`` accepted points, or the old ones where
-            the run was inactive or failed.
-        n_evals: ``(R,)`` evaluations the search used per run.
-        failed: ``(R,)`` active runs without an acceptable step.
-    """
-
-    x: np.ndarray
-    f: np.ndarray
-    g: np.ndarray
-    n_evals: np.ndarray
-    failed: np.ndarray
-
-
-LineSearch = Callable[
-    [BatchedValueAndGrad, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-     np.ndarray, np.ndarray],
-    LineSearchResult,
-]
-"""``(fun, x, f, g, d, slope, step0, active) -> LineSearchResult``: search along ``d``
-(``(R, P)``) with ``slope = dᵀg`` (``(R,)``, negative) from first trial steps ``step0``
-(``(R,)``), moving only the ``active`` runs."""
-
-
-def backtracking_armijo(
-    fun: BatchedValueAndGrad,
-    x: np.ndarray,
-    f: np.ndarray,
-    g: np.ndarray,
-    d: np.ndarray,
-    slope: np.ndarray,
-    step0: np.ndarray,
-    active: np.ndarray,
-    *,
-    armijo: float = 1e-4,
-    max_backtracks: int = 40,
-) -> LineSearchResult:
-    """Backtracking Armijo line search of many runs, every trial in ONE batched call.
-
-    Run ``r`` accepts the first ``t ∈ {t₀, t₀/2, t₀/4, …}`` (at most ``max_backtracks``
-    trials) with ``f(x + t d)`` finite and ``f(x + t d) ≤ f(x) + armijo · t · dᵀg``. Each
-    trial calls ``fun`` on all ``R`` rows (runs not searching any more sit at ``x``: one
-    array shape, one compiled kernel); only the searching runs' evaluations are counted.
-
-    Args:
-        fun: batched value and gradient, ``(R, P) -> ((R,), (R, P))``.
-        x, f, g: ``(R, P)``, ``(R,)``, ``(R, P)`` current points, values, gradients.
-        d: ``(R, P)`` search directions; ``slope``: ``(R,)`` ``dᵀg``.
-        step0: ``(R,)`` first trial steps; ``active``: ``(R,)`` runs to search.
-        armijo: sufficient-decrease constant ``c₁``.
-        max_backtracks: trials per run.
-
-    Returns:
-        :class:`LineSearchResult`.
-
-    Example:
-        >>> vg = lambda x: ((x**2).sum(1), 2 * x)
-        >>> x = np.ones((1, 2)); f, g = vg(x)
-        >>> res = backtracking_armijo(vg, x, f, g, -g, -(g * g).sum(1), np.ones(1),
-        ...                           np.ones(1, bool))
-        >>> res.f.tolist(), res.n_evals.tolist()  # t = 1 overshoots to -1; t = 1/2 hits 0
-        ([0.0], [2])
-    """
-    pending = active.copy()
-    n_evals = np.zeros(x.shape[0], dtype=np.int64)
-    step = step0
-    x_new, f_new, g_new = x.copy(), f.copy(), g.copy()
-    for _ in range(max_backtracks):
-        trial = np.where(pending[:, None], x + step[:, None] * d, x)
-        ft, gt = call_value_and_grad(fun, trial)
-        n_evals += pending
-        ok = pending & np.isfinite(ft) & (ft <= f + armijo * step * slope)
-        x_new[ok], f_new[ok], g_new[ok] = trial[ok], ft[ok], gt[ok]
-        pending &= ~ok
-        if not pending.any():
-            break
-        step = np.where(pending, 0.5 * step, step)
-    return LineSearchResult(x=x_new, f=f_new, g=g_new, n_evals=n_evals, failed=pending)
 
 
 def _two_loop(g, s_hist, y_hist, rho):
@@ -217,27 +153,69 @@ def _two_loop(g, s_hist, y_hist, rho):
     return r
 
 
+def _check_line_search(line_search: str) -> str:
+    if not isinstance(line_search, str) or line_search not in LINE_SEARCHES:
+        raise InputError(
+            f"line_search must be one of {', '.join(LINE_SEARCHES)}, got {line_search!r}; "
+            "'hager-zhang' is OptimKit's (the original's), 'armijo' pyqhn's earlier one"
+        )
+    return line_search
+
+
 def lbfgs_optimizer(
     *,
     gtol: float = 1e-6,
     max_iter: int = 500,
-    memory_size: int = 10,
+    memory_size: int = 8,
+    line_search: str = "hager-zhang",
     armijo: float = 1e-4,
     max_backtracks: int = 40,
+    hz_c1: float = HZ_DEFAULTS["c1"],
+    hz_c2: float = HZ_DEFAULTS["c2"],
+    hz_epsilon: float = HZ_DEFAULTS["epsilon"],
+    hz_theta: float = HZ_DEFAULTS["theta"],
+    hz_gamma: float = HZ_DEFAULTS["gamma"],
+    hz_rho: float = HZ_DEFAULTS["rho"],
+    accept_first: bool = True,
+    first_step: float = 1.0,
+    ls_max_iter: int | None = None,
+    ls_max_evals: int = 100,
 ) -> Optimizer:
-    """L-BFGS with a backtracking Armijo line search, as an ``init``/``step`` pair.
+    """L-BFGS with OptimKit's Hager–Zhang (default) or a backtracking Armijo line search,
+    as an ``init``/``step`` pair.
 
     ``fun`` is a :data:`~pyqhn.optimizers.base.BatchedValueAndGrad` and is always called
     with all ``R`` rows (done runs at their frozen point, their results discarded and not
     counted), so a compiled objective sees one shape. One ``step`` is one iteration (see
-    the module docstring); the state is an :class:`LBFGSState`.
+    the module docstring); the state is an :class:`LBFGSState`. The defaults are the
+    original's, OptimKit 0.3.1's ``LBFGS(gradtol = 1e-6, maxiter = 500)``.
 
     Args:
         gtol: stop a run when ``‖g‖₂ < gtol`` (finite, > 0; original: 1e-6).
         max_iter: iteration budget per run (>= 0; original: 500).
-        memory_size: stored curvature pairs (>= 1).
-        armijo: sufficient-decrease constant, in ``(0, 1)``.
-        max_backtracks: step halvings before a run's line search gives up (>= 1).
+        memory_size: stored curvature pairs (>= 1; original: 8; pyqhn's Armijo runs: 10).
+        line_search: ``"hager-zhang"`` (original) or ``"armijo"``.
+        armijo: Armijo only: sufficient-decrease constant, in ``(0, 1)``.
+        max_backtracks: Armijo only: step halvings before a run's search gives up (>= 1).
+        hz_c1, hz_c2: Hager–Zhang only: Wolfe constants, ``0 < c₁ < 1/2 < c₂ < 1``
+            (original: 0.1, 0.9).
+        hz_epsilon: Hager–Zhang only: absolute allowed increase ``ϵ ≥ 0`` of the
+            approximate Wolfe conditions (original: 1e-6).
+        hz_theta, hz_gamma: bisection point and the bracket shrink below which a
+            bisection follows, both in ``(0, 1)`` (original: 1/2, 2/3).
+        hz_rho: bracket expansion factor, > 1 (original: 5).
+        accept_first: accept the first trial step if it satisfies the (approximate)
+            Wolfe conditions (original: true).
+        first_step: length of the first step, along ``-g/‖g‖``, while no pair is stored
+            (> 0; OptimKit 0.3.1: 1, 0.4+: 0.01).
+        ls_max_iter: secant² iterations per search (``None``: no limit, as OptimKit
+            0.3.1; 0.4+ has 10).
+        ls_max_evals: evaluations per search before a run takes its current bracket's
+            left end (>= 1; OptimKit 0.3.1 has no cap).
+
+    Every option is checked (:class:`~pyqhn.checks.InputError` naming it); only the chosen
+    line search's are recorded in ``settings`` (JSON-able; with ``line_search="armijo"``
+    they are the settings pyqhn recorded before Hager–Zhang existed).
 
     Example:
         >>> from pyqhn.optimizers import minimize
@@ -249,12 +227,45 @@ def lbfgs_optimizer(
     gtol = check_float(gtol, "gtol", low=0.0, low_inclusive=False)
     max_iter = check_int(max_iter, "max_iter", minimum=0)
     memory_size = check_int(memory_size, "memory_size", minimum=1)
+    line_search = _check_line_search(line_search)
+    settings: dict = {"gtol": gtol, "max_iter": max_iter, "memory_size": memory_size}
     armijo = check_float(armijo, "armijo", low=0.0, high=1.0, low_inclusive=False,
                          high_inclusive=False)
     max_backtracks = check_int(max_backtracks, "max_backtracks", minimum=1)
-    line_search: LineSearch = functools.partial(
-        backtracking_armijo, armijo=armijo, max_backtracks=max_backtracks
-    )
+    hz_c1 = check_float(hz_c1, "hz_c1", low=0.0, high=0.5, low_inclusive=False,
+                        high_inclusive=False)
+    hz_c2 = check_float(hz_c2, "hz_c2", low=0.5, high=1.0, low_inclusive=False,
+                        high_inclusive=False)
+    hz_epsilon = check_float(hz_epsilon, "hz_epsilon", low=0.0)
+    hz_theta = check_float(hz_theta, "hz_theta", low=0.0, high=1.0, low_inclusive=False,
+                           high_inclusive=False)
+    hz_gamma = check_float(hz_gamma, "hz_gamma", low=0.0, high=1.0, low_inclusive=False,
+                           high_inclusive=False)
+    hz_rho = check_float(hz_rho, "hz_rho", low=1.0, low_inclusive=False)
+    if not isinstance(accept_first, (bool, np.bool_)):
+        raise InputError(f"accept_first must be True or False, got {accept_first!r}")
+    accept_first = bool(accept_first)
+    first_step = check_float(first_step, "first_step", low=0.0, low_inclusive=False)
+    if ls_max_iter is not None:
+        ls_max_iter = check_int(ls_max_iter, "ls_max_iter", minimum=1)
+    ls_max_evals = check_int(ls_max_evals, "ls_max_evals", minimum=1)
+    if line_search == "armijo":
+        search: LineSearch = functools.partial(
+            backtracking_armijo, armijo=armijo, max_backtracks=max_backtracks
+        )
+        settings.update(line_search="backtracking-armijo", armijo=armijo,
+                        max_backtracks=max_backtracks)
+    else:
+        search = functools.partial(
+            hager_zhang, c1=hz_c1, c2=hz_c2, epsilon=hz_epsilon, theta=hz_theta,
+            gamma=hz_gamma, rho=hz_rho, accept_first=accept_first, max_iter=ls_max_iter,
+            max_evals=ls_max_evals,
+        )
+        settings.update(line_search="hager-zhang", hz_c1=hz_c1, hz_c2=hz_c2,
+                        hz_epsilon=hz_epsilon, hz_theta=hz_theta, hz_gamma=hz_gamma,
+                        hz_rho=hz_rho, accept_first=accept_first, first_step=first_step,
+                        ls_max_iter=ls_max_iter, ls_max_evals=ls_max_evals)
+    optimkit = line_search == "hager-zhang"
 
     def init(fun: BatchedValueAndGrad, x0: np.ndarray, seeds: np.ndarray) -> LBFGSState:
         x = np.array(x0, dtype=np.float64)
@@ -275,6 +286,35 @@ def lbfgs_optimizer(
             line_search_failed=np.zeros(r, dtype=bool),
         )
 
+    def directions(g: np.ndarray, gnorm: np.ndarray, s_hist: np.ndarray,
+                   y_hist: np.ndarray, rho: np.ndarray,
+                   active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Search directions ``(R, P)``, slopes ``(R,)``, first steps ``(R,)``; resets the
+        pairs (in place) of active runs without a descent direction."""
+        d = -_two_loop(g, s_hist, y_hist, rho)
+        if optimkit:  # no pairs: -first_step g/|g| (OptimKit), from α₀ = 1
+            unit = -first_step * g / np.where(gnorm > 0, gnorm, 1.0)[:, None]
+            empty = ~rho.any(axis=1)
+            d[empty] = unit[empty]
+        slope = np.einsum("rp,rp->r", d, g)
+        bad = active & ~(slope < 0)  # not a descent direction: restart from steepest descent
+        if bad.any():
+            if optimkit:
+                d[bad] = unit[bad]
+                slope[bad] = np.einsum("rp,rp->r", d[bad], g[bad])
+            else:
+                d[bad] = -g[bad]
+                slope[bad] = -gnorm[bad] ** 2
+            rho[bad] = 0.0
+            s_hist[bad] = 0.0
+            y_hist[bad] = 0.0
+        if optimkit:
+            step0 = np.ones(len(g))
+        else:
+            first = ~rho.any(axis=1)
+            step0 = np.where(first, np.minimum(1.0, 1.0 / np.maximum(gnorm, 1e-300)), 1.0)
+        return d, slope, step0
+
     def step(fun: BatchedValueAndGrad, state: LBFGSState) -> LBFGSState:
         active = ~np.asarray(state.done, dtype=bool)
         if not active.any():
@@ -282,24 +322,20 @@ def lbfgs_optimizer(
         x, f, g, gnorm = state.x, state.f, state.g, state.grad_norm
         s_hist, y_hist, rho = state.s_hist.copy(), state.y_hist.copy(), state.rho.copy()
 
-        d = -_two_loop(g, s_hist, y_hist, rho)
-        slope = np.einsum("rp,rp->r", d, g)
-        bad = active & ~(slope < 0)  # not a descent direction: restart from steepest descent
-        if bad.any():
-            d[bad] = -g[bad]
-            slope[bad] = -gnorm[bad] ** 2
-            rho[bad] = 0.0
-            s_hist[bad] = 0.0
-            y_hist[bad] = 0.0
-        first = ~rho.any(axis=1)
-        step0 = np.where(first, np.minimum(1.0, 1.0 / np.maximum(gnorm, 1e-300)), 1.0)
-
-        ls = line_search(fun, x, f, g, d, slope, step0, active)
+        d, slope, step0 = directions(g, gnorm, s_hist, y_hist, rho, active)
+        ls = search(fun, x, f, g, d, slope, step0, active)
         moved = active & ~ls.failed
         s = ls.x - x
         y = ls.g - g
         sy = np.einsum("rp,rp->r", s, y)
-        store = moved & (sy > 1e-12 * np.linalg.norm(s, axis=1) * np.linalg.norm(y, axis=1))
+        gnorm = np.linalg.norm(ls.g, axis=1)
+        if optimkit:  # OptimKit's cautious update: sᵀy / sᵀs > ‖g⁺‖ / 10⁴
+            ss = np.einsum("rp,rp->r", s, s)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                store = moved & (sy / ss > gnorm / 10000)
+        else:
+            store = moved & (sy > 1e-12 * np.linalg.norm(s, axis=1)
+                             * np.linalg.norm(y, axis=1))
         if store.any():
             s_hist[store] = np.roll(s_hist[store], -1, axis=1)
             y_hist[store] = np.roll(y_hist[store], -1, axis=1)
@@ -308,7 +344,6 @@ def lbfgs_optimizer(
             y_hist[store, -1] = y[store]
             rho[store, -1] = 1.0 / sy[store]
         n_iter = state.n_iter + moved
-        gnorm = np.linalg.norm(ls.g, axis=1)
         keep_going = moved & (gnorm >= gtol) & np.isfinite(ls.f) & (n_iter < max_iter)
         return LBFGSState(
             x=ls.x, f=ls.f, g=ls.g,
@@ -321,11 +356,6 @@ def lbfgs_optimizer(
             line_search_failed=state.line_search_failed | (active & ls.failed),
         )
 
-    settings = {
-        "gtol": gtol, "max_iter": max_iter, "memory_size": memory_size,
-        "line_search": "backtracking-armijo", "armijo": armijo,
-        "max_backtracks": max_backtracks,
-    }
     return Optimizer(name="lbfgs", uses_gradient=True, init=init, step=step,
                      settings=settings)
 
@@ -336,13 +366,17 @@ def lbfgs(
     *,
     gtol: float = 1e-6,
     max_iter: int = 500,
-    memory_size: int = 10,
+    memory_size: int = 8,
+    line_search: str = "hager-zhang",
     armijo: float = 1e-4,
     max_backtracks: int = 40,
+    accept_first: bool = True,
+    first_step: float = 1.0,
     callback: Callable[[int, np.ndarray], None] | None = None,
 ) -> LBFGSResult:
     """Minimise from every row of ``x0`` with L-BFGS: :func:`lbfgs_optimizer` run by
-    :func:`~pyqhn.optimizers.base.minimize`, its result in one record.
+    :func:`~pyqhn.optimizers.base.minimize`, its result in one record (the Hager–Zhang
+    constants at OptimKit's defaults; use :func:`lbfgs_optimizer` to change them).
 
     Args:
         value_and_grad: maps ``(R, P)`` points to values ``(R,)`` and gradients ``(R, P)``
@@ -350,9 +384,10 @@ def lbfgs(
         x0: starting points ``(R, P)``, or ``(P,)`` for one run.
         gtol: stop a run when the 2-norm of its gradient is below this (original: 1e-6).
         max_iter: iteration budget per run (original: 500).
-        memory_size: stored curvature pairs.
-        armijo: sufficient-decrease constant of the line search.
-        max_backtracks: step halvings before a run's line search gives up.
+        memory_size: stored curvature pairs (original: 8).
+        line_search: ``"hager-zhang"`` (original) or ``"armijo"``.
+        armijo, max_backtracks: the Armijo search's constant and step halvings.
+        accept_first, first_step: see :func:`lbfgs_optimizer` (Hager–Zhang only).
         callback: called after every iteration with ``(iteration, values (R,))``.
 
     Returns:
@@ -364,7 +399,9 @@ def lbfgs(
         True
     """
     opt = lbfgs_optimizer(gtol=gtol, max_iter=max_iter, memory_size=memory_size,
-                          armijo=armijo, max_backtracks=max_backtracks)
+                          line_search=line_search, armijo=armijo,
+                          max_backtracks=max_backtracks, accept_first=accept_first,
+                          first_step=first_step)
 
     def cb(k: int, state: LBFGSState) -> None:
         if callback is not None and k > 0:
