@@ -285,3 +285,16 @@ def test_gaussian_figures_default_to_the_notebook_training_set():
         spec_for("fig2", digits=(0, 1))
     with pytest.raises(ValueError, match="unknown layout"):
         spec_for("fig2", layout="notebook")
+
+
+def test_line_search_choice_is_recorded_and_guards_the_folder(tmp_path):
+    out = tmp_path / "f2"
+    args = ["reproduce", "fig2", "--quick", "--runs", "1", "--max-iter", "5", "--no-progress",
+            "--out", str(out)]
+    res = CliRunner().invoke(main, [*args, "--line-search", "armijo"])
+    assert res.exit_code == 0, res.output
+    settings = json.loads((out / "runlog.json").read_text())["settings"]
+    assert settings["optimizer.line_search"] == "backtracking-armijo"
+    assert settings["optimizer.memory_size"] == 10
+    res = CliRunner().invoke(main, args)  # the default is OptimKit's Hager-Zhang: refused
+    assert res.exit_code == 2 and "line_search" in res.output

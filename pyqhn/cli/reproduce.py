@@ -180,8 +180,13 @@ def _landscape_command(figure: str) -> click.Command:
     @click.option("--baselines", "with_baselines", is_flag=True,
                   help="Also run the classical baselines (sa, random, ste, exhaustive) on "
                        "the same bits; their rows join the table and the success panel.")
+    @click.option("--line-search", type=click.Choice(["hager-zhang", "armijo"]),
+                  default=None,
+                  help="L-BFGS line search: hager-zhang (the original's OptimKit defaults, "
+                       "memory 8; default) or armijo (pyqhn 0.1's backtracking, memory 10).")
     def cmd(quick, runs, seed, max_iter, out, no_progress, batch_size, time_limit, cost_file,
-            with_baselines, cluster, encoding=None, layout=None, digits=None, n_samples=None):
+            with_baselines, line_search, cluster, encoding=None, layout=None, digits=None,
+            n_samples=None):
         from ..experiments.landscape import run_landscape
 
         if cost_file is not None:
@@ -194,7 +199,7 @@ def _landscape_command(figure: str) -> click.Command:
                                 batch_size=batch_size, time_limit=_minutes(time_limit),
                                 baselines=_all_baselines() if with_baselines else None,
                                 layout=layout, digits=digits, n_samples=n_samples,
-                                client=cluster)
+                                line_search=line_search, client=cluster)
         _echo_summary(summary, out)
 
     if figure == "fig4":

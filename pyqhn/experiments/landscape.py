@@ -59,7 +59,9 @@ class LandscapeSpec:
     ``.npz`` cost table (key ``cost``, e.g. the original authors') instead of enumerating
     the model on the shipped data. ``baselines``:
     classical searches run beside the circuits (:mod:`pyqhn.baselines`), each with
-    ``baseline_budget`` cost evaluations per run.
+    ``baseline_budget`` cost evaluations per run. ``line_search``: L-BFGS as the original
+    (``"hager-zhang"``: OptimKit's defaults, memory 8) or pyqhn 0.1's (``"armijo"``:
+    backtracking Armijo, memory 10) (:func:`lbfgs_for`).
     """
 
     figure: str
@@ -80,7 +82,18 @@ class LandscapeSpec:
     data_seed: int = 1234
     baselines: tuple[str, ...] = ()
     baseline_budget: int = 10000
+    line_search: str = "hager-zhang"
     paper: dict = field(default_factory=dict)
+
+
+def lbfgs_for(spec: LandscapeSpec) -> Any:
+    """The figure's L-BFGS: OptimKit's (Hager–Zhang, memory 8, the original runs') or
+    pyqhn 0.1's (backtracking Armijo, memory 10)."""
+    from ..optimizers import lbfgs_optimizer
+
+    memory = 8 if spec.line_search == "hager-zhang" else 10
+    return lbfgs_optimizer(max_iter=spec.max_iter, line_search=spec.line_search,
+                           memory_size=memory)
 
 
 _GAUSS_BLOCKS = (0, 2, 4, 6, 8)
@@ -120,7 +133,8 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
              baseline_budget: int | None = None,
              layout: str | None = None,
              digits: tuple[int, int] | str | None = None,
-             n_samples: int | None = None) -> LandscapeSpec:
+             n_samples: int | None = None,
+             line_search: str | None = None) -> LandscapeSpec:
     """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides
     (``None`` keeps the figure's own value)."""
     from ..baselines import METHODS
@@ -129,6 +143,13 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
 
     spec = spec_with(LANDSCAPE, figure, quick=quick, quick_sizes=_QUICK, runs=runs,
                      max_iter=max_iter, blocks=blocks)
+    if line_search is not None:
+        from ..optimizers.lbfgs import LINE_SEARCHES
+
+        if line_search not in LINE_SEARCHES:
+            raise InputError(f"--line-search {line_search!r}: choose "
+                             f"{' or '.join(LINE_SEARCHES)}")
+        spec = replace(spec, line_search=line_search)
     if baselines is not None:
         bad = [m for m in baselines if m not in METHODS]
         if bad or len(set(baselines)) != len(baselines):
@@ -278,11 +299,10 @@ def _weight_image(problem: Problem, bits: np.ndarray) -> np.ndarray | None:
 def landscape_settings(spec: LandscapeSpec, seed: int, problem: Problem) -> dict:
     """What must match to resume a landscape folder: the spec without what only extends
     the sweep (runs, circuits), the seed, the optimiser and the problem's fingerprint."""
-    from ..optimizers import lbfgs_optimizer
 
     extends = ("runs", "blocks", "baselines", "paper", "title", "epsilon")  # not a run's
     cfg = {k: v for k, v in asdict(spec).items() if k not in extends}
-    opt = lbfgs_optimizer(max_iter=spec.max_iter)
+    opt = lbfgs_for(spec)
     return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
 
@@ -306,6 +326,7 @@ def run_landscape(
     layout: str | None = None,
     digits: tuple[int, int] | str | None = None,
     n_samples: int | None = None,
+    line_search: str | None = None,
     client: Any = None,
 ) -> dict:
     """Run the whole pipeline of ``figure`` (fig2..fig5) into ``out``; returns the summary.
@@ -321,12 +342,11 @@ def run_landscape(
     """
     from ..cost import save_cost
     from ..driver import circuit_groups
-    from ..optimizers import lbfgs_optimizer
 
     spec = spec_for(figure, quick=quick, runs=runs, max_iter=max_iter, blocks=blocks,
                     encoding=encoding, cost_file=cost_file, baselines=baselines,
                     baseline_budget=baseline_budget, layout=layout, digits=digits,
-                    n_samples=n_samples)
+                    n_samples=n_samples, line_search=line_search)
     seed = check_int(seed, "seed", minimum=0)
     out = Path(out)
     problem = build_problem(spec, cache=out / "cost.npz")
@@ -337,7 +357,7 @@ def run_landscape(
             save_cost(out / "cost.npz", cost, source=spec.cost_file)
         circuits = problem.circuits(list(spec.blocks))
         groups = circuit_groups(cost, circuits, spec.runs, seed=seed,
-                                optimizer=lbfgs_optimizer(max_iter=spec.max_iter),
+                                optimizer=lbfgs_for(spec),
                                 batch_size=batch_size)
         if spec.baselines:
             from ..baselines import baseline_groups
