@@ -61,6 +61,12 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
               help="L-BFGS iteration budget per run.")
 @click.option("--gtol", type=FiniteFloat(0.0, low_open=True), default=1e-6, show_default=True,
               help="Stop a run when the 2-norm of its gradient is below this.")
+@click.option("--line-search", type=click.Choice(["hager-zhang", "armijo"]),
+              default="hager-zhang", show_default=True,
+              help="L-BFGS line search: hager-zhang (OptimKit's, the original's) or armijo "
+                   "(backtracking; pyqhn's earlier default, with --memory 10).")
+@click.option("--memory", type=click.IntRange(min=1), default=8, show_default=True,
+              help="L-BFGS stored curvature pairs (the original: 8).")
 @click.option("--objective", type=click.Choice(["mle", "elbo", "selbo"]), default="mle",
               show_default=True,
               help="mle: E(θ) = Σ q C. elbo/selbo: variational objectives; the cost must "
@@ -71,7 +77,8 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
               help="Runs optimised together (default: all on a GPU, 8 on a CPU).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
-          seed: int, max_iter: int, gtol: float, objective: str, n_train: int | None,
+          seed: int, max_iter: int, gtol: float, line_search: str, memory: int,
+          objective: str, n_train: int | None,
           batch_size: int | None, no_progress: bool) -> None:
     """Multi-start L-BFGS training; one row per run in OUT/runs.csv."""
     from ..checks import n_qubits_of_cost
@@ -89,7 +96,9 @@ def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out
     circuits = ([product_circuit(n)] if product else []) + [
         brickwork_circuit(n, b) for b in blocks]
     table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,
-                             optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter),
+                             optimizer=lbfgs_optimizer(gtol=gtol, max_iter=max_iter,
+                                                       line_search=line_search,
+                                                       memory_size=memory),
                              objective=objective, n_train=n_train, batch_size=batch_size,
                              progress=not no_progress)
     best = table.groupby("circuit", sort=False)["e_final"].agg(["count", "min", "mean"])
