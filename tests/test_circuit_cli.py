@@ -81,3 +81,22 @@ def test_train_writes_runs_and_resumes(tmp_path):
     assert r.exit_code == 0, r.output
     table = pd.read_csv(tmp_path / "runs" / "runs.csv")
     assert len(table) == 6 and not table.duplicated(["circuit", "run"]).any()
+
+
+def test_train_line_search_and_memory_options(tmp_path):
+    """--line-search armijo --memory 10 reproduces pyqhn's earlier settings record; the
+    default (OptimKit's Hager–Zhang, memory 8) cannot resume such a folder."""
+    import json
+
+    _files(tmp_path, n=4)
+    args = ["train", "--cost", str(tmp_path / "cost.txt"), "--blocks", "2", "--runs", "2",
+            "--max-iter", "20", "--no-progress", "--out", str(tmp_path / "runs")]
+    r = CliRunner().invoke(main, args + ["--line-search", "armijo", "--memory", "10"])
+    assert r.exit_code == 0, r.output
+    settings = json.loads((tmp_path / "runs" / "runlog.json").read_text())["settings"]
+    assert settings["optimizer.line_search"] == "backtracking-armijo"
+    assert settings["optimizer.memory_size"] == 10
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and "line_search" in r.output
+    r = CliRunner().invoke(main, args + ["--line-search", "wolfe"])
+    assert r.exit_code == 2 and "--line-search" in r.output

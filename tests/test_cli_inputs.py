@@ -50,6 +50,8 @@ def _train_args(tables, out, settings, extra=()):
     ("--seed", "3", (), "seed"),
     ("--max-iter", "21", (), "optimizer.max_iter"),
     ("--gtol", "1e-5", (), "optimizer.gtol"),
+    ("--line-search", "armijo", (), "optimizer.line_search"),
+    ("--memory", "10", (), "optimizer.memory_size"),
     ("--objective", "elbo", ("--n-train", "10"), "objective"),
 ])
 def test_train_refuses_to_resume_with_other_settings(tmp_path, tables, option, value, extra,

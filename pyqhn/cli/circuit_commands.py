@@ -74,6 +74,12 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
                    "bbo-probabilistic-descent when not given.")
 @click.option("--gtol", type=FiniteFloat(0.0, low_open=True), default=1e-6, show_default=True,
               help="Stop a run when the 2-norm of its gradient is below this.")
+@click.option("--line-search", type=click.Choice(["hager-zhang", "armijo"]),
+              default="hager-zhang", show_default=True,
+              help="L-BFGS line search: hager-zhang (OptimKit's, the original's) or armijo "
+                   "(backtracking; pyqhn's earlier default, with --memory 10).")
+@click.option("--memory", type=click.IntRange(min=1), default=8, show_default=True,
+              help="L-BFGS stored curvature pairs (the original: 8).")
 @click.option("--objective", type=click.Choice(["mle", "elbo", "selbo"]), default="mle",
               show_default=True,
               help="mle: E(θ) = Σ q C. elbo/selbo: variational objectives; the cost must "
@@ -93,9 +99,9 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
                    "the original runs' Julia optimisers (one run at a time).")
 @cluster_options
 def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
-          seed: int, max_iter: int | None, gtol: float, objective: str, n_train: int | None,
-          batch_size: int | None, no_progress: bool, engine: str,
-          optimizer_name: str, cluster: Any = None) -> None:
+          seed: int, max_iter: int | None, gtol: float, line_search: str, memory: int,
+          objective: str, n_train: int | None, batch_size: int | None, no_progress: bool,
+          engine: str, optimizer_name: str, cluster: Any = None) -> None:
     """Multi-start training (L-BFGS by default); one row per run in OUT/runs.csv."""
     from ..checks import n_qubits_of_cost
     from ..circuits import brickwork_circuit, product_circuit
@@ -119,9 +125,12 @@ def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out
     if optimizer_name == "bbo-probabilistic-descent":
         optimizer = bbo_probabilistic_descent_optimizer(
             max_steps=2000 if max_iter is None else max(max_iter, 1))
+    elif optimizer_name == "optimkit-lbfgs":
+        optimizer = optimkit_lbfgs_optimizer(gtol=gtol,
+                                             max_iter=500 if max_iter is None else max_iter)
     else:
-        make = optimkit_lbfgs_optimizer if optimizer_name == "optimkit-lbfgs" else lbfgs_optimizer
-        optimizer = make(gtol=gtol, max_iter=500 if max_iter is None else max_iter)
+        optimizer = lbfgs_optimizer(gtol=gtol, max_iter=500 if max_iter is None else max_iter,
+                                    line_search=line_search, memory_size=memory)
     if optimizer_name in JULIA_OPTIMIZERS and batch_size is None:
         batch_size = 1  # Julia optimisers take one point at a time; no padded copies
     table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,

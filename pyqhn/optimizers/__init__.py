@@ -3,7 +3,9 @@
 An :class:`Optimizer` advances ``R`` runs in lockstep; every state exposes ``x``, ``f``,
 ``g``, ``done``, ``n_iter``, ``n_evals`` and ``converged`` (see :mod:`pyqhn.optimizers.base`).
 
-- :func:`lbfgs_optimizer`: L-BFGS on exact gradients (the original gradient-based runs).
+- :func:`lbfgs_optimizer`: L-BFGS on exact gradients (the original gradient-based runs),
+  with OptimKit's Hager–Zhang line search by default or backtracking Armijo
+  (:mod:`pyqhn.optimizers.linesearch`).
 - :func:`direct_search_optimizer`: probabilistic-descent direct search (the original
   gradient-free runs).
 - :func:`adam_optimizer`: optax's Adam.
