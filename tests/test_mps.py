@@ -108,6 +108,26 @@ def test_truncation_error_reported():
         mps.MpsEngine(max_bond=0)
 
 
+@pytest.mark.parametrize("circuit", [brickwork_circuit(10, 4), product_circuit(6)],
+                         ids=lambda c: c.name)
+def test_most_probable_beam_search(circuit):
+    eng = get_engine("mps")
+    th = 0.5 * random_params(circuit, 4, seed=6)
+    p = get_engine("exact").probabilities(circuit, th)
+    n, certified = circuit.n_qubits, 0
+    for t, pt in zip(th, p, strict=True):
+        mode = index_to_bits(np.array([pt.argmax()]), n)[0]
+        m = eng.most_probable(circuit, t, width=16)
+        assert abs(np.exp(m.log_prob) - pt[bits_to_index(m.bits[None])[0]]) < 1e-12
+        if m.certified:  # a certificate is never wrong
+            np.testing.assert_array_equal(m.bits, mode)
+            certified += 1
+        # a beam of 2**(n-1) keeps every prefix until the last site: exact
+        full = eng.most_probable(circuit, t, width=2 ** (n - 1))
+        assert full.certified and np.array_equal(full.bits, mode)
+    assert certified >= 1  # the certificate is not vacuous at width 16
+
+
 def test_thousand_qubits_bounded_memory():
     c = product_circuit(1000)
     th = random_params(c, seed=0)
