@@ -241,3 +241,48 @@ def test_bit_cost_from_table_matches_model(small_problem):
     table, cost, _ = small_problem
     bits = index_to_bits(np.arange(32), 5)
     np.testing.assert_allclose(cost(bits), table[bits_to_index(bits)], atol=1e-12)
+
+
+def test_shot_parameter_shift_gradient_unbiased_and_counted(small_problem):
+    table, cost, c = small_problem
+    th = random_params(c, seed=2)
+    e, g = get_engine("exact").energy_and_grad(c, th, table)
+    counter = sampled.ShotCounter()
+    obj = sampled.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=100,
+                                                 counter=counter)
+    assert obj.uses_gradient
+    fn = obj.bind(np.array([3]))
+    reps = 20
+    out = [fn(th[None]) for _ in range(reps)]
+    values = np.array([v[0] for v, _ in out])
+    est = np.stack([gr[0] for _, gr in out])
+    assert np.unique(values).size == reps  # fresh shots every call
+    assert abs(values.mean() - e) < 4 * values.std(ddof=1) / np.sqrt(reps)
+    se = est.std(0, ddof=1) / np.sqrt(reps)
+    assert np.all(np.abs(est.mean(0) - g) < 4 * se + 1e-9)
+    # the estimator is noisy but informative: the mean is far from zero along g
+    assert est.mean(0) @ g > 0.5 * g @ g
+    p = c.n_params
+    cols = counter.columns(np.array([3]))
+    assert cols["n_circuits"].tolist() == [reps * (1 + 2 * p)]
+    assert cols["n_shots"].tolist() == [reps * (1 + 2 * p) * 100]
+
+
+def test_shot_parameter_shift_adam_through_the_driver(small_problem):
+    from pyqhn.driver import Group, MemoryLog, run_groups, start_points
+
+    table, cost, c = small_problem
+    counter = sampled.ShotCounter()
+    obj = sampled.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=50,
+                                                 counter=counter)
+    steps = 15
+    group = Group("ps", c, obj, adam_optimizer(learning_rate=0.1, max_steps=steps), runs=2,
+                  seed=1, measure=lambda x, runs, probs: counter.columns(runs))
+    log = MemoryLog()
+    table_out = run_groups([group], log, progress=False)
+    e0 = get_engine("exact").energy(c, start_points(group, [0, 1]), table)
+    e_final = get_engine("exact").energy(c, log.angles()["ps"], table)
+    assert np.all(e_final < e0 - 0.05), (e0, e_final)
+    per_call = 1 + 2 * c.n_params
+    assert table_out["n_circuits"].tolist() == [per_call * (steps + 1)] * 2
+    assert table_out["n_shots"].tolist() == [per_call * (steps + 1) * 50] * 2
