@@ -35,6 +35,7 @@ def variants(fid):
             fid, max_steps=n, learning_rate=0.01, perturbation=0.01, metric_perturbation=0.01,
             regularization=0.01),
         "qnspsa-beta1": lambda n: qnspsa_optimizer(fid, max_steps=n, regularization=1.0),
+        "qnspsa-lr5": lambda n: qnspsa_optimizer(fid, max_steps=n, learning_rate=5.0),
         "qnspsa-x3": lambda n: qnspsa_optimizer(fid, max_steps=n),  # calibrated a × 3
         "spsa": lambda n: spsa_optimizer(max_steps=n),
         "spsa-x3": lambda n: spsa_optimizer(max_steps=n),  # calibrated a × 3
