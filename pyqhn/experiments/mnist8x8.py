@@ -7,8 +7,9 @@ LinkChoiceLogistic`: N = 66), 1500 training shots, 10,000 validation shots, "cir
 blocks as in Appendix B's folder): both run, one driver group each.
 
 Default optimiser: the score-function gradient with Adam (simulator only): on this problem
-it brings ``Ê`` from 0.9 to about 0.06 in 100 steps, while SPSA and QN-SPSA (the talk's
-choice, ``optimizer="qnspsa"``) level off near 0.6 after 100 steps with 1500 shots.
+it brings ``Ê`` from 0.9 to about 0.06 in 100 steps, while with 1500 shots SPSA reaches
+0.6 and QN-SPSA (the talk's choice, ``optimizer="qnspsa"``) stalls near 0.4 (docs/
+mnist8x8.md: measured variants and why).
 
 Per iteration the objective is ``Ê(θ) = (1/1500) Σ_s C_train(w_s)``, ``w_s ~ |ψ_θ|²`` from
 the MPS engine and ``C_train`` the BiNN's cross-entropy on the training images, evaluated

@@ -25,6 +25,9 @@ as Qiskit's ``QNSPSA``. Four differences, stated in :attr:`Optimizer.settings`:
   pairs of gradient and metric samples at ``x_0``, whose metric average also starts
   ``G``; ``a = (2π/10) / mean ‖(|G| + βI)^{−1} ĝ‖_∞``): the sampled metric's eigenvalues
   scale like ``P`` early on, so SPSA's calibration gives steps far too short;
+  (on the 66-qubit mnist8x8 problem this ``a`` seems too large for later steps,
+  where the newest metric sample's weight ``1/(k+1)`` no longer damps the step along
+  ``Δ_k``: without blocking the runs diverge, docs/mnist8x8.md);
 * the default regularisation is ``β = 0.1`` (Qiskit 0.01, which with that calibration
   reached ``C*`` less often on our small problems);
 * the metric perturbation ``ε`` (``metric_perturbation``) is set apart from the
