@@ -426,6 +426,17 @@ def _compiled(circuit: Circuit, max_bond: int | None, what: str) -> Callable:
             return _site_bits(bits.T), mps.truncation_error
 
         return jax.jit(sample)
+    if what == "sample_batch":
+        one = _compiled(circuit, max_bond, "sample")
+
+        def sample_batch(thetas, key, rows, chunk, shots_shape):
+            def row(th, r):
+                k = jax.random.fold_in(jax.random.fold_in(key, r), chunk)
+                return one(th, k, shots_shape)[0]
+
+            return jax.vmap(row)(thetas, rows)
+
+        return jax.jit(sample_batch)
     if what == "log_prob":
         def lp(theta, sites):
             a = tensors(theta).tensors
@@ -465,7 +476,9 @@ def sample_bits(circuit: Circuit, theta, n_shots: int, *, seed: int | np.random.
         theta: angles ``(..., P)``.
         n_shots: shots per parameter set.
         seed: int (or a NumPy generator, one int is drawn from it); parameter set ``r`` of
-            the flattened batch and shot chunk ``c`` use ``fold_in(fold_in(key, r), c)``.
+            the flattened batch and shot chunk ``c`` use ``fold_in(fold_in(key, r), c)``
+            (parameter sets are drawn together, vectorised, as long as a pass holds at
+            most ``shot_chunk`` shots in all; the streams do not depend on that).
         max_bond: truncate to this bond (module docstring); ``None`` exact.
         shot_chunk: shots drawn in one compiled pass (memory ``O(shot_chunk · N)``).
 
@@ -478,16 +491,23 @@ def sample_bits(circuit: Circuit, theta, n_shots: int, *, seed: int | np.random.
     shot_chunk = check_int(shot_chunk, "shot_chunk", minimum=1)
     max_bond = _check_bond(max_bond)
     key = _key(seed)
-    fn = _compiled(circuit, max_bond, "sample")
-    n = circuit.n_qubits
-    out = np.empty((flat.shape[0], n_shots, n), dtype=np.uint8)
-    for r, th in enumerate(flat):
-        kr = jax.random.fold_in(key, r)
-        th_j = jnp.asarray(th)
-        for c, start in enumerate(range(0, n_shots, shot_chunk)):
-            size = min(shot_chunk, n_shots - start)  # one compiled shape per chunk size
-            bits, _ = fn(th_j, jax.random.fold_in(kr, c), jnp.zeros((size, 0)))
-            out[r, start:start + size] = np.asarray(bits)
+    fn = _compiled(circuit, max_bond, "sample_batch")
+    n, rows = circuit.n_qubits, flat.shape[0]
+    out = np.empty((rows, n_shots, n), dtype=np.uint8)
+    if rows == 0 or n_shots == 0:
+        return out.reshape(lead + (n_shots, n))
+    # parameter sets drawn together, at most shot_chunk shots per pass in all; the last
+    # group is padded (repeats, discarded) so a call compiles one shape per chunk size
+    group = min(rows, max(1, shot_chunk // min(shot_chunk, n_shots)))
+    padded = -(-rows // group) * group
+    thetas = jnp.asarray(np.concatenate([flat, np.repeat(flat[-1:], padded - rows, axis=0)]))
+    index = jnp.arange(padded)
+    for c, start in enumerate(range(0, n_shots, shot_chunk)):
+        size = min(shot_chunk, n_shots - start)
+        for g in range(0, rows, group):
+            bits = fn(thetas[g:g + group], key, index[g:g + group], c, jnp.zeros((size, 0)))
+            m = min(group, rows - g)
+            out[g:g + m, start:start + size] = np.asarray(bits)[:m]
     return out.reshape(lead + (n_shots, n))
 
 
