@@ -51,6 +51,10 @@ __all__ = [
     "shot_seed",
 ]
 
+#: Distinct rows of a score-function batch are padded to at least this many (one compiled
+#: log-probability gradient per power of two from here on).
+_MIN_ROWS = 64
+
 #: ``bits (M, N) uint8 -> (M,) float64`` cost of bit rows.
 BitCost = Callable[[np.ndarray], np.ndarray]
 
@@ -196,9 +200,10 @@ def score_function_objective(engine, circuit, cost: BitCost, *, shots: int, seed
                 b = {"leave-one-out": (total - c) / (shots - 1), "mean": np.full(shots, c.mean()),
                      "none": np.zeros(shots)}[baseline]
                 w = np.bincount(inverse, weights=(c - b) / shots, minlength=uniq.shape[0])
-                # pad the distinct rows to a power of two: few compiled shapes
+                # pad the distinct rows to a power of two, at least _MIN_ROWS: few
+                # compiled shapes (each costs a compilation; padding rows cost little)
                 u = uniq.shape[0]
-                size = 1 << max(u - 1, 0).bit_length()
+                size = max(_MIN_ROWS, 1 << max(u - 1, 0).bit_length())
                 rows = np.concatenate([uniq, np.repeat(uniq[:1], size - u, axis=0)])
                 w = np.concatenate([w, np.zeros(size - u)])
                 _, g = engine.weighted_log_prob_grad(circuit, row, rows, w)

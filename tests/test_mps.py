@@ -16,6 +16,9 @@ from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
 from pyqhn.engines import exact, get_engine, mps
 from pyqhn.optimizers import adam_optimizer, minimize, qnspsa_optimizer, spsa_optimizer
 
+# build_mps under one jit: op-by-op dispatch of its block loop costs seconds per call
+_build = jax.jit(mps.build_mps, static_argnums=0, static_argnames="max_bond")
+
 CIRCUITS = [product_circuit(5), brickwork_circuit(5, 1), brickwork_circuit(6, 2),
             brickwork_circuit(7, 3), brickwork_circuit(6, 4), brickwork_circuit(5, 5)]
 
@@ -35,7 +38,7 @@ def test_probabilities_log_probs_and_overlaps_match_exact(circuit):
 def test_bond_dimensions():
     assert [mps.exact_bond(c) for c in CIRCUITS] == [1, 1, 2, 2, 4, 4]
     c = brickwork_circuit(1000, 4)
-    a = mps.build_mps(c, random_params(c, seed=0))
+    a = _build(c, random_params(c, seed=0))
     assert a.tensors.shape == (1000, 4, 2, 4) and float(a.truncation_error) == 0.0
 
 
@@ -50,8 +53,8 @@ def test_energy_and_log_prob_gradients_match_exact_n17_blocks4():
     w = np.random.default_rng(2).normal(size=40)
     v, g = mps.weighted_log_prob_grad(c, th, index_to_bits(k, 17), w)
     probs = get_engine("exact").jax_probabilities(c)
-    v_ex, g_ex = jax.value_and_grad(
-        lambda t: jnp.sum(jnp.asarray(w) * jnp.log(probs(t)[jnp.asarray(k)])))(jnp.asarray(th))
+    v_ex, g_ex = jax.jit(jax.value_and_grad(
+        lambda t: jnp.sum(jnp.asarray(w) * jnp.log(probs(t)[jnp.asarray(k)]))))(jnp.asarray(th))
     assert abs(v - float(v_ex)) < 1e-10 and np.abs(g - np.asarray(g_ex)).max() < 1e-10
 
 
@@ -93,19 +96,39 @@ def test_samples_seeded_and_bit_order():
 def test_truncation_error_reported():
     c = brickwork_circuit(6, 4)
     th = random_params(c, seed=0)
-    full = mps.build_mps(c, th)
+    full = _build(c, th)
     assert mps.exact_bond(c) == 4
     for bond in (2,):
-        t = mps.build_mps(c, th, max_bond=bond)
-        la, _ = mps._log_overlap(full.tensors, t.tensors)
+        t = _build(c, th, max_bond=bond)
+        la, _ = jax.jit(mps._log_overlap)(full.tensors, t.tensors)
         infidelity = 1 - float(np.exp(2 * la))
         err = float(t.truncation_error)
         assert 0 < infidelity <= 1.05 * err + 1e-12
-    assert float(mps.build_mps(c, th, max_bond=4).truncation_error) == 0.0
+    assert float(_build(c, th, max_bond=4).truncation_error) == 0.0
     with pytest.raises(InputError, match="exact MPS"):
         mps.MpsEngine(max_bond=2).weighted_log_prob_grad(c, th, np.zeros((1, 6)), [1.0])
     with pytest.raises(InputError, match="max_bond"):
         mps.MpsEngine(max_bond=0)
+
+
+@pytest.mark.parametrize("circuit", [brickwork_circuit(10, 4), product_circuit(6)],
+                         ids=lambda c: c.name)
+def test_most_probable_beam_search(circuit):
+    eng = get_engine("mps")
+    th = 0.5 * random_params(circuit, 4, seed=6)
+    p = get_engine("exact").probabilities(circuit, th)
+    n, certified = circuit.n_qubits, 0
+    for t, pt in zip(th, p, strict=True):
+        mode = index_to_bits(np.array([pt.argmax()]), n)[0]
+        m = eng.most_probable(circuit, t, width=16)
+        assert abs(np.exp(m.log_prob) - pt[bits_to_index(m.bits[None])[0]]) < 1e-12
+        if m.certified:  # a certificate is never wrong
+            np.testing.assert_array_equal(m.bits, mode)
+            certified += 1
+        # a beam of 2**(n-1) keeps every prefix until the last site: exact
+        full = eng.most_probable(circuit, t, width=2 ** (n - 1))
+        assert full.certified and np.array_equal(full.bits, mode)
+    assert certified >= 1  # the certificate is not vacuous at width 16
 
 
 def test_thousand_qubits_bounded_memory():
@@ -118,8 +141,8 @@ def test_thousand_qubits_bounded_memory():
     c4 = brickwork_circuit(1000, 4)
     th4 = random_params(c4, seed=0)
     eng = mps.MpsEngine(shot_chunk=16)  # memory O(16 · N) per pass whatever the shots
-    b4 = eng.sample_bits(c4, th4, 40, seed=1)
-    assert b4.shape == (40, 1000)
+    b4 = eng.sample_bits(c4, th4, 32, seed=1)  # two passes of one compiled shape
+    assert b4.shape == (32, 1000)
     lp = eng.log_prob(c4, th4, b4[:4])
     assert np.all(np.isfinite(lp)) and np.all(lp < 0)
 
@@ -189,8 +212,8 @@ def test_qnspsa_reaches_optimum(small_problem):
     eng = get_engine("mps")
     counter = sampled.ShotCounter()
     obj = sampled.sampled_energy_objective(eng, c, cost, shots=200, counter=counter)
-    # without blocking (with it, C* is still the most probable outcome but E - C* reaches
-    # only 0.04 / 0.13 in 150 steps)
+    # without blocking (with it, threshold 2 × the shot noise at x0, E - C* reaches
+    # 0.05 / 0.08 in 150 steps and C* is the most probable outcome of one run of two)
     opt = qnspsa_optimizer(sampled.fidelity_fn(eng, c), max_steps=150, blocking=False)
     gap, hit, _ = _reached(small_problem, opt, obj)
     assert hit.all() and gap.max() < 0.08  # C* is the most probable; 3rd-best is +0.09
@@ -221,3 +244,48 @@ def test_bit_cost_from_table_matches_model(small_problem):
     table, cost, _ = small_problem
     bits = index_to_bits(np.arange(32), 5)
     np.testing.assert_allclose(cost(bits), table[bits_to_index(bits)], atol=1e-12)
+
+
+def test_shot_parameter_shift_gradient_unbiased_and_counted(small_problem):
+    table, cost, c = small_problem
+    th = random_params(c, seed=2)
+    e, g = get_engine("exact").energy_and_grad(c, th, table)
+    counter = sampled.ShotCounter()
+    obj = sampled.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=100,
+                                                 counter=counter)
+    assert obj.uses_gradient
+    fn = obj.bind(np.array([3]))
+    reps = 20
+    out = [fn(th[None]) for _ in range(reps)]
+    values = np.array([v[0] for v, _ in out])
+    est = np.stack([gr[0] for _, gr in out])
+    assert np.unique(values).size == reps  # fresh shots every call
+    assert abs(values.mean() - e) < 4 * values.std(ddof=1) / np.sqrt(reps)
+    se = est.std(0, ddof=1) / np.sqrt(reps)
+    assert np.all(np.abs(est.mean(0) - g) < 4 * se + 1e-9)
+    # the estimator is noisy but informative: the mean is far from zero along g
+    assert est.mean(0) @ g > 0.5 * g @ g
+    p = c.n_params
+    cols = counter.columns(np.array([3]))
+    assert cols["n_circuits"].tolist() == [reps * (1 + 2 * p)]
+    assert cols["n_shots"].tolist() == [reps * (1 + 2 * p) * 100]
+
+
+def test_shot_parameter_shift_adam_through_the_driver(small_problem):
+    from pyqhn.driver import Group, MemoryLog, run_groups, start_points
+
+    table, cost, c = small_problem
+    counter = sampled.ShotCounter()
+    obj = sampled.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=50,
+                                                 counter=counter)
+    steps = 15
+    group = Group("ps", c, obj, adam_optimizer(learning_rate=0.1, max_steps=steps), runs=2,
+                  seed=1, measure=lambda x, runs, probs: counter.columns(runs))
+    log = MemoryLog()
+    table_out = run_groups([group], log, progress=False)
+    e0 = get_engine("exact").energy(c, start_points(group, [0, 1]), table)
+    e_final = get_engine("exact").energy(c, log.angles()["ps"], table)
+    assert np.all(e_final < e0 - 0.05), (e0, e_final)
+    per_call = 1 + 2 * c.n_params
+    assert table_out["n_circuits"].tolist() == [per_call * (steps + 1)] * 2
+    assert table_out["n_shots"].tolist() == [per_call * (steps + 1) * 50] * 2

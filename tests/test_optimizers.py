@@ -414,3 +414,23 @@ def test_minimize_refuses_an_optimizer_that_makes_no_progress():
                       settings={})
     with pytest.raises(RuntimeError, match="neither advanced nor stopped"):
         minimize(stuck, lambda x: x.sum(1), np.zeros((2, 2)))
+
+
+def test_qnspsa_blocking_threshold_is_the_shot_noise_at_x0():
+    """Qiskit's allowed increase: 2 × the standard deviation of repeated evaluations at
+    x0, whatever the landscape's variation between the perturbed points."""
+    sigma = 0.01
+    rng = np.random.default_rng(0)
+
+    def fun(x):  # steep: f(x ± 0.2Δ) differ by O(10) between directions
+        return 100 * (x**2).sum(1) + sigma * rng.normal(size=x.shape[0])
+
+    fid = lambda x, y: np.exp(-((x - y) ** 2).sum(1))  # noqa: E731
+    x0 = np.ones((2, 6))
+    for lr in (None, 0.01):
+        opt = qnspsa_optimizer(fid, max_steps=3, learning_rate=lr, noise_samples=40)
+        state = opt.init(fun, x0, np.arange(2))
+        assert np.all(np.abs(state.allowed - 2 * sigma) < 0.5 * 2 * sigma), state.allowed
+        assert np.all(np.abs(state.f - 600) < 5 * sigma)  # f(x0) from the repeated evaluations
+    opt = qnspsa_optimizer(fid, max_steps=3, allowed_increase=0.5)
+    assert np.all(opt.init(fun, x0, np.arange(2)).allowed == 0.5)

@@ -298,3 +298,36 @@ def test_line_search_choice_is_recorded_and_guards_the_folder(tmp_path):
     assert settings["optimizer.memory_size"] == 10
     res = CliRunner().invoke(main, args)  # the default is OptimKit's Hager-Zhang: refused
     assert res.exit_code == 2 and "line_search" in res.output
+
+
+def test_mnist8x8_quick_end_to_end_and_resume(tmp_path):
+    from pyqhn.experiments.mnist8x8 import Mnist8x8Config
+
+    out = tmp_path / "mnist8x8"
+    args = ["reproduce", "mnist8x8", "--quick", "--max-steps", "3", "--blocks", "2",
+            "--no-progress", "--out", str(out)]
+    _invoke([*args, "--runs", "1"])
+    for name in ("runs.csv", "runlog.json", "summary.json", "mnist8x8.png"):
+        assert (out / name).stat().st_size > 0, name
+    before = pd.read_csv(out / "runs.csv")
+    _invoke([*args, "--runs", "2"])  # resume: one more run, the first one kept
+    table = pd.read_csv(out / "runs.csv")
+    pd.testing.assert_frame_equal(table.iloc[:1], before)
+    summary = json.loads((out / "summary.json").read_text())
+    cfg = Mnist8x8Config.quick()
+    assert summary["n_qubits"] == 66 and summary["shots"] == cfg.shots == 1500
+    assert "beam search" in summary["most_probable_method"]
+    (c,) = summary["circuits"]
+    assert c["runs"] == 2 and len(table) == 2
+    assert c["test_accuracy_most_probable"] == pytest.approx(table["acc_mode"].mean())
+    assert c["test_accuracy_best_sampled"] == pytest.approx(table["acc_best_sampled"].mean())
+    assert 0 <= c["most_probable_certified"] <= 2
+    # the mode's exact probability bounds the frequency of any sampled string from above
+    # up to shot noise (10 standard errors)
+    f, p = table["freq_most_frequent"], table["p_mode"]
+    assert np.all(f <= p + 10 * np.sqrt(p / cfg.final_shots) + 1e-3)
+    # shots per run: training (init + 3 steps), validation at steps 0 and 3, final sample
+    shots = cfg.shots * 4 + cfg.val_shots * 2 + cfg.final_shots
+    assert table["n_shots"].tolist() == [shots, shots]
+    assert table["n_circuits"].tolist() == [4 + 2 + 1] * 2
+    assert 0.5 <= summary["classical_search"]["test_accuracy"] <= 1.0

@@ -349,7 +349,8 @@ def mnist8x8_command(quick, out, runs, max_steps, blocks, optimizer, problem, se
     click.echo(f"mnist8x8: {summary['n_qubits']} qubits, {summary['shots']} shots; classical "
                f"search test accuracy {s['test_accuracy']:.4f}")
     for c in summary["circuits"]:
-        click.echo(f"  {c['name']:>9}: most probable {c['test_accuracy_most_probable']:.4f}, "
+        click.echo(f"  {c['name']:>9}: most probable {c['test_accuracy_most_probable']:.4f} "
+                   f"(exact mode in {c['most_probable_certified']}/{c['runs']} runs), "
                    f"best sampled {c['test_accuracy_best_sampled']:.4f}, final Ê "
                    f"{c['mean_energy']:.4f} (val {c['mean_val_energy']:.4f}), "
                    f"{c['n_shots']} shots/run, {c['wall_time_per_run']:.0f} s/run")

@@ -57,6 +57,8 @@ __all__ = [
     "log_prob",
     "overlap",
     "amplitudes",
+    "ModeEstimate",
+    "most_probable",
 ]
 
 #: Shots drawn together in one compiled sampling pass (bounds memory for any shot count).
@@ -268,6 +270,99 @@ def _sample_sites(a: jax.Array, u: jax.Array) -> jax.Array:
     return bits
 
 
+def _beam_sites(a: jax.Array, width: int) -> tuple[jax.Array, ...]:
+    """Beam search for the most probable site string of a right-canonical MPS.
+
+    Prefix marginals are exact (``P(s_1…s_j) ∝ ‖L A_1[s_1]⋯A_j[s_j]‖²``); every site the
+    ``2·width`` extensions of the beam are ranked by marginal and the best ``width`` kept.
+    Returns, per site, the kept log-marginals ``(N, width)`` (unnormalised), back-pointers
+    and bits ``(N, width)``, and the largest log-marginal pruned at that site ``(N,)``.
+    """
+    chi = a.shape[1]
+    left0 = jnp.zeros((width, chi), dtype=a.dtype).at[:, 0].set(1.0)
+    logp0 = jnp.full(width, -jnp.inf).at[0].set(0.0)
+
+    def step(carry, t):
+        left, logp = carry
+        v = (left @ t.reshape(chi, 2 * chi)).reshape(width, 2, chi)
+        p = jnp.sum(v.real**2 + v.imag**2, axis=2)  # (K, 2)
+        cand = (logp[:, None] + jnp.log(p)).reshape(-1)  # (2K,), -inf where p = 0
+        order = jnp.argsort(-cand)
+        keep, pruned = order[:width], order[width:]
+        parent, bit = keep // 2, keep % 2
+        chosen = v[parent, bit]  # (K, χ)
+        pk = p[parent, bit]
+        chosen = chosen * jax.lax.rsqrt(jnp.where(pk > 0, pk, 1.0))[:, None]
+        worst = jnp.max(cand[pruned])
+        return (chosen, cand[keep]), (cand[keep], parent, bit.astype(jnp.uint8), worst)
+
+    _, out = jax.lax.scan(step, (left0, logp0), a)
+    return out
+
+
+class ModeEstimate(NamedTuple):
+    """The most probable bit row found by :func:`most_probable`.
+
+    Attributes:
+        bits: ``(N,)`` uint8 bit row (:mod:`pyqhn.bits` order).
+        log_prob: its exact ``log p_θ``.
+        certified: ``True`` when it is provably the most probable bit row: the state is a
+            product state (bond 1), or ``log_prob`` is at least the log-marginal of every
+            prefix the beam discarded (no completion of those can be more probable), or
+            ``p > ½``.
+        pruned_bound: the largest log-marginal of a discarded prefix (``-inf`` if none).
+        width: the beam width used.
+    """
+
+    bits: np.ndarray
+    log_prob: float
+    certified: bool
+    pruned_bound: float
+    width: int
+
+
+def most_probable(circuit: Circuit, theta, *, width: int = 64,
+                  max_bond: int | None = None) -> ModeEstimate:
+    """The most probable bit row of ``|ψ_θ|²`` (``theta (P,)``) by beam search.
+
+    Sequential over sites, as the sampler: the ``width`` prefixes of largest *exact*
+    marginal probability are kept per site (``O(N · width · χ²)``). The result is the
+    exact mode when :attr:`ModeEstimate.certified` is set (see there); otherwise it is the
+    best string the beam found, a lower bound on the mode's probability (approximate).
+    """
+    flat, lead = check_angles(_check_circuit(circuit), theta)
+    if lead != ():
+        raise InputError(f"most_probable takes one parameter set ({circuit.n_params},), got "
+                         f"{lead + (circuit.n_params,)}")
+    width = check_int(width, "width", minimum=1)
+    max_bond = _check_bond(max_bond)
+    logp, parent, bit, worst, log_norm = _compiled_beam(circuit, max_bond, width)(
+        jnp.asarray(flat[0]))
+    logp, parent, bit = np.asarray(logp), np.asarray(parent), np.asarray(bit)
+    n = circuit.n_qubits
+    sites = np.empty(n, dtype=np.uint8)
+    k = int(np.argmax(logp[-1]))
+    best = float(logp[-1, k] - log_norm)
+    for j in range(n - 1, -1, -1):
+        sites[j] = bit[j, k]
+        k = int(parent[j, k])
+    bound = float(np.max(np.asarray(worst)) - log_norm)
+    chi = exact_bond(circuit) if max_bond is None else min(max_bond, exact_bond(circuit))
+    certified = bool(chi == 1 or best >= bound or best > np.log(0.5))
+    return ModeEstimate(bits=sites[::-1].copy(), log_prob=best, certified=certified,
+                        pruned_bound=bound, width=width)
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_beam(circuit: Circuit, max_bond: int | None, width: int) -> Callable:
+    def fn(theta):
+        a = build_mps(circuit, theta, max_bond=max_bond).tensors
+        logp, parent, bit, worst = _beam_sites(_right_canonical(a), width)
+        return logp, parent, bit, worst, _log_norm2(a)
+
+    return jax.jit(fn)
+
+
 def _log_norm2(a: jax.Array) -> jax.Array:
     """``log ⟨ψ|ψ⟩`` by a transfer scan with running rescaling."""
     return _log_overlap(a, a)[0]
@@ -331,6 +426,17 @@ def _compiled(circuit: Circuit, max_bond: int | None, what: str) -> Callable:
             return _site_bits(bits.T), mps.truncation_error
 
         return jax.jit(sample)
+    if what == "sample_batch":
+        one = _compiled(circuit, max_bond, "sample")
+
+        def sample_batch(thetas, key, rows, chunk, shots_shape):
+            def row(th, r):
+                k = jax.random.fold_in(jax.random.fold_in(key, r), chunk)
+                return one(th, k, shots_shape)[0]
+
+            return jax.vmap(row)(thetas, rows)
+
+        return jax.jit(sample_batch)
     if what == "log_prob":
         def lp(theta, sites):
             a = tensors(theta).tensors
@@ -370,7 +476,9 @@ def sample_bits(circuit: Circuit, theta, n_shots: int, *, seed: int | np.random.
         theta: angles ``(..., P)``.
         n_shots: shots per parameter set.
         seed: int (or a NumPy generator, one int is drawn from it); parameter set ``r`` of
-            the flattened batch and shot chunk ``c`` use ``fold_in(fold_in(key, r), c)``.
+            the flattened batch and shot chunk ``c`` use ``fold_in(fold_in(key, r), c)``
+            (parameter sets are drawn together, vectorised, as long as a pass holds at
+            most ``shot_chunk`` shots in all; the streams do not depend on that).
         max_bond: truncate to this bond (module docstring); ``None`` exact.
         shot_chunk: shots drawn in one compiled pass (memory ``O(shot_chunk · N)``).
 
@@ -383,16 +491,23 @@ def sample_bits(circuit: Circuit, theta, n_shots: int, *, seed: int | np.random.
     shot_chunk = check_int(shot_chunk, "shot_chunk", minimum=1)
     max_bond = _check_bond(max_bond)
     key = _key(seed)
-    fn = _compiled(circuit, max_bond, "sample")
-    n = circuit.n_qubits
-    out = np.empty((flat.shape[0], n_shots, n), dtype=np.uint8)
-    for r, th in enumerate(flat):
-        kr = jax.random.fold_in(key, r)
-        th_j = jnp.asarray(th)
-        for c, start in enumerate(range(0, n_shots, shot_chunk)):
-            size = min(shot_chunk, n_shots - start)  # one compiled shape per chunk size
-            bits, _ = fn(th_j, jax.random.fold_in(kr, c), jnp.zeros((size, 0)))
-            out[r, start:start + size] = np.asarray(bits)
+    fn = _compiled(circuit, max_bond, "sample_batch")
+    n, rows = circuit.n_qubits, flat.shape[0]
+    out = np.empty((rows, n_shots, n), dtype=np.uint8)
+    if rows == 0 or n_shots == 0:
+        return out.reshape(lead + (n_shots, n))
+    # parameter sets drawn together, at most shot_chunk shots per pass in all; the last
+    # group is padded (repeats, discarded) so a call compiles one shape per chunk size
+    group = min(rows, max(1, shot_chunk // min(shot_chunk, n_shots)))
+    padded = -(-rows // group) * group
+    thetas = jnp.asarray(np.concatenate([flat, np.repeat(flat[-1:], padded - rows, axis=0)]))
+    index = jnp.arange(padded)
+    for c, start in enumerate(range(0, n_shots, shot_chunk)):
+        size = min(shot_chunk, n_shots - start)
+        for g in range(0, rows, group):
+            bits = fn(thetas[g:g + group], key, index[g:g + group], c, jnp.zeros((size, 0)))
+            m = min(group, rows - g)
+            out[g:g + m, start:start + size] = np.asarray(bits)[:m]
     return out.reshape(lead + (n_shots, n))
 
 
@@ -468,7 +583,8 @@ class MpsEngine(Engine):
     Enumeration methods (``probabilities``, ``energy``, ``energy_and_grad``) contract the
     exact MPS to all ``2**N`` amplitudes (``N ≤ 30``): for checks against the exact engine.
     Beyond enumeration: :meth:`sample_bits`, :meth:`log_prob`,
-    :meth:`weighted_log_prob_grad`, :meth:`overlap`, :meth:`fidelity` at any ``N``.
+    :meth:`weighted_log_prob_grad`, :meth:`overlap`, :meth:`fidelity`,
+    :meth:`most_probable` at any ``N``.
 
     Args:
         max_bond: ``None`` (exact) or the bond to truncate to (values only, no gradients).
@@ -541,6 +657,11 @@ class MpsEngine(Engine):
     def fidelity(self, circuit: Circuit, theta1, theta2) -> np.ndarray:
         """``|⟨ψ_θ1|ψ_θ2⟩|²`` ``(...)`` float64 (QN-SPSA's metric)."""
         return np.abs(self.overlap(circuit, theta1, theta2)) ** 2
+
+    def most_probable(self, circuit: Circuit, theta, *, width: int = 64) -> ModeEstimate:
+        """The most probable bit row by beam search, certified or not
+        (:func:`most_probable`)."""
+        return most_probable(circuit, theta, width=width, max_bond=self.max_bond)
 
     def truncation_error(self, circuit: Circuit, theta) -> float:
         """Discarded weight of the MPS of ``theta (P,)`` (0 for the exact construction)."""

@@ -25,6 +25,9 @@ as Qiskit's ``QNSPSA``. Four differences, stated in :attr:`Optimizer.settings`:
   pairs of gradient and metric samples at ``x_0``, whose metric average also starts
   ``G``; ``a = (2π/10) / mean ‖(|G| + βI)^{−1} ĝ‖_∞``): the sampled metric's eigenvalues
   scale like ``P`` early on, so SPSA's calibration gives steps far too short;
+  (on the 66-qubit mnist8x8 problem this ``a`` seems too large for later steps,
+  where the newest metric sample's weight ``1/(k+1)`` no longer damps the step along
+  ``Δ_k``: without blocking the runs diverge, docs/mnist8x8.md);
 * the default regularisation is ``β = 0.1`` (Qiskit 0.01, which with that calibration
   reached ``C*`` less often on our small problems);
 * the metric perturbation ``ε`` (``metric_perturbation``) is set apart from the
@@ -32,9 +35,9 @@ as Qiskit's ``QNSPSA``. Four differences, stated in :attr:`Optimizer.settings`:
   large against shot noise);
 * ``blocking`` (Qiskit's default for QN-SPSA) evaluates ``f`` at the proposed point
   and rejects the step if it exceeds the last accepted value by more than
-  ``allowed_increase`` (default: twice the spread of the calibration evaluations, as
-  Qiskit's ``2·stddev``): three evaluations per step, and ``state.f`` is then a fresh
-  estimate at ``x``;
+  ``allowed_increase`` (default: twice the standard deviation of repeated evaluations
+  at ``x_0``, Qiskit's ``2·estimate_stddev``): three evaluations per step, and
+  ``state.f`` is then a fresh estimate at ``x``;
 * ``G_k`` is kept in low-rank form ``V Λ Vᵀ`` of rank at most ``max_rank`` (every ``Ĝ``
   has rank 2): identical to the dense average while ``2k ≤ max_rank`` or
   ``P ≤ max_rank``, otherwise its ``max_rank`` largest ``|λ|``. A step then
@@ -234,7 +237,8 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
                      perturbation: float = 0.2, metric_perturbation: float = 0.01,
                      regularization: float = 0.1, stability: float = 0.0,
                      calibration_steps: int = 10, max_rank: int = 100, blocking: bool = True,
-                     allowed_increase: float | None = None) -> Optimizer:
+                     allowed_increase: float | None = None,
+                     noise_samples: int = 25) -> Optimizer:
     """QN-SPSA as an ``init``/``step`` pair (module docstring for the maths).
 
     Args:
@@ -249,8 +253,11 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
         max_rank: rank kept of the averaged metric (module docstring).
         blocking: reject steps that raise ``f`` by more than ``allowed_increase`` (one
             more evaluation per step).
-        allowed_increase: ``None``: twice the standard deviation of the calibration
-            evaluations (or of two evaluations at ``x_0`` with a given learning rate).
+        allowed_increase: ``None``: twice the standard deviation of ``noise_samples``
+            repeated evaluations at ``x_0`` (Qiskit's ``2·estimate_stddev``: the shot noise
+            of ``f``, not its variation between perturbed points).
+        noise_samples: evaluations at ``x_0`` for that estimate (Qiskit: 25); their mean
+            is also the reference ``f(x_0)`` of the first blocking test.
     """
     if not callable(fidelity):
         raise InputError("qnspsa_optimizer needs fidelity=(x, y) -> |<psi_x|psi_y>|^2, e.g. "
@@ -260,6 +267,7 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
     eps = check_float(metric_perturbation, "metric_perturbation", low=0.0, low_inclusive=False)
     beta = check_float(regularization, "regularization", low=0.0, low_inclusive=False)
     max_rank = check_int(max_rank, "max_rank", minimum=2)
+    noise_samples = check_int(noise_samples, "noise_samples", minimum=2)
     spsa = spsa_optimizer(max_steps=max_steps, learning_rate=learning_rate,
                           perturbation=perturbation, stability=stability,
                           calibration_steps=calibration_steps)  # for its settings
@@ -279,23 +287,22 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
         basis, eig = np.zeros((r, p, 0)), np.zeros((r, 0))
         n_fid, n_metric, n_evals = (np.zeros(r, dtype=np.int64) for _ in range(3))
         zeros = np.zeros(r, dtype=np.int64)
+        allowed = np.full(r, np.nan if allowed_increase is None else allowed_increase)
+        if blocking and allowed_increase is None:
+            # Qiskit's estimate_stddev: repeated evaluations at x0 (separate calls, so
+            # fresh shots even under common random numbers); they also give f(x0)
+            reps = np.stack([call_value(fun, s.x) for _ in range(noise_samples)])
+            allowed = 2 * reps.std(axis=0, ddof=1)
+            s = s._replace(f=reps.mean(axis=0), n_evals=s.n_evals + noise_samples)
         if lr is not None:
-            spread = np.full(r, np.nan)
-            if blocking and allowed_increase is None:
-                both = call_value(fun, np.concatenate([s.x, s.x]))
-                spread = np.abs(both[:r] - both[r:]) / np.sqrt(2)
-                s = s._replace(n_evals=s.n_evals + 2)
-            allowed = (np.full(r, allowed_increase) if allowed_increase is not None
-                       else 2 * spread)
             return QnSpsaState(*s._replace(a=np.full(r, lr)), n_fidelity=n_fid,
                                n_metric=n_metric, n_rejected=zeros, allowed=allowed,
                                basis=basis, eig=eig)
-        grads, mets, values = [], [], []
+        grads, mets = [], []
         for i in range(cal):  # gradient and metric samples at x0
             d1 = _directions(seeds, i, p, tag=2)
             d2 = _directions(seeds, i, p, tag=3)
             fp, fm = _two_point(fun, s.x, c, d1)
-            values += [fp, fm]
             grads.append(((fp - fm) / (2 * c))[:, None] * d1)
             mets.append((d1, d2, metric_sample(s.x, d1, d2)))
         width = min(max_rank, p, 2 * cal)
@@ -308,8 +315,6 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
             basis[j, :, : b.shape[1]], eig[j, : e.size] = b, e
             mag = np.mean([np.abs(_precondition(b, e, g[j], beta)).max() for g in grads])
             a[j] = _TARGET * (stability + 1) ** _ALPHA / (mag if mag > 0 else 1.0)
-        allowed = (np.full(r, allowed_increase) if allowed_increase is not None
-                   else 2 * np.std(values, axis=0, ddof=1))
         return QnSpsaState(*s._replace(a=a, n_evals=s.n_evals + 2 * cal),
                            n_fidelity=n_fid + 4 * cal, n_metric=n_metric + cal,
                            n_rejected=zeros, allowed=allowed, basis=basis, eig=eig)
@@ -358,6 +363,6 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
 
     settings = dict(spsa.settings, metric_perturbation=eps, regularization=beta,
                     max_rank=max_rank, blocking=bool(blocking),
-                    allowed_increase=allowed_increase)
+                    allowed_increase=allowed_increase, noise_samples=noise_samples)
     return Optimizer(name="qnspsa", uses_gradient=False, init=init, step=step,
                      settings=settings)
