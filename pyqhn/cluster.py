@@ -223,10 +223,19 @@ def _jobqueue_cluster(spec: ClusterSpec) -> Any:
     """The dask-jobqueue cluster of ``spec``, no jobs submitted yet; jobqueue reads its
     settings from the dask config when it writes a job, so ``spec.config`` must be set
     (``dask.config.set``) for as long as the cluster lives."""
+    import dask
     import dask_jobqueue
 
     cls = dask_jobqueue.SLURMCluster if spec.kind == "slurm" else dask_jobqueue.PBSCluster
-    return cls()
+    prologue = list(dask.config.get(f"jobqueue.{spec.kind}.job-script-prologue",
+                                    default=None) or [])
+    # as for local workers (see open_client): no malloc trimming at every free
+    prologue.append(f"export {_NO_TRIM}")
+    return cls(job_script_prologue=prologue)
+
+
+#: Environment that keeps a remote nanny from setting Dask's MALLOC_TRIM_THRESHOLD_=65536.
+_NO_TRIM = "DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=134217728"
 
 
 @contextmanager

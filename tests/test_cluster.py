@@ -95,6 +95,7 @@ def test_jobqueue_settings_come_from_the_config_file(tmp_path, monkeypatch):
     assert "#SBATCH --cpus-per-task=8" in script
     assert "#SBATCH -p short" in script and "#SBATCH -t 04:00:00" in script
     assert "--nworkers 4" in script
+    assert "MALLOC_TRIM_THRESHOLD_=134217728" in script
 
 
 def test_cli_refuses_a_bad_cluster_with_exit_2_before_training(tmp_path):
