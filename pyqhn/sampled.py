@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -136,6 +137,40 @@ def _point_seeds(seed: int, runs: np.ndarray, call: int, m: int, crn: bool) -> l
     return [shot_seed(seed, runs[i % b], call, None if crn else i // b) for i in range(m)]
 
 
+#: ``point(row (P,), shot seed) -> (value, gradient (P,) or None, circuits, shots)``.
+PointEstimate = Callable[[np.ndarray, int], tuple[float, Any, int, int]]
+
+
+def _per_point(point: PointEstimate, *, seed: int, gradient: bool,
+               counter: ShotCounter | None,
+               common_random_numbers: bool = False) -> Callable[[np.ndarray], Callable]:
+    """The ``bind`` of an objective estimated point by point: call ``k`` of runs ``runs``
+    evaluates row ``i`` of ``x (M, P)`` with shot seed :func:`shot_seed` ``(seed, run, k,
+    point)`` (the point index dropped with ``common_random_numbers``) and counts its
+    circuits and shots for its run."""
+
+    def bind(runs: np.ndarray) -> Callable:
+        runs = np.asarray(runs)
+        calls = [0]
+
+        def fn(x: np.ndarray):
+            x = np.asarray(x, dtype=np.float64)
+            seeds = _point_seeds(seed, runs, calls[0], x.shape[0], common_random_numbers)
+            calls[0] += 1
+            values, grads = np.empty(x.shape[0]), np.empty_like(x)
+            for i, row in enumerate(x):
+                values[i], g, circuits, shots = point(row, seeds[i])
+                if gradient:
+                    grads[i] = g
+                if counter is not None:
+                    counter.add(runs[i % len(runs)], circuits, shots)
+            return (values, grads) if gradient else values
+
+        return fn
+
+    return bind
+
+
 def sampled_energy_objective(engine, circuit, cost: BitCost, *, shots: int, seed: int = 0,
                              counter: ShotCounter | None = None, batch: int = 2048,
                              common_random_numbers: bool = False) -> Objective:
@@ -146,25 +181,13 @@ def sampled_energy_objective(engine, circuit, cost: BitCost, *, shots: int, seed
     _check_sampler(engine)
     shots = check_int(shots, "shots", minimum=1)
 
-    def bind(runs: np.ndarray) -> Callable:
-        runs = np.asarray(runs)
-        calls = [0]
+    def point(row: np.ndarray, point_seed: int):
+        bits = engine.sample_bits(circuit, row, shots, seed=point_seed)
+        return cost_of_samples(cost, bits, batch=batch).mean(), None, 1, shots
 
-        def fn(x: np.ndarray) -> np.ndarray:
-            x = np.asarray(x, dtype=np.float64)
-            seeds = _point_seeds(seed, runs, calls[0], x.shape[0], common_random_numbers)
-            calls[0] += 1
-            out = np.empty(x.shape[0])
-            for i, row in enumerate(x):
-                bits = engine.sample_bits(circuit, row, shots, seed=seeds[i])
-                out[i] = cost_of_samples(cost, bits, batch=batch).mean()
-                if counter is not None:
-                    counter.add(runs[i % len(runs)], 1, shots)
-            return out
-
-        return fn
-
-    return Objective("sampled", False, bind)
+    return Objective("sampled", False, _per_point(
+        point, seed=seed, gradient=False, counter=counter,
+        common_random_numbers=common_random_numbers))
 
 
 def score_function_objective(engine, circuit, cost: BitCost, *, shots: int, seed: int = 0,
@@ -183,38 +206,25 @@ def score_function_objective(engine, circuit, cost: BitCost, *, shots: int, seed
     if baseline not in ("leave-one-out", "mean", "none"):
         raise InputError(f"baseline must be 'leave-one-out', 'mean' or 'none', got {baseline!r}")
 
-    def bind(runs: np.ndarray) -> Callable:
-        runs = np.asarray(runs)
-        calls = [0]
+    def point(row: np.ndarray, point_seed: int):
+        bits = engine.sample_bits(circuit, row, shots, seed=point_seed)
+        uniq, inverse = unique_rows(bits)
+        c = cost_of_samples(cost, uniq, batch=batch)[inverse]
+        total = c.sum()
+        b = {"leave-one-out": (total - c) / (shots - 1), "mean": np.full(shots, c.mean()),
+             "none": np.zeros(shots)}[baseline]
+        w = np.bincount(inverse, weights=(c - b) / shots, minlength=uniq.shape[0])
+        # pad the distinct rows to a power of two, at least _MIN_ROWS: few
+        # compiled shapes (each costs a compilation; padding rows cost little)
+        u = uniq.shape[0]
+        size = max(_MIN_ROWS, 1 << max(u - 1, 0).bit_length())
+        rows = np.concatenate([uniq, np.repeat(uniq[:1], size - u, axis=0)])
+        w = np.concatenate([w, np.zeros(size - u)])
+        _, g = engine.weighted_log_prob_grad(circuit, row, rows, w)
+        return c.mean(), g, 1, shots
 
-        def fn(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            x = np.asarray(x, dtype=np.float64)
-            seeds = _point_seeds(seed, runs, calls[0], x.shape[0], False)
-            calls[0] += 1
-            values, grads = np.empty(x.shape[0]), np.empty_like(x)
-            for i, row in enumerate(x):
-                bits = engine.sample_bits(circuit, row, shots, seed=seeds[i])
-                uniq, inverse = unique_rows(bits)
-                c = cost_of_samples(cost, uniq, batch=batch)[inverse]
-                total = c.sum()
-                b = {"leave-one-out": (total - c) / (shots - 1), "mean": np.full(shots, c.mean()),
-                     "none": np.zeros(shots)}[baseline]
-                w = np.bincount(inverse, weights=(c - b) / shots, minlength=uniq.shape[0])
-                # pad the distinct rows to a power of two, at least _MIN_ROWS: few
-                # compiled shapes (each costs a compilation; padding rows cost little)
-                u = uniq.shape[0]
-                size = max(_MIN_ROWS, 1 << max(u - 1, 0).bit_length())
-                rows = np.concatenate([uniq, np.repeat(uniq[:1], size - u, axis=0)])
-                w = np.concatenate([w, np.zeros(size - u)])
-                _, g = engine.weighted_log_prob_grad(circuit, row, rows, w)
-                values[i], grads[i] = c.mean(), g
-                if counter is not None:
-                    counter.add(runs[i % len(runs)], 1, shots)
-            return values, grads
-
-        return fn
-
-    return Objective("score-function", True, bind)
+    return Objective("score-function", True, _per_point(point, seed=seed, gradient=True,
+                                                        counter=counter))
 
 
 def shot_parameter_shift_objective(engine, circuit, cost: BitCost, *, shots: int,
@@ -225,30 +235,16 @@ def shot_parameter_shift_objective(engine, circuit, cost: BitCost, *, shots: int
     _check_sampler(engine)
     shots = check_int(shots, "shots", minimum=1)
     p = circuit.n_params
+    shifts = np.concatenate([np.zeros((1, p)), np.eye(p) * np.pi / 2, -np.eye(p) * np.pi / 2])
 
-    def bind(runs: np.ndarray) -> Callable:
-        runs = np.asarray(runs)
-        calls = [0]
+    def point(row: np.ndarray, point_seed: int):
+        bits = engine.sample_bits(circuit, row[None] + shifts, shots, seed=point_seed)
+        e = cost_of_samples(cost, bits.reshape(-1, bits.shape[-1]),
+                            batch=batch).reshape(1 + 2 * p, shots).mean(axis=1)
+        return e[0], 0.5 * (e[1:1 + p] - e[1 + p:]), 1 + 2 * p, (1 + 2 * p) * shots
 
-        def fn(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            x = np.asarray(x, dtype=np.float64)
-            seeds = _point_seeds(seed, runs, calls[0], x.shape[0], False)
-            calls[0] += 1
-            values, grads = np.empty(x.shape[0]), np.empty_like(x)
-            shifts = np.concatenate([np.zeros((1, p)), np.eye(p) * np.pi / 2,
-                                     -np.eye(p) * np.pi / 2])
-            for i, row in enumerate(x):
-                bits = engine.sample_bits(circuit, row[None] + shifts, shots, seed=seeds[i])
-                e = cost_of_samples(cost, bits.reshape(-1, bits.shape[-1]),
-                                    batch=batch).reshape(1 + 2 * p, shots).mean(axis=1)
-                values[i], grads[i] = e[0], 0.5 * (e[1:1 + p] - e[1 + p:])
-                if counter is not None:
-                    counter.add(runs[i % len(runs)], 1 + 2 * p, (1 + 2 * p) * shots)
-            return values, grads
-
-        return fn
-
-    return Objective("shot-parameter-shift", True, bind)
+    return Objective("shot-parameter-shift", True, _per_point(point, seed=seed, gradient=True,
+                                                              counter=counter))
 
 
 def fidelity_fn(engine, circuit) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
