@@ -22,6 +22,7 @@ import time
 
 import click
 import numpy as np
+from timing import first_and_best
 
 import pyqhn  # noqa: F401  (float64)
 from pyqhn.circuits import brickwork_circuit, cx_pairs, random_params
@@ -30,28 +31,15 @@ from pyqhn.engines.reference import reference_energy
 from pyqhn.optimizers.lbfgs import lbfgs
 
 
-def _timeit(fn, repeat: int = 5) -> tuple[float, float]:
-    """(first call seconds, best warm seconds)."""
-    t = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return first, best
-
-
 def bench_pyqhn(circuit, theta, cost):
     import jax
 
     vg = exact.energy_and_grad_fn(circuit, cost)
-    return _timeit(lambda: jax.block_until_ready(vg(theta[None])), repeat=20)
+    return first_and_best(lambda: jax.block_until_ready(vg(theta[None])), repeat=20)
 
 
 def bench_numpy(circuit, theta, cost):
-    return _timeit(lambda: reference_energy(circuit, theta, cost), repeat=2)
+    return first_and_best(lambda: reference_energy(circuit, theta, cost), repeat=2)
 
 
 def quimb_energy_fn(circuit, cost):
@@ -114,7 +102,7 @@ def bench_quimb(circuit, theta, cost):
     path_time = time.perf_counter() - t
     vg = jax.jit(jax.value_and_grad(energy))
     th = jnp.asarray(theta)
-    first, warm = _timeit(lambda: jax.block_until_ready(vg(th)), repeat=5)
+    first, warm = first_and_best(lambda: jax.block_until_ready(vg(th)), repeat=5)
     return first + path_time, warm
 
 
@@ -156,10 +144,10 @@ def bench_pennylane(circuit, theta, cost, device: str):
 
     if device == "lightning":
         grad = qml.grad(energy)
-        return _timeit(lambda: (energy(th), grad(th)), repeat=2)
+        return first_and_best(lambda: (energy(th), grad(th)), repeat=2)
     cost_j = jnp.asarray(cost)  # wire 0 = site n: probs index = our index k
     vg = jax.jit(jax.value_and_grad(lambda t: energy(t) @ cost_j))
-    return _timeit(lambda: jax.block_until_ready(vg(th)), repeat=2)
+    return first_and_best(lambda: jax.block_until_ready(vg(th)), repeat=2)
 
 
 @click.command()

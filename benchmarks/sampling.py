@@ -30,28 +30,17 @@ import time
 
 import click
 import numpy as np
+from timing import first_and_best
 
 import pyqhn  # noqa: F401  (float64)
 from pyqhn.circuits import brickwork_circuit, cx_pairs, random_params, split_params
-
-
-def _best(fn, repeat: int) -> tuple[float, float]:
-    t = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return first, best
 
 
 def bench_pyqhn(circuit, theta, shots: int) -> tuple[float, float]:
     from pyqhn.engines import get_engine
 
     eng = get_engine("mps")
-    return _best(lambda: eng.sample_bits(circuit, theta, shots, seed=1), repeat=3)
+    return first_and_best(lambda: eng.sample_bits(circuit, theta, shots, seed=1), repeat=3)
 
 
 def bench_aer(circuit, theta, shots: int) -> tuple[float, float]:
@@ -65,7 +54,7 @@ def bench_aer(circuit, theta, shots: int) -> tuple[float, float]:
         qc = to_qiskit(circuit, theta, measure=True)  # cx, ry, rz: native to Aer
         return sim.run(qc, shots=shots, seed_simulator=1).result().get_counts()
 
-    return _best(run, repeat=1)
+    return first_and_best(run, repeat=1)
 
 
 def bench_quimb(circuit, theta, shots: int) -> tuple[float, float]:
@@ -85,7 +74,7 @@ def bench_quimb(circuit, theta, shots: int) -> tuple[float, float]:
                 circ.apply_gate("RZ", float(rz[d - 1, j]), j)
         return list(circ.sample(shots, seed=1))
 
-    return _best(run, repeat=1)
+    return first_and_best(run, repeat=1)
 
 
 def qnspsa_iteration(n_qubits: int, blocks: int, shots: int, steps: int) -> dict:
