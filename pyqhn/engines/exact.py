@@ -172,8 +172,9 @@ def _chunk_size(max_chunk: int, batch: int) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-def _layer_unitaries(ry: jnp.ndarray, rz: jnp.ndarray) -> jnp.ndarray:
-    """``Rz(φ)·Ry(θ)`` for every (block, site): ``(B, n, 2, 2)`` complex."""
+def layer_unitaries(ry: jnp.ndarray, rz: jnp.ndarray) -> jnp.ndarray:
+    """``Rz(φ)·Ry(θ)`` for every (block, site): ``(B, n, 2, 2)`` complex (PastaQ's gates;
+    the MPS engine builds its site tensors from the same matrices)."""
     c, s = jnp.cos(ry / 2), jnp.sin(ry / 2)
     ph = jnp.exp(-0.5j * rz)  # Rz = diag(ph, conj(ph))
     row0 = jnp.stack([ph * c, -ph * s], axis=-1)
@@ -225,7 +226,7 @@ def _matmul(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
 def _mps_amplitudes(circuit: Circuit, plan: ContractionPlan, theta: jnp.ndarray) -> jnp.ndarray:
     """Amplitudes as a ``(2**(n-m), 2**m)`` matrix (row = high sites, column = low sites)."""
     ry, rz = split_params(circuit, theta)
-    t = _mps_site_tensors(circuit, _layer_unitaries(ry, rz))
+    t = _mps_site_tensors(circuit, layer_unitaries(ry, rz))
     n, m = circuit.n_qubits, plan.cut
     if n == 1:
         return t[0].reshape(1, 2)
@@ -257,7 +258,7 @@ def _apply_cx(psi: jnp.ndarray, control: int, target: int, n: int) -> jnp.ndarra
 def _statevector_amplitudes(circuit: Circuit, theta: jnp.ndarray) -> jnp.ndarray:
     n = circuit.n_qubits
     ry, rz = split_params(circuit, theta)
-    u = _layer_unitaries(ry, rz)
+    u = layer_unitaries(ry, rz)
     psi = jnp.zeros((2,) * n, dtype=jnp.complex128).at[(0,) * n].set(1.0)
     for d in range(1, circuit.blocks + 1):
         for c, t in cx_pairs(circuit, d):
@@ -283,7 +284,7 @@ def _energy_single(circuit, plan, theta, cost):
         # product state: contract the cost with one site's probabilities at a time,
         # site 1 (least significant, last axis) first: ≈ 2·2**n real operations
         ry, rz = split_params(circuit, theta)
-        site_p = _mps_site_tensors(circuit, _layer_unitaries(ry, rz))
+        site_p = _mps_site_tensors(circuit, layer_unitaries(ry, rz))
         e = cost
         for t in site_p:
             v = t.reshape(2)

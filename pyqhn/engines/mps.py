@@ -47,6 +47,7 @@ from ..bits import bits_to_index
 from ..checks import InputError, check_angles, check_int, check_n_qubits
 from ..circuits import Circuit, cx_pairs, split_params
 from .base import Engine, _check_circuit
+from .exact import layer_unitaries
 
 __all__ = [
     "MPS",
@@ -97,15 +98,6 @@ def exact_bond(circuit: Circuit) -> int:
     return max((2 ** sum(1 for _, r in ev if r == "control") for ev in roles), default=1)
 
 
-def _unitaries(ry: jax.Array, rz: jax.Array) -> jax.Array:
-    """``Rz(φ)·Ry(θ)`` for every (block, site): ``(B, N, 2, 2)`` complex128."""
-    c, s = jnp.cos(ry / 2), jnp.sin(ry / 2)
-    ph = jnp.exp(-0.5j * rz)  # Rz = diag(ph, conj(ph))
-    row0 = jnp.stack([ph * c, -ph * s], axis=-1)
-    row1 = jnp.stack([jnp.conj(ph) * s, jnp.conj(ph) * c], axis=-1)
-    return jnp.stack([row0, row1], axis=-2)
-
-
 def _exact_tensors(circuit: Circuit, theta: jax.Array) -> jax.Array:
     """Exact padded site tensors ``(N, χ, 2, χ)`` of ``theta (P,)`` (traceable in θ).
 
@@ -113,7 +105,7 @@ def _exact_tensors(circuit: Circuit, theta: jax.Array) -> jax.Array:
     block whatever ``N``), padded and scattered into place.
     """
     ry, rz = split_params(circuit, theta)
-    u = _unitaries(ry, rz)
+    u = layer_unitaries(ry, rz)
     n, chi = circuit.n_qubits, exact_bond(circuit)
     groups: dict[tuple, list[int]] = {}
     for j, ev in enumerate(_site_roles(circuit)):
@@ -183,7 +175,7 @@ def _compress(a: jax.Array, chi: int) -> tuple[jax.Array, jax.Array]:
 def _truncated_tensors(circuit: Circuit, theta: jax.Array, chi: int):
     """Block-by-block application with compression to bond ``chi`` after every block."""
     ry, rz = split_params(circuit, theta)
-    u = _unitaries(ry, rz)
+    u = layer_unitaries(ry, rz)
     n = circuit.n_qubits
     a = jnp.zeros((n, chi, 2, chi), dtype=jnp.complex128).at[:, 0, 0, 0].set(1.0)
     err = jnp.zeros(())
