@@ -63,14 +63,12 @@ class ClusterSpec:
         workers: worker processes (``local``) or jobs (``slurm``/``pbs``); 0 for an address.
         address: the scheduler's ``tcp://HOST:PORT`` (``address`` only).
         config: dask config entries (dotted keys) applied while a jobqueue cluster is made.
-        config_file: the ``--cluster-config`` file they came from, if any.
     """
 
     kind: str
     workers: int = 0
     address: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
-    config_file: str | None = None
 
     def __str__(self) -> str:
         if self.kind == "address":
@@ -170,8 +168,7 @@ def parse_cluster(text: str, config_file: str | Path | None = None, *,
         where = f"--cluster-config {config_file}" if config_file else "~/.config/dask/jobqueue.yaml"
         raise InputError(f"--cluster {kind}: set jobqueue.{kind}.{' and '.join(missing)} in "
                          f"{where} (see docs/cluster.md for an example)")
-    return ClusterSpec(kind, n, config=config,
-                       config_file=None if config_file is None else str(config_file))
+    return ClusterSpec(kind, n, config=config)
 
 
 def _host_share(index: int, n: int) -> list[int]:
@@ -214,9 +211,6 @@ class PinCores(_WorkerPlugin):
                 pass
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(len(share))
-
-    def teardown(self, worker: Any) -> None:
-        pass
 
 
 def _jobqueue_cluster(spec: ClusterSpec) -> Any:
