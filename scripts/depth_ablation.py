@@ -18,7 +18,9 @@ package's settings before issue 10; the others change ONE setting of ``original`
 * ``today``: choices-first layout, 1,000 Gaussian points, Fig. 4 with {0, 1}, Fig. 5 on
   0 vs 1, backtracking Armijo (memory 10);
 * ``layout``: choices-first layout; ``line-search``: Armijo (memory 10); ``data``: 1,000
-  Gaussian points (figs 2, 3), {0, 1} (fig 4), 0 vs 1 (fig 5).
+  Gaussian points (figs 2, 3), {0, 1} (fig 4), 0 vs 1 (fig 5);
+* ``authors-table`` (fig4 only): the original authors' published 17-qubit cost table
+  (``--reference DIR``, default ``../shared/reference``) instead of our enumeration.
 
 ε is an analysis setting: the table also gives every figure's success at 10× and 0.1× ε.
 """
@@ -40,8 +42,20 @@ TODAY_DATA = {"fig2": dict(n_samples=1000), "fig3": dict(n_samples=1000),
               "fig4": dict(encoding=(0.0, 1.0)), "fig5": dict(digits=(0, 1))}
 
 
-def options(figure: str, setting: str) -> dict:
+AUTHORS_TABLE = "binncode_mnist4x4_blocks4.npz"
+
+
+def options(figure: str, setting: str, reference: Path = Path("../shared/reference")) -> dict:
     """The :func:`run_landscape` overrides of one setting."""
+    if setting == "authors-table":
+        if figure != "fig4":
+            raise click.BadParameter(f"the authors' table is Fig. 4's, not {figure}'s",
+                                     param_hint="--settings")
+        table_file = reference / AUTHORS_TABLE
+        if not table_file.is_file():
+            raise click.BadParameter(f"{table_file} not found; pass --reference DIR",
+                                     param_hint="--reference")
+        return dict(cost_file=str(table_file))
     layout = {} if figure == "fig4" else dict(layout="choices-first")  # fig4 has no choice bit
     armijo = dict(line_search="armijo")
     return {"original": {},
@@ -51,7 +65,7 @@ def options(figure: str, setting: str) -> dict:
             "data": TODAY_DATA[figure]}[setting]
 
 
-SETTINGS = ("original", "today", "layout", "line-search", "data")
+SETTINGS = ("original", "today", "layout", "line-search", "data", "authors-table")
 
 
 def table(out: Path, figures: list[str], settings: list[str]) -> pd.DataFrame:
@@ -95,25 +109,33 @@ def markdown(df: pd.DataFrame) -> str:
 @click.option("--settings", "setting_names", default=",".join(SETTINGS), show_default=True)
 @click.option("--hours", default=None, type=float, help="Stop starting batches after this.")
 @click.option("--quick", is_flag=True, help="CI-sized data and L-BFGS (a smoke run).")
+@click.option("--reference", default="../shared/reference", show_default=True,
+              type=click.Path(file_okay=False), help="Folder of the authors' cost table.")
 def main(out: str, runs: int, figures: str, setting_names: str, hours: float | None,
-         quick: bool) -> None:
+         quick: bool, reference: str) -> None:
     figs = [f.strip() for f in figures.split(",") if f.strip()]
     settings = [s.strip() for s in setting_names.split(",") if s.strip()]
     bad = [f for f in figs if f not in TODAY_DATA] + [s for s in settings if s not in SETTINGS]
     if bad:
         raise click.BadParameter(f"unknown {', '.join(bad)}; figures {sorted(TODAY_DATA)}, "
                                  f"settings {SETTINGS}")
+    for fig in figs:  # bad combinations are usage errors before any work
+        for setting in settings:
+            if setting != "authors-table" or fig == "fig4":
+                options(fig, setting, Path(reference))
     root = Path(out)
     deadline = None if hours is None else time.time() + 3600 * hours
     for fig in figs:
         for setting in settings:
+            if setting == "authors-table" and fig != "fig4":
+                continue
             left = None if deadline is None else deadline - time.time()
             if left is not None and left <= 0:
                 break
             click.echo(f"== {fig} {setting}")
             run_landscape(fig, root / f"{fig}-{setting}", runs=runs, quick=quick,
                           blocks=BLOCKS, progress=False, time_limit=left,
-                          **options(fig, setting))
+                          **options(fig, setting, Path(reference)))
     df = table(root, figs, settings)
     df.to_csv(root / "depth_ablation.csv", index=False)
     (root / "depth_ablation.md").write_text(markdown(df))

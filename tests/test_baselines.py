@@ -148,3 +148,27 @@ def test_baselines_search_a_given_cost_table_but_ste_is_refused(tmp_path):
     assert table.loc[0, "e_final"] == cost.min()  # the given table, not the shipped data's
     res = CliRunner().invoke(main, [*args, "--method", "ste", "--out", str(tmp_path / "b")])
     assert res.exit_code == 2 and "ste" in res.output and "--cost" in res.output
+
+
+def test_baseline_takes_the_problem_options_of_its_figure(tmp_path):
+    from pyqhn.cli import main
+
+    base = ["baseline", "--quick", "--method", "exhaustive", "--runs", "1", "--no-progress"]
+    res = CliRunner().invoke(main, [*base, "--problem", "fig4", "--encoding", "0,1",
+                                    "--out", str(tmp_path / "enc01")])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, [*base, "--problem", "fig4", "--out",
+                                    str(tmp_path / "default")])
+    assert res.exit_code == 0, res.output
+    c01 = np.load(tmp_path / "enc01" / "cost.npz")["cost"]
+    c31 = np.load(tmp_path / "default" / "cost.npz")["cost"]
+    # the exhaustive baseline finds each table's own optimum; {0,1} is the nearly
+    # trivial landscape (every logit >= 0), {-3,1} the authors' encoding
+    for folder, cost in (("enc01", c01), ("default", c31)):
+        table = pd.read_csv(tmp_path / folder / "runs.csv")
+        assert table.loc[0, "e_final"] == cost.min()
+    assert c01.min() > c31.min() + 0.1
+    res = CliRunner().invoke(main, [*base, "--problem", "fig2", "--encoding", "0,1",
+                                    "--out", str(tmp_path / "bad")])
+    assert res.exit_code == 2 and "--encoding" in res.output and "--layout" in res.output
+    assert not (tmp_path / "bad").exists()
