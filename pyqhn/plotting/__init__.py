@@ -17,7 +17,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["pyplot", "save_figure", "success_errorbars", "supported_formats"]
+__all__ = ["circuit_label", "pyplot", "save_figure", "success_errorbars", "supported_formats"]
+
+
+def circuit_label(name: str) -> str:
+    """The paper's name of a circuit: ``"blocks=B"`` (B even) → ``"N_layer = B/2"`` (mathtext),
+    ``"product"`` and any other name unchanged."""
+    if name.startswith("blocks="):
+        blocks = name.split("=", 1)[1]
+        if blocks.isdigit() and int(blocks) % 2 == 0:
+            return rf"$N_{{\rm layer}} = {int(blocks) // 2}$"
+    return name
 
 
 def pyplot() -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import pyplot, success_errorbars
+from . import circuit_label, pyplot, success_errorbars
 
 __all__ = ["sampled_energy_figure", "noise_sweep_figure"]
 
@@ -53,7 +53,7 @@ def sampled_energy_figure(
             ax.hist(e, bins=bins, range=(lo, hi), color=f"C{i}", alpha=0.7)
         ax.axvline(c_star, color="r", lw=1.0, label="absolute minimum" if i == 0 else None)
         ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(circuit_label(name), rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelbottom=i == len(names) - 1)
         axes.append(ax)
     axes[0].legend(fontsize=7, loc="upper right")
@@ -68,7 +68,7 @@ def sampled_energy_figure(
     ax.axhline(c_star, color="r", lw=0.8, label="$C^*$")
     ax.set_xticks(xs)
     if not x_values:
-        ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+        ax.set_xticklabels([circuit_label(k) for k in names], rotation=45, ha="right", fontsize=8)
     ax.set_xlabel(x_label)
     ax.set_ylabel("energy")
     ax.grid(alpha=0.3)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import pyplot, success_errorbars
+from . import circuit_label, pyplot, success_errorbars
 
 __all__ = [
     "landscape_figure",
@@ -138,10 +138,13 @@ def landscape_figure(
         dens = _kde(np.asarray(energies[name]), grid, width)
         ax.fill_between(grid, dens, color=f"C{i}", alpha=0.5)
         ax.plot(grid, dens, color=f"C{i}", lw=1)
-        ax.axvline(c_star, color="k", lw=0.8)
-        ax.axvline(c_star + epsilon, color="k", lw=0.8, ls=":")
+        ax.axvline(c_star, color="k", lw=0.8, label="$C^*$" if i == 0 else None)
+        ax.axvline(c_star + epsilon, color="k", lw=0.8, ls=":",
+                   label=rf"$C^* + \epsilon$ ($\epsilon$ = {epsilon:g})" if i == 0 else None)
+        if i == 0:
+            ax.legend(fontsize=7, loc="upper right")
         ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(circuit_label(name), rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelbottom=False)
         axes.append(ax)
     ax = fig.add_subplot(gs[n_rows - 1, c0], sharex=axes[0] if axes else None)
@@ -159,7 +162,7 @@ def landscape_figure(
                 label="95 % Wilson interval")
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set_xticks(np.arange(len(names)))
-    ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+    ax.set_xticklabels([circuit_label(k) for k in names], rotation=45, ha="right", fontsize=8)
     ax.set_ylim(-0.05, 1.05)
     ax.set_ylabel(rf"success probability ($E - C^* < {epsilon:g}$)")
     ax.grid(alpha=0.3)

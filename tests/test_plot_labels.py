@@ -1,0 +1,30 @@
+"""The figures name circuits as the paper does (N_layer) and label the C* and C*+ε lines."""
+
+import numpy as np
+
+from pyqhn.plotting import circuit_label
+from pyqhn.plotting.paper import landscape_figure
+
+
+def test_circuit_label_is_n_layer():
+    assert circuit_label("blocks=2") == r"$N_{\rm layer} = 1$"
+    assert circuit_label("blocks=8") == r"$N_{\rm layer} = 4$"
+    assert circuit_label("product") == "product"
+    assert circuit_label("blocks=3") == "blocks=3"  # odd blocks have no N_layer
+    assert circuit_label("sa") == "sa"
+
+
+def test_landscape_figure_axes_use_n_layer_and_legend_c_star_lines():
+    rng = np.random.default_rng(0)
+    cost = rng.random(256)
+    c_star = float(cost.min())
+    energies = {k: c_star + rng.random(20) * 0.1 for k in ("product", "blocks=2", "blocks=4")}
+    fig = landscape_figure(energies=energies, cost=cost, c_star=c_star, epsilon=0.03)
+    texts = [t.get_text() for ax in fig.axes for t in ax.get_xticklabels()]
+    ylabels = [ax.get_ylabel() for ax in fig.axes]
+    assert r"$N_{\rm layer} = 2$" in texts and r"$N_{\rm layer} = 1$" in ylabels
+    assert not any("blocks=" in t for t in texts + ylabels)
+    legends = [t.get_text() for ax in fig.axes if ax.get_legend()
+               for t in ax.get_legend().get_texts()]
+    assert "$C^*$" in legends
+    assert any(t.startswith(r"$C^* + \epsilon$") and "0.03" in t for t in legends)
