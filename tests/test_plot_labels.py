@@ -28,3 +28,20 @@ def test_landscape_figure_axes_use_n_layer_and_legend_c_star_lines():
                for t in ax.get_legend().get_texts()]
     assert "$C^*$" in legends
     assert any(t.startswith(r"$C^* + \epsilon$") and "0.03" in t for t in legends)
+
+
+def test_weight_spectrum_leaves_out_values_below_round_off():
+    from pyqhn.plotting import roundoff_floor
+    from pyqhn.plotting.paper import weight_spectrum_figure
+
+    n = 10
+    # W(S) of a cost with weight only at S <= 2, plus round-off-sized values at S = 3, 4
+    w = np.zeros(n + 1)
+    w[:3] = [1.0, 0.25, 0.0625]
+    w[3], w[4] = 1e-33, 3e-31
+    floor = roundoff_floor(w)
+    assert 3e-31 < floor < 1e-28  # 10 N eps^2 sum(W)
+    fig = weight_spectrum_figure({"task": w})
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2])
+    assert np.all(line.get_ydata() > floor)

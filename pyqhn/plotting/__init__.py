@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["circuit_label", "pyplot", "save_figure", "success_errorbars", "supported_formats"]
+__all__ = ["circuit_label", "roundoff_floor", "pyplot", "save_figure", "success_errorbars", "supported_formats"]
 
 
 def circuit_label(name: str) -> str:
@@ -28,6 +28,19 @@ def circuit_label(name: str) -> str:
         if blocks.isdigit() and int(blocks) % 2 == 0:
             return rf"$N_{{\rm layer}} = {int(blocks) // 2}$"
     return name
+
+
+def roundoff_floor(w: np.ndarray) -> float:
+    """Smallest ``W(S)`` above float64 round-off, for ``w`` = ``(N + 1,)`` W(S), S = 0..N.
+
+    The Walsh–Hadamard transform of ``2**N`` costs has ``N`` butterfly stages, so each
+    coefficient carries an error of about ``sqrt(N) · eps · rms(C) / 2**(N/2)``; summed over
+    the (at most ``2**N``) coefficients of one ``S`` that is ``≤ N · eps² · Σ_S W(S)``
+    (Parseval: ``Σ_S W(S) = mean(C²)``). The floor is 10× that bound.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    n = max(w.size - 1, 1)
+    return float(10.0 * n * np.finfo(np.float64).eps ** 2 * np.sum(np.abs(w)))
 
 
 def pyplot() -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import pyplot
+from . import pyplot, roundoff_floor
 
 __all__ = ["decision_boundary", "weight_spectrum_plot"]
 
@@ -68,7 +68,8 @@ def weight_spectrum_plot(
 ) -> Any:
     """W(S) against S on a log scale (the paper's Fig. 6). ``w``: (N+1,) or {label: (N+1,)}.
 
-    S = 0 (the mean's square) is drawn too; zero values are left out of the log plot.
+    S = 0 (the mean's square) is drawn too; values at or below float64 round-off
+    (:func:`pyqhn.plotting.roundoff_floor`) are left out of the log plot.
     """
     plt = pyplot()
     series = w if isinstance(w, dict) else {"": w}
@@ -78,7 +79,7 @@ def weight_spectrum_plot(
         if values.ndim != 1:
             raise ValueError(f"W must be a 1-D array of length N+1, got shape {values.shape}")
         s = np.arange(values.size)
-        keep = values > 0
+        keep = values > roundoff_floor(values)
         ax.semilogy(s[keep], values[keep], "o-", ms=3, label=label or None)
     ax.set_xlabel("Pauli weight $S$")
     ax.set_ylabel("$W(S)$")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import circuit_label, pyplot, success_errorbars
+from . import circuit_label, pyplot, roundoff_floor, success_errorbars
 
 __all__ = [
     "landscape_figure",
@@ -176,16 +176,17 @@ def weight_spectrum_figure(spectra: Mapping[str, np.ndarray], *, title: str = ""
 
     Args:
         spectra: ``{task label: (N + 1,) W(S) for S = 0..N}``. ``S = 0`` (the mean squared)
-            is left out of the plot.
+            is left out of the plot, and so is every value at or below float64
+            round-off (:func:`pyqhn.plotting.roundoff_floor`).
     """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for i, (label, w) in enumerate(spectra.items()):
         w = np.asarray(w, dtype=np.float64)
         s = np.arange(1, w.size)
-        keep = w[1:] > 0
+        keep = w[1:] > roundoff_floor(w)
         ax.semilogy(s[keep], w[1:][keep], "o-", ms=4, color=f"C{i}", label=label)
-    ax.set_xlabel("Pauli string size $S$")
+    ax.set_xlabel("Pauli string size $S$ (values below float64 round-off omitted)")
     ax.set_ylabel("$W(S)$")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
