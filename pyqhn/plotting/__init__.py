@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["circuit_label", "roundoff_floor", "pyplot", "save_figure", "success_errorbars", "supported_formats"]
+__all__ = ["circuit_label", "pyplot", "roundoff_floor", "save_figure", "success_errorbars",
+           "supported_formats"]
 
 
 def circuit_label(name: str) -> str:
