@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["CONFIDENCE", "wilson_interval", "summarize_groups", "n_layer_of"]
+__all__ = ["CONFIDENCE", "wilson_interval", "summarize_groups", "n_layer_of", "early_stopping"]
 
 #: Confidence level of every interval the package reports and plots.
 CONFIDENCE = 0.95
@@ -81,3 +81,38 @@ def summarize_groups(table: pd.DataFrame, c_star: float, epsilon: float,
         if "n_evals" in sub:
             rows[-1]["mean_evals"] = float(sub["n_evals"].mean()) if len(sub) else float("nan")
     return rows
+
+
+def early_stopping(val: np.ndarray, *, z: float = 1.96) -> dict:
+    """The early-stopping point of validation curves (Fig. 7).
+
+    Args:
+        val: ``(D, T)`` validation energy of ``D`` independent draws at iterations
+            ``0..T-1`` (one training run per draw).
+        z: the normal quantile of the reported intervals (1.96: 95 %).
+
+    Returns:
+        ``iteration``: argmin of the mean curve; ``depth``: mean over draws of
+        ``val[:, -1] - val[:, iteration]`` (how much lower the minimum is than the end),
+        with its standard error ``depth_error`` and ``significant`` (``depth > z ·
+        error``, with ``iteration < T-1``); ``interior``: whether the minimum is before
+        the last iteration; ``fraction_of_draws``: fraction of draws whose own curve
+        reaches, before its last iteration, a value lower than its final one by more than
+        ``z`` standard errors of the depth (a per-draw minimum beyond the across-draw
+        noise).
+    """
+    val = np.asarray(val, dtype=np.float64)
+    if val.ndim != 2 or val.shape[1] < 2:
+        raise ValueError(f"val must have shape (draws, iterations >= 2), got {val.shape}")
+    d, t = val.shape
+    mean = val.mean(axis=0)
+    it = int(np.argmin(mean))
+    gap = val[:, -1] - val[:, it]
+    depth = float(gap.mean())
+    err = float(gap.std(ddof=1) / np.sqrt(d)) if d > 1 else float("nan")
+    own = val[:, -1] - val[:, :-1].min(axis=1)
+    return dict(iteration=it, iterations=t, interior=it < t - 1,
+                min_val_energy=float(mean[it]), final_val_energy=float(mean[-1]),
+                depth=depth, depth_error=err,
+                significant=bool(it < t - 1 and depth > z * err),
+                fraction_of_draws=float(np.mean(own > z * err)) if d > 1 else float("nan"))

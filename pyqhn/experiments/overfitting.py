@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis import early_stopping
 from ..checks import check_int
 from ..runlog import RunLog, write_table
 from .base import execute
@@ -121,6 +122,11 @@ def curves_table(log: RunLog, cfg: OverfittingConfig):
     return curves.sort_values(["n_s", "draw", "iteration"]).reset_index(drop=True)
 
 
+def n_layer_label(blocks: int) -> str:
+    """``"N_layer = B/2"`` for an even number of blocks (the paper's name), else ``blocks=B``."""
+    return f"N_layer = {blocks // 2}" if blocks % 2 == 0 and blocks else f"blocks={blocks}"
+
+
 def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
              seed: int = 0, max_iter: int | None = None, progress: bool = True,
              config: OverfittingConfig | None = None,
@@ -165,6 +171,7 @@ def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
                 train_err=g["e_train"].std(ddof=0).to_numpy() / np.sqrt(n),
                 val_err=g["e_val"].std(ddof=0).to_numpy() / np.sqrt(n))
             final = sub[sub["iteration"] == sub["iteration"].max()]
+            val = sub.pivot(index="draw", columns="iteration", values="e_val").to_numpy()
             c_star[f"N_s={n_s}"] = float(final["c_star_train"].mean())
             entries.append(dict(
                 name=f"N_s={n_s}", n_s=int(n_s), circuit=f"blocks={cfg.blocks}",
@@ -174,11 +181,12 @@ def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
                 mean_c_star_val=float(final["c_star_val"].mean()),
                 success_probability=float(np.mean(final["e_train"] - final["c_star_train"]
                                                   < 0.03)),
+                early_stopping=early_stopping(val),
             ))
         t0 = time.perf_counter()
         files = [p.name for p in save_figure(overfitting_figure(
             curves, title=f"Fig. 7: Gaussians closer (scale {cfg.scale:g}), "
-                          f"blocks={cfg.blocks}, {cfg.draws} draws"), out, "fig7")]
+                          f"{n_layer_label(cfg.blocks)}, {cfg.draws} draws"), out, "fig7")]
         return dict(figure="fig7", quick=quick, c_star=c_star, epsilon=None,
                     success_epsilon=0.03, circuits=entries, settings=asdict(cfg),
                     wall_time=dict(figure=time.perf_counter() - t0),
