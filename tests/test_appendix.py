@@ -169,3 +169,13 @@ def test_paper_settings():
     assert _problem(s["fig8"]).model.encodings == ((-3.0, 1.0),)
     paper_text = spec_for("fig8", encoding=(0, 1))
     assert _problem(paper_text).model.encodings == ((0.0, 1.0),)
+
+
+def test_fig11_sweep_starts_at_p_zero_as_the_original_script():
+    from pyqhn.experiments.appendix import NOISE_LEVELS, groups_for, spec_for
+
+    spec = spec_for("fig11")
+    groups = groups_for(spec, 17)
+    assert [g.p for g in groups] == [0.0, *NOISE_LEVELS]
+    assert groups[0].name == "p=0" and groups[0].mode == "optimise"
+    assert all(g.mode == "optimise" for g in groups)
