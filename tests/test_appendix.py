@@ -83,6 +83,11 @@ def test_quick_end_to_end(tmp_path, figure, quick_cost):
     assert f"{figure}: C* =" in text
     summary, table = _check(out, figure, 2, quick_cost)
     opt = table[table["mode"] == "optimise"]
+    if figure == "fig10":  # the noise-free optima come from L-BFGS, as the original
+        assert (opt["group"] == "p=0").all()
+        assert ((opt["n_iter"] <= 500) & (opt["e_final"] <= opt["e_init"] + 1e-12)).all()
+        assert (opt["converged"] | (opt["n_iter"] == 500)).all()
+        return
     # direct search spends its budget: at least one evaluation per step, at most two
     assert (opt["n_iter"] == 60).all()
     assert ((opt["n_evals"] >= 61) & (opt["n_evals"] <= 2 * 60 + 1 + 2 * opt["n_restarts"])).all()
