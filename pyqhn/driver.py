@@ -245,7 +245,9 @@ def run_batch(group: Group, runs: Sequence[int], *,
         x0 = start_points(group, runs_arr)
     x0 = np.asarray(x0, dtype=np.float64)
     seeds = group.seed + runs_arr
-    fun = _padded(group.objective.bind(runs_arr), len(runs_arr))
+    fun = group.objective.bind(runs_arr)
+    if not group.objective.any_batch_size:
+        fun = _padded(fun, len(runs_arr))
     traces: list[Mapping[str, np.ndarray]] = []
 
     def callback(step: int, state: Any) -> Any:

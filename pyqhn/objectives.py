@@ -488,13 +488,17 @@ class Objective:
     ``bind(runs)`` returns the batched function the optimiser calls for the runs ``runs``
     ``(B,)``: ``x (B, P) -> (B,)`` values, or ``-> ((B,), (B, P))`` values and gradients
     when ``uses_gradient``. ``per_run``: row ``i`` uses data of run ``runs[i]`` (one cost
-    table per run), so every call passes all ``B`` rows in order.
+    table per run), so every call passes all ``B`` rows in order. ``any_batch_size``: the
+    bound function takes any number of rows without compiling again (its engine's
+    :attr:`~pyqhn.engines.base.Engine.any_batch_size`), so the driver passes exactly the
+    rows asked for instead of padding every call to ``B``.
     """
 
     name: str
     uses_gradient: bool
     bind: Callable[[np.ndarray], Callable]
     per_run: bool = False
+    any_batch_size: bool = False
 
 
 def energy_objective(engine, circuit, cost, *, gradient: bool = True) -> Objective:
@@ -502,7 +506,8 @@ def energy_objective(engine, circuit, cost, *, gradient: bool = True) -> Objecti
     the cost is validated once."""
     fn = (engine.energy_and_grad_fn(circuit, cost) if gradient
           else engine.energy_fn(circuit, cost))
-    return Objective("mle", gradient, lambda runs: fn)
+    return Objective("mle", gradient, lambda runs: fn,
+                     any_batch_size=bool(getattr(engine, "any_batch_size", False)))
 
 
 def _jax_batched(single: Callable) -> Callable:

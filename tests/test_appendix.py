@@ -184,3 +184,20 @@ def test_fig11_sweep_starts_at_p_zero_as_the_original_script():
     assert [g.p for g in groups] == [0.0, *NOISE_LEVELS]
     assert groups[0].name == "p=0" and groups[0].mode == "optimise"
     assert all(g.mode == "optimise" for g in groups)
+
+
+def test_fig9_draws_fig8_runs_without_training(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "fig8"
+    _invoke(["reproduce", "fig8", *TINY, "--out", str(out)])
+    rows = pd.read_csv(out / "runs.csv")
+    _invoke(["reproduce", "fig9", *TINY, "--out", str(out)])
+    again = pd.read_csv(out / "runs.csv")
+    pd.testing.assert_frame_equal(rows, again)  # nothing trained again
+    assert (out / "fig9.png").is_file() and (out / "fig8.png").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["figure"] == "fig9" and summary["complete"]
+    # a noisy figure is other settings: refused on that folder with exit code 2
+    res = CliRunner().invoke(main, ["reproduce", "fig12", *TINY, "--out", str(out)])
+    assert res.exit_code == 2, res.output

@@ -216,3 +216,66 @@ def test_direct_search_max_evals_and_settings():
         direct_search_optimizer(initial_step_factor=0.0)
     with pytest.raises(ValueError, match="gamma"):
         direct_search_optimizer(gamma=np.nan)
+
+
+def _reference_search(f, x0, seed, max_steps, lower, upper, step_tol):
+    """The search of the module docstring written as a plain loop, one evaluation at a
+    time (BlackBoxOptim's order of random draws): the step that merges restart points
+    with the first polls into one call must give exactly this."""
+    rng = np.random.default_rng(seed)
+    alpha0 = 0.5 * (upper - lower)
+    x, fx, alpha = x0.copy(), f(x0), alpha0
+    best_x, best_f, n_evals, restarts = x.copy(), fx, 1, 0
+
+    def seen(point, value):
+        nonlocal best_x, best_f, n_evals
+        n_evals += 1
+        if value < best_f:
+            best_x, best_f = point.copy(), value
+
+    for _ in range(max_steps):
+        if alpha < step_tol:
+            x = rng.uniform(lower, upper, size=x.size)
+            fx, alpha, restarts = f(x), alpha0, restarts + 1
+            seen(x, fx)
+        g = rng.standard_normal((1, x.size))
+        g /= np.linalg.norm(g, axis=1, keepdims=True)
+        dirs = np.concatenate([g, -g])[rng.permutation(2)]
+        success = False
+        for d in dirs:
+            c = x + alpha * d
+            for i in range(c.size):
+                if c[i] < lower or c[i] > upper:
+                    bound = lower if c[i] < lower else upper
+                    c[i] = bound + rng.random() * (x[i] - bound)
+            fc = f(c)
+            seen(c, fc)
+            if fc < fx:
+                x, fx, success = c, fc, True
+                break
+        alpha = 2.0 * alpha if success else 0.5 * alpha
+    return best_x, best_f, n_evals, restarts
+
+
+def test_one_call_step_equals_sequential_reference():
+    # a small box (bound handling) and a large step_tol (a restart every few steps)
+    target = np.array([0.9, -0.8, 0.3, 0.95])
+    f = periodic_bowl(target)
+    x0 = np.random.default_rng(20).uniform(-1, 1, size=(5, 4))
+    calls = []
+
+    def batched(xs):
+        calls.append(len(xs))
+        return np.array([f(x) for x in xs])
+
+    opt = direct_search_optimizer(lower=-1.0, upper=1.0, max_steps=120, step_tol=1e-2)
+    state, _ = minimize(opt, batched, x0, [30, 31, 32, 33, 34])
+    assert state.n_restarts.min() >= 2
+    for r in range(5):
+        bx, bf, n_evals, restarts = _reference_search(f, x0[r], 30 + r, 120, -1.0, 1.0, 1e-2)
+        np.testing.assert_array_equal(state.x[r], bx)
+        assert state.f[r] == bf and state.n_evals[r] == n_evals
+        assert state.n_restarts[r] == restarts
+    # every step is at most two calls (restarts ride with the first polls), plus init
+    assert len(calls) <= 1 + 2 * 120
+    assert sum(calls) == state.n_evals.sum()

@@ -92,11 +92,14 @@ class Engine(abc.ABC):
     (R, 2**n)`` and ``_energy(circuit, theta (R, P), cost (2**n,)) -> (R,)``;
     differentiable ones set :attr:`differentiable` and implement ``_energy_and_grad(circuit,
     theta, cost) -> ((R,), (R, P))`` and :meth:`jax_probabilities`. Kernels never see an
-    empty batch, non-finite angles or an unchecked cost.
+    empty batch, non-finite angles or an unchecked cost. :attr:`any_batch_size`: any
+    number of rows costs no new compilation (the engine pads into fixed chunks itself), so
+    the driver need not pad calls to the batch size.
     """
 
     name: ClassVar[str]
     differentiable: ClassVar[bool] = False
+    any_batch_size: ClassVar[bool] = False
 
     # ----------------------------------------------------------------- kernels
 

@@ -35,8 +35,12 @@ The noise is :meth:`pyqhn.noise.NoiseModel.from_strength` (``(λ1, λ2) = p·(0.
 
 Engine: energies come from :class:`pyqhn.engines.density.DensityEngine` for every ``p``
 (noiseless at ``p = 0``, exact to rounding and on a CPU several times faster than the state
-vector for these shallow circuits). The driver pads every objective call to the batch
-size, so every (circuit, p) compiles once. Final states are measured with the same engine's
+vector for these shallow circuits). :data:`BATCH_RUNS` runs are searched together; each
+step is two objective calls for all of them (restart and first poll points, then the
+second polls of the runs whose first failed), and the engine evaluates exactly those rows
+in chunks of one compiled shape (``benchmarks/appendix.py``: 1.2-1.6x faster than
+batches of 8 with padded calls). fig9 / fig13 share fig8's / fig12's runs: pointed at the
+same folder they only draw. Final states are measured with the same engine's
 NumPy backend (no compilation).
 
 Files in ``DIR``: the run log (``runlog.json``, ``runs.csv`` with one tidy row per run,
@@ -76,6 +80,11 @@ __all__ = [
     "load_samples",
     "NOISE_LEVELS",
 ]
+
+#: Runs searched together by default: one objective call per poll round for all of them
+#: (the density engine splits it into chunks of 8 rows), and a finished batch written
+#: every few minutes at paper size (``benchmarks/appendix.py``).
+BATCH_RUNS = 100
 
 #: The paper's noise strengths p = 0.2, 0.4, …, 2.0.
 NOISE_LEVELS: tuple[float, ...] = tuple(round(0.2 * k, 1) for k in range(1, 11))
@@ -261,6 +270,7 @@ def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray,
         return start
 
     search = direct_search_optimizer(max_steps=spec.max_steps)
+    batch_size = batch_size or min(spec.runs, BATCH_RUNS)
     out_groups = []
     for g in groups:
         evaluate = g.mode == "evaluate"
@@ -289,11 +299,15 @@ def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray,
 
 def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
     """What must match to resume: the spec without what only extends the sweep (runs,
-    circuits, noise levels), the seed and the problem's fingerprint."""
+    circuits, noise levels) or only changes the drawing (figure, plot), the seed and the
+    problem's fingerprint. So fig9 draws fig8's runs and fig13 fig12's: ``pyqhn reproduce
+    fig9 --out DIR`` on fig8's folder trains nothing new (the paper's Figs. 9 and 13 show
+    the sampled energies of the optima of Figs. 8 and 12)."""
     from ..optimizers import direct_search_optimizer
 
     cfg = {k: v for k, v in asdict(spec).items()
-           if k not in ("runs", "blocks", "noise_levels", "paper", "title", "epsilon")}
+           if k not in ("runs", "blocks", "noise_levels", "paper", "title", "epsilon",
+                        "figure", "plot")}
     opt = direct_search_optimizer(max_steps=spec.max_steps)
     return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
@@ -385,7 +399,7 @@ def run_appendix(
             files=["cost.npz", *files],
         )
 
-    return execute(out, kind=spec.figure, settings=appendix_settings(spec, seed, problem),
+    return execute(out, kind="appendix", settings=appendix_settings(spec, seed, problem),
                    build=build, summarise=summarise, progress=progress,
                    time_limit=time_limit, client=client)
 
