@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 
 import click
-import numpy as np
 
 from pyqhn import driver
 from pyqhn.experiments.appendix import build_cost, driver_groups, groups_for, spec_for
