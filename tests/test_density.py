@@ -241,3 +241,27 @@ def test_jitted_energy_does_not_recompile():
     noisy_energy(circuit, random_params(circuit, 3, seed=2), cost + 1.0, noise)
     noisy_energy(circuit, random_params(circuit, 4, seed=3), cost, noise)  # same padded size
     assert fn._cache_size() == size
+
+
+def test_any_batch_size_reuses_one_compiled_shape_on_cpu():
+    import jax
+
+    from pyqhn.engines.density import CPU_CHUNK, DensityEngine, _compiled
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("the one-shape chunking is the CPU path; this run has a GPU")
+    circuit = brickwork_circuit(5, 2)
+    noise = NOISES["two-qubit"]
+    cost = np.random.default_rng(7).normal(size=2**5)
+    engine = DensityEngine(noise)
+    assert engine.any_batch_size
+    fn = _compiled(circuit, noise, "energy", "jax")
+    thetas = random_params(circuit, 3 * CPU_CHUNK + 3, seed=7)
+    engine.energy(circuit, thetas[:1], cost)
+    size = fn._cache_size()
+    eager = noisy_energy(circuit, thetas, cost, noise, backend="numpy")
+    for rows in (1, CPU_CHUNK - 1, CPU_CHUNK, CPU_CHUNK + 1, 3 * CPU_CHUNK + 3):
+        got = engine.energy(circuit, thetas[:rows], cost)
+        assert got.shape == (rows,)
+        np.testing.assert_allclose(got, eager[:rows], atol=1e-13)
+    assert fn._cache_size() == size  # every row count ran on the one compiled shape

@@ -188,3 +188,30 @@ def test_elbo_objective_through_the_driver():
     assert q.max() < 0.99  # the KL term keeps the ELBO optimum spread out
     with pytest.raises(InputError, match="n_train"):
         train_multistart(ce, [c], runs=1, objective="elbo", progress=False)
+
+
+@pytest.mark.parametrize("any_batch_size", [True, False])
+def test_direct_search_calls_padded_only_without_any_batch_size(any_batch_size):
+    from pyqhn.driver import Group, run_batch
+    from pyqhn.objectives import Objective
+
+    circuit = product_circuit(3)
+    cost = np.arange(8.0)
+    energy = get_engine("exact").energy_fn(circuit, cost)
+    rows: list[int] = []
+
+    def bind(runs):
+        def fn(x):
+            rows.append(len(x))
+            return energy(x)
+        return fn
+
+    objective = Objective("mle", False, bind, any_batch_size=any_batch_size)
+    group = Group("product", circuit, objective, direct_search_optimizer(max_steps=30),
+                  runs=5, batch_size=5)
+    records = run_batch(group, range(5))
+    evals = sum(r.row["n_evals"] for r in records)
+    if any_batch_size:  # exactly the points the search asked for
+        assert sum(rows) == evals and max(rows) <= 10
+    else:  # every call padded up to the batch of 5
+        assert min(rows) == 5 and sum(rows) > evals
