@@ -32,8 +32,8 @@ shape ``(R, P)`` to evaluate ``R`` parameter sets in one call (on a CPU in chunk
 ``CPU_CHUNK`` = 8 rows of one compiled shape, elsewhere chunks of ``MAX_BATCH`` padded to
 powers of two, so that few shapes compile and any ``R`` costs no new compilation).
 ``"numpy"`` runs the same algorithm op by op with no compilation. Measured
-(benchmarks/noisy_engine.py, 2 busy cores, XLA on one thread): N = 17, 4 blocks ≈ 2 ms per evaluation, ≈ 0.35 ms batched; N = 19, 6 blocks
-≈ 12 ms. On an oversubscribed machine set
+(benchmarks/noisy_engine.py, 2 busy cores, XLA on one thread): N = 17, 4 blocks ≈ 2 ms
+per evaluation, ≈ 0.35 ms batched; N = 19, 6 blocks ≈ 12 ms. On an oversubscribed machine set
 ``XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"`` before
 JAX starts: XLA's thread pool can be 10-30× slower there.
 
