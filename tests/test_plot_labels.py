@@ -45,3 +45,22 @@ def test_weight_spectrum_leaves_out_values_below_round_off():
     (line,) = fig.axes[0].get_lines()
     np.testing.assert_array_equal(line.get_xdata(), [1, 2])
     assert np.all(line.get_ydata() > floor)
+
+
+def test_sampled_energy_histograms_count_every_sample_on_a_log_axis():
+    """Figs. 9/13: a rare high-cost tail stays visible (log counts) and no sample is lost."""
+    from pyqhn.plotting.appendix import sampled_energy_figure
+
+    rng = np.random.default_rng(1)
+    c_star = 0.3
+    sampled = {"product": np.r_[np.full(990, c_star), 0.3 + 2.0 * rng.random(10)],
+               "blocks=2": np.r_[np.full(900, c_star + 0.01), 0.3 + 1.5 * rng.random(100)]}
+    fig = sampled_energy_figure(sampled, c_star=c_star, x_values={"product": 0, "blocks=2": 1})
+    hist_axes = [ax for ax in fig.axes if ax.patches]
+    assert len(hist_axes) == 2
+    for ax, e in zip(hist_axes, sampled.values()):
+        assert ax.get_yscale() == "log"
+        assert sum(p.get_height() for p in ax.patches) == e.size
+    mean_line = next(ln for ax in fig.axes for ln in ax.get_lines()
+                     if ln.get_label() == "mean sampled energy")
+    np.testing.assert_allclose(mean_line.get_ydata(), [np.mean(e) for e in sampled.values()])

@@ -29,6 +29,9 @@ def sampled_energy_figure(
 ) -> Any:
     """Figs. 9 and 13: histograms of sampled energies and their mean / minimum per group.
 
+    The counts are on a log axis: nearly all samples sit at the few lowest costs, and a
+    linear axis would hide the tail of rare high-cost samples that sets the mean.
+
     Args:
         sampled: ``{group: (R·S,) costs C(w) of all samples of all final states}`` in
             display order.
@@ -50,14 +53,15 @@ def sampled_energy_figure(
         ax = fig.add_subplot(gs[i, 0], sharex=axes[0] if axes else None)
         e = np.asarray(sampled[name], float)
         if e.size:
-            ax.hist(e, bins=bins, range=(lo, hi), color=f"C{i}", alpha=0.7)
+            ax.hist(e, bins=bins, range=(lo, hi), color=f"C{i}", alpha=0.7, log=True)
         ax.axvline(c_star, color="r", lw=1.0, label="absolute minimum" if i == 0 else None)
-        ax.set_yticks([])
+        ax.tick_params(axis="y", labelsize=7)
         ax.set_ylabel(circuit_label(name), rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelbottom=i == len(names) - 1)
         axes.append(ax)
     axes[0].legend(fontsize=7, loc="upper right")
     axes[-1].set_xlabel("sampled energy $C(w)$")
+    axes[0].set_title("samples per bin (log scale)", fontsize=8, loc="left")
 
     ax = fig.add_subplot(gs[:, 1])
     xs = np.array([x_values[k] if x_values else i for i, k in enumerate(names)], float)
