@@ -58,7 +58,7 @@ def test_sampled_energy_histograms_count_every_sample_on_a_log_axis():
     fig = sampled_energy_figure(sampled, c_star=c_star, x_values={"product": 0, "blocks=2": 1})
     hist_axes = [ax for ax in fig.axes if ax.patches]
     assert len(hist_axes) == 2
-    for ax, e in zip(hist_axes, sampled.values()):
+    for ax, e in zip(hist_axes, sampled.values(), strict=True):
         assert ax.get_yscale() == "log"
         assert sum(p.get_height() for p in ax.patches) == e.size
     mean_line = next(ln for ax in fig.axes for ln in ax.get_lines()
