@@ -136,7 +136,7 @@ def main(out: str, runs: int, figures: str, setting_names: str, hours: float | N
             run_landscape(fig, root / f"{fig}-{setting}", runs=runs, quick=quick,
                           blocks=BLOCKS, progress=False, time_limit=left,
                           **options(fig, setting, Path(reference)))
-    df = table(root, figs, settings)
+    df = table(root, list(TODAY_DATA), list(SETTINGS))  # every finished folder under OUT
     df.to_csv(root / "depth_ablation.csv", index=False)
     (root / "depth_ablation.md").write_text(markdown(df))
     click.echo(markdown(df))
