@@ -54,8 +54,9 @@ def _check_landscape(out: Path, figure: str, runs: int) -> dict:
 
 def test_fig2_quick_end_to_end_and_resume(tmp_path):
     out = tmp_path / "fig2"
-    _invoke(["reproduce", "fig2", *TINY, "--out", str(out)])
+    printed = _invoke(["reproduce", "fig2", *TINY, "--out", str(out)])
     summary = _check_landscape(out, "fig2", runs=3)
+    assert "N_layer=1: success" in printed and "blocks=" not in printed  # the paper's names
     assert summary["epsilon"] == 0.03 and summary["n_qubits"] == 14
     # the paper's optimum: C(w*) ≈ 0.008 with ReLU hidden units
     assert summary["c_star"] == pytest.approx(0.008, abs=0.002)
