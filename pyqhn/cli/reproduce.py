@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ..plotting import circuit_label
 from . import Command, Group
 from .options import cluster_options, parse_pair
 
@@ -46,14 +47,6 @@ def reproduce() -> None:
     """Reproduce the paper's figures (one command each; --quick for CI-sized runs)."""
 
 
-def _paper_name(name: str) -> str:
-    """The paper's circuit name in plain text: ``"blocks=4"`` → ``"N_layer=2"``."""
-    blocks = name.removeprefix("blocks=")
-    if blocks != name and blocks.isdigit() and int(blocks) % 2 == 0:
-        return f"N_layer={int(blocks) // 2}"
-    return name
-
-
 def _echo_summary(summary: dict, out: str) -> None:
     eps = summary.get("epsilon")
     c_star = summary.get("c_star")
@@ -63,7 +56,7 @@ def _echo_summary(summary: dict, out: str) -> None:
         ci = c.get("success_interval")
         err = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
         val = f", validation E = {c['mean_val_energy']:.6g}" if "mean_val_energy" in c else ""
-        name = _paper_name(c["name"])
+        name = circuit_label(c["name"], mathtext=False)
         if "success_probability" in c:
             click.echo(f"  {name:>10}: success {c['success_probability']:.3f}{err} over "
                        f"{c['runs']} runs, mean E = {c['mean_energy']:.6g}{val}")

@@ -21,13 +21,15 @@ __all__ = ["circuit_label", "pyplot", "roundoff_floor", "save_figure", "success_
            "supported_formats"]
 
 
-def circuit_label(name: str) -> str:
-    """The paper's name of a circuit: ``"blocks=B"`` (B even) → ``"N_layer = B/2"`` (mathtext),
-    ``"product"`` and any other name unchanged."""
+def circuit_label(name: str, mathtext: bool = True) -> str:
+    """The paper's name of a circuit: ``"blocks=B"`` (B even) → ``"N_layer = B/2"`` (mathtext,
+    or ``"N_layer=B/2"`` in plain text for a terminal), ``"product"`` and any other name
+    unchanged."""
     if name.startswith("blocks="):
         blocks = name.split("=", 1)[1]
         if blocks.isdigit() and int(blocks) % 2 == 0:
-            return rf"$N_{{\rm layer}} = {int(blocks) // 2}$"
+            n_layer = int(blocks) // 2
+            return rf"$N_{{\rm layer}} = {n_layer}$" if mathtext else f"N_layer={n_layer}"
     return name
 
 
