@@ -24,7 +24,8 @@ Conventions (pyqhn's CONVENTIONS.md, identical in Python and here):
   an MPO.
 
 Used from Python by `pyqhn.engines.julia` (which `include`s this file into juliacall's
-`Main`), and from the Julia REPL after `] dev path/to/pyqhn/julia`.
+`Main`), and from a Julia REPL in a checkout: `julia --project=.` (the root Project.toml,
+after `Pkg.develop(path="julia")` once; see the README).
 """
 module PyqhnEngine
 
