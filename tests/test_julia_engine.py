@@ -700,8 +700,11 @@ def _failing_install(error: BaseException):
 
 _INSTALL_FAILURES = {
     "called-process": (subprocess.CalledProcessError(
-        1, ["/j/bin/julia", "--project=/p/julia_env", "--startup-file=no", "-e", "..."]),
-        "`/j/bin/julia --project=/p/julia_env …` exited with status 1"),
+        1, ["/j/bin/julia", "--threads=2", "--project=/p/julia_env", "--startup-file=no", "-e",
+            "..."]), "`/j/bin/julia --project=/p/julia_env …` exited with status 1"),
+    "captured": (subprocess.CalledProcessError(1, ["/j/bin/julia", "--project=/p/julia_env"],
+                                               stderr="ERROR: libjulia not found"),
+                 "`/j/bin/julia --project=/p/julia_env …` exited with status 1"),
     "julia-error": (JuliaError("LoadError: UndefVarError: `ITensors` not defined\nStacktrace:"),
                     "Julia raised LoadError: UndefVarError: `ITensors` not defined"),
     "no-julia": (Exception("could not find Julia ~1.10.3"),
@@ -727,9 +730,11 @@ def test_doctor_install_failure_is_one_sentence_and_exit_1(monkeypatch, tmp_path
         f"install: the Julia install failed: {cause} (the full output is in {log}).",
     ]
     # what the install wrote, Python's streams and the file descriptors alike, is in the log
+    # (and what a failed subprocess captured)
     assert log.read_text().splitlines() == [
         "[juliapkg] Installing packages:",
-        "ERROR: Unsatisfiable requirements detected for package ITensors"]
+        "ERROR: Unsatisfiable requirements detected for package ITensors",
+        *(["ERROR: libjulia not found"] if case == "captured" else [])]
 
 
 def test_failed_install_xfails_the_julia_tests_instead_of_skipping():

@@ -179,7 +179,7 @@ def planned_julia(compat: Any) -> PlannedJulia:
 
     ``resolve`` calls ``find_julia(compat, prefix, install=True, upgrade=True)``, which
     differs from the ``install=False`` probe: it wants the newest release in ``compat``.
-    This follows its steps in order (juliapkg 0.1.21-0.1.23, ``find_julia.py``):
+    This follows its steps in order (``find_julia.py``, the same in juliapkg 0.1.21-0.1.28):
     ``PYTHON_JULIAPKG_EXE``; juliapkg's own install, kept only when it is the newest
     compatible release (which takes the list of releases from the internet); with
     juliaup on ``PATH``, the newest compatible release juliaup knows (``juliaup list``),
@@ -347,8 +347,9 @@ def _first_line(text: str) -> str:
 def _cause(err: BaseException) -> str:
     """One clause naming what failed during an install."""
     if isinstance(err, subprocess.CalledProcessError):
-        cmd = err.cmd if isinstance(err.cmd, str) else " ".join(map(str, err.cmd[:2]))
-        return f"`{cmd} …` exited with status {err.returncode}"
+        args = [err.cmd] if isinstance(err.cmd, str) else [str(a) for a in err.cmd]
+        shown = [args[0], *(a for a in args[1:] if a.startswith("--project="))]
+        return f"`{' '.join(shown)} …` exited with status {err.returncode}"
     try:
         message = _first_line(str(err))
     except Exception:  # a JuliaError's str() asks Julia, which may be unusable now
@@ -383,7 +384,14 @@ def install_julia_stack(log: Path | None = None) -> JuliaStatus:
     julia_status.cache_clear()
     try:
         with _output_to(log):
-            julia_module()
+            try:
+                julia_module()
+            except subprocess.CalledProcessError as err:  # what it captured goes to the log
+                for text in (err.stdout, err.stderr):
+                    if text:
+                        print(text.decode(errors="replace") if isinstance(text, bytes)
+                              else text, file=sys.stderr)
+                raise
     except Exception as err:  # whatever juliapkg, Julia or juliacall raise: one sentence
         raise JuliaInstallFailed(f"the Julia install failed: {_cause(err)} (the full output "
                                  f"is in {log})") from err
