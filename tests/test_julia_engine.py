@@ -227,7 +227,8 @@ def _fake_juliapkg(monkeypatch, *, resolved=False, juliaup=None, path=None, own=
     ``juliaup``: ``(installed versions, newest version juliaup lists)`` or ``None`` when
     juliaup is not on PATH; ``path``/``own``: the version of the ``julia`` on PATH / in
     juliapkg's install folder, or ``None``; ``newest``: the newest release in the compat
-    (``None``: the list of releases cannot be fetched)."""
+    (``None``: the list of releases cannot be fetched); ``override``: the version of the
+    Julia at ``PYTHON_JULIAPKG_EXE`` (``/j/julia``), or ``None`` when it is unset."""
     exes = {"/usr/bin/julia": path, "/p/install/bin/julia": own, "/j/julia": override}
     exes.update({f"/ju/{v}/bin/julia": v for v in (juliaup or ((), None))[0]})
     deps = types.ModuleType("juliapkg.deps")
