@@ -2,12 +2,18 @@
 shapes, the Julia-side optimisers' driver integration and the fixture file the Julia
 package's own tests read. Everything here runs without Julia (a stand-in module computes
 with the Python engines); the tests marked ``needs_julia`` compare PastaQ itself and skip
-with the precise reason from :func:`pyqhn.engines.julia_setup.julia_unavailable_reason`."""
+with the precise reason from :func:`pyqhn.engines.julia_setup.julia_unavailable_reason`
+when no install can help. Where ``pyqhn doctor`` calls the engine installable, they install
+it first (internet, minutes) and xfail with the install's failure rather than skip."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
+import os
+import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -52,7 +58,32 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "julia" / "test" / "fixtures.toml"
 STATUS = julia_status()
 reason = STATUS.reason
-needs_julia = pytest.mark.skipif(reason is not None, reason=f"Julia engine unavailable: {reason}")
+
+
+def _install_or_xfail(status: julia_setup.JuliaStatus, install) -> None:
+    """Nothing when the engine is ready; when it is installable, install it, and xfail with
+    the reason when that fails (a failed install must not look like an absent Julia)."""
+    if status.ready:
+        return
+    try:
+        after = install()
+    except julia_setup.JuliaInstallFailed as err:
+        pytest.xfail(f"pyqhn doctor calls the Julia engine installable, but {err}")
+    if not after.ready:
+        pytest.fail(f"the Julia install ended, but the engine is unavailable: {after.reason}")
+
+
+@pytest.fixture(scope="module")
+def julia_installed():
+    """Installs once per module; a failure is cached, so every Julia test xfails with it."""
+    _install_or_xfail(STATUS, julia_setup.install_julia_stack)
+
+
+def needs_julia(test):
+    """Skip with the reason where no install can help; else run after :func:`julia_installed`."""
+    skip = pytest.mark.skipif(not (STATUS.ready or STATUS.installable),
+                              reason=f"Julia engine unavailable: {reason}")
+    return skip(pytest.mark.usefixtures("julia_installed")(test))
 
 
 @pytest.fixture
@@ -178,26 +209,79 @@ def test_user_managed_julia_needs_the_packages_in_its_project(monkeypatch, fresh
     assert julia_status().ready
 
 
-def _fake_juliapkg(monkeypatch, *, resolved, julia):
-    """juliapkg's modules as the status check uses them (no Julia, no downloads)."""
+class _Tilde110:
+    """juliapkg's merged compat of ``"~1.10"`` (ours) and ``"^1.10.3"`` (juliacall's)."""
+
+    def __contains__(self, version) -> bool:
+        major, minor, patch = map(int, str(version).split("."))
+        return (major, minor) == (1, 10) and patch >= 3
+
+    def __str__(self) -> str:
+        return "~1.10.3"
+
+
+def _fake_juliapkg(monkeypatch, *, resolved=False, juliaup=None, path=None, own=None,
+                   newest="1.10.10", override=None, offline=False):
+    """juliapkg's modules as the status check uses them (no Julia, no downloads).
+
+    ``juliaup``: ``(installed versions, newest version juliaup lists)`` or ``None`` when
+    juliaup is not on PATH; ``path``/``own``: the version of the ``julia`` on PATH / in
+    juliapkg's install folder, or ``None``; ``newest``: the newest release in the compat
+    (``None``: the list of releases cannot be fetched); ``override``: the version of the
+    Julia at ``PYTHON_JULIAPKG_EXE`` (``/j/julia``), or ``None`` when it is unset."""
+    exes = {"/usr/bin/julia": path, "/p/install/bin/julia": own, "/j/julia": override}
+    exes.update({f"/ju/{v}/bin/julia": v for v in (juliaup or ((), None))[0]})
     deps = types.ModuleType("juliapkg.deps")
     deps.can_skip_resolve = lambda: resolved
-    deps.find_requirements = lambda: ("^1.10", [])
+    deps.find_requirements = lambda: (_Tilde110(), [])
     state = types.ModuleType("juliapkg.state")
-    state.STATE = {"project": "/p/julia_env", "install": "/p/install", "offline": False}
+    state.STATE = {"project": "/p/julia_env", "install": "/p/install", "offline": offline,
+                   "override_executable": "/j/julia" if override else None}
     find = types.ModuleType("juliapkg.find_julia")
+    find.julia_version = lambda exe: exes.get(exe)
 
-    def find_julia(**kwargs):
-        if julia is None:
-            raise Exception("could not find Julia")
-        return julia
+    def find_julia(compat, prefix, install):  # the install=False probe
+        assert not install
+        for exe in (f"/ju/{v}/bin/julia" for v in (juliaup or ((), None))[0]):
+            if exes[exe] in compat:
+                return exe, exes[exe]
+        if path in compat:
+            return "/usr/bin/julia", path
+        raise Exception("could not find Julia ~1.10.3")
+
+    def ju_best_julia_version(compat):
+        if juliaup[1] is None:
+            raise Exception("no version of Julia is compatible with ~1.10.3 - perhaps you "
+                            "need to update JuliaUp")
+        return juliaup[1], ["1.10"]
+
+    def ju_find_julia_noinstall(exact):
+        exe = f"/ju/{exact[1:]}/bin/julia"
+        return (exe, exes[exe]) if exe in exes else None
 
     find.find_julia = find_julia
+    find.ju_best_julia_version = ju_best_julia_version
+    find.ju_find_julia_noinstall = ju_find_julia_noinstall
+    compat = types.ModuleType("juliapkg.compat")
+    compat.Compat = types.SimpleNamespace(parse=lambda text: text)
+    install = types.ModuleType("juliapkg.install_julia")
+
+    def best_julia_version(compat):
+        if newest is None:
+            raise OSError("urlopen error: no network")
+        return newest, {}
+
+    install.best_julia_version = best_julia_version
     pkg = types.ModuleType("juliapkg")
     pkg.deps = deps
     for name, mod in [("juliapkg", pkg), ("juliapkg.deps", deps), ("juliapkg.state", state),
-                      ("juliapkg.find_julia", find)]:
+                      ("juliapkg.find_julia", find), ("juliapkg.compat", compat),
+                      ("juliapkg.install_julia", install)]:
         monkeypatch.setitem(sys.modules, name, mod)
+    on_path = {"juliaup": "/ju/bin/juliaup" if juliaup else None,
+               "julia": "/usr/bin/julia" if path else None,
+               "/p/install/bin/julia": "/p/install/bin/julia" if own else None}
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: on_path.get(name))
 
 
 @pytest.mark.parametrize("case", ["resolved", "no-julia", "no-packages"])
@@ -207,10 +291,10 @@ def test_juliapkg_states_give_distinct_reasons(monkeypatch, fresh_status, case):
         monkeypatch,
         resolved={"version": "1.10.4", "executable": "/j/bin/julia"} if case == "resolved"
         else False,
-        julia=None if case == "no-julia" else ("/usr/bin/julia", "1.10.4"))
-    before = dict(__import__("os").environ)
+        path=None if case == "no-julia" else "1.10.4")
+    before = dict(os.environ)
     status = julia_status()
-    assert dict(__import__("os").environ) == before  # no juliacall/juliapkg overrides
+    assert dict(os.environ) == before  # no juliacall/juliapkg overrides
     assert status.project == "/p/julia_env"
     if case == "resolved":
         assert status.ready and status.julia == "1.10.4 at /j/bin/julia"
@@ -223,6 +307,60 @@ def test_juliapkg_states_give_distinct_reasons(monkeypatch, fresh_status, case):
         assert status.installable
 
 
+_WILL_USE = {
+    # juliaup has 1.10.4 but lists 1.10.10: juliapkg's resolve adds and uses 1.10.10 (the
+    # install=False probe reported 1.10.4); the 1.12 on PATH is outside ~1.10
+    "juliaup-upgrades": (dict(juliaup=(["1.10.4"], "1.10.10"), path="1.12.1"),
+                         "1.10.10, not installed yet (juliapkg installs it with `juliaup "
+                         "add`)"),
+    "juliaup-has-newest": (dict(juliaup=(["1.10.4", "1.10.10"], "1.10.10")),
+                           "1.10.10 at /ju/1.10.10/bin/julia (juliaup)"),
+    "path": (dict(path="1.10.5"), "1.10.5 at /usr/bin/julia (PATH)"),
+    "path-outside-compat": (dict(path="1.11.2"), "~1.10.3 (its newest release), not "
+                            "installed yet (juliapkg installs it by a download into "
+                            "/p/install)"),
+    # juliapkg keeps its own 1.10.4 only while it is the newest release (1.10.10 here)
+    "own-install-outdated": (dict(own="1.10.4", path="1.10.5"),
+                             "1.10.5 at /usr/bin/julia (PATH)"),
+    "own-install-offline-list": (dict(own="1.10.4", newest=None),
+                                 "1.10.4 at /p/install/bin/julia (juliapkg's install)"),
+    "override": (dict(override="1.10.7", path="1.10.5"),
+                 "1.10.7 at /j/julia (PYTHON_JULIAPKG_EXE)"),
+}
+
+
+@pytest.mark.parametrize("case", list(_WILL_USE))
+def test_doctor_reports_the_julia_juliapkg_will_resolve(monkeypatch, fresh_status, case):
+    setup, julia = _WILL_USE[case]
+    _with_juliacall(monkeypatch)
+    _fake_juliapkg(monkeypatch, **setup)
+    status = julia_status()
+    assert status.julia == julia and status.installable
+    if "not installed yet" in julia:
+        assert status.reason.startswith("Julia is not installed: juliapkg will use Julia " +
+                                        julia)
+    else:
+        version, exe = julia.split(" (")[0].split(" at ")
+        assert status.reason.startswith(f"the Julia packages are not installed: Julia "
+                                        f"{version} is at {exe}")
+    res = CliRunner().invoke(main, ["doctor"])
+    assert res.exit_code == 1 and f"Julia             {julia}\n" in res.output
+
+
+def test_juliapkg_failures_to_find_a_julia_are_reasons(monkeypatch, fresh_status):
+    _with_juliacall(monkeypatch)
+    _fake_juliapkg(monkeypatch, juliaup=([], None))
+    status = julia_status()
+    assert status.reason.startswith("no Julia ~1.10.3 can be used: no version of Julia is "
+                                    "compatible with ~1.10.3 - perhaps you need to update "
+                                    "JuliaUp; install Julia 1.10 yourself")
+    julia_status.cache_clear()
+    _fake_juliapkg(monkeypatch, path="1.11.2", offline=True)
+    status = julia_status()
+    assert "could not find Julia ~1.10.3" in status.reason and not status.installable
+    assert "PYTHON_JULIAPKG_OFFLINE is set" in status.reason
+
+
 # --------------------------------------------------------------------------- declarations
 
 
@@ -233,15 +371,35 @@ def test_juliapkg_json_matches_the_julia_package():
     for name, spec in declared["packages"].items():
         assert project["deps"][name] == spec["uuid"], name
         assert project["compat"][name] == spec["version"], name
-    assert declared["julia"] == project["compat"]["julia"] == "1.10"
+    # "1.10" would mean ^1.10 (the newest 1.x) to juliapkg; ~1.10 keeps Julia at 1.10.x
+    assert declared["julia"] == project["compat"]["julia"] == "~1.10"
     assert set(project["deps"]) - set(declared["packages"]) <= {"LinearAlgebra", "Random"}
-    # what the issue names: PastaQ 0.1 allowed, ITensors bounded, no root duplicate
+    # what the issues name: PastaQ 0.1 allowed, ITensors bounded, the original's OptimKit
+    # (0.3: first step -g/|g|, line search not capped), Zygote 0.6 (PastaQ's tests pin 0.6.43)
     assert "0.1" in declared["packages"]["PastaQ"]["version"]
     assert declared["packages"]["ITensors"]["version"] == "0.3.20"
-    assert not (ROOT / "Project.toml").exists()
+    assert declared["packages"]["OptimKit"]["version"] == "0.3"
+    assert declared["packages"]["Zygote"]["version"] == "0.6.40 - 0.6"
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "juliapkg.json" in pyproject["tool"]["setuptools"]["package-data"]["pyqhn"]
     assert pyproject["project"]["optional-dependencies"]["julia"] == ["juliacall>=0.9"]
+
+
+def test_root_project_is_the_julia_package_environment():
+    """``julia --project=.`` in a checkout: an environment (no package of its own) with
+    julia/Project.toml's dependencies and bounds plus PyqhnEngine, developed from julia/."""
+    root = tomllib.loads((ROOT / "Project.toml").read_text())
+    package = tomllib.loads((ROOT / "julia" / "Project.toml").read_text())
+    assert "name" not in root and "uuid" not in root
+    assert root["deps"] == {**package["deps"], "PyqhnEngine": package["uuid"]}
+    assert root["compat"] == package["compat"]
+    # Julia 1.10 has no [sources]: Pkg.develop records the path in the manifest
+    assert set(root) == {"deps", "compat"}
+    develop = """julia --project=. -e 'using Pkg; Pkg.develop(path="julia")'"""
+    assert develop in (ROOT / "Project.toml").read_text()
+    assert develop in (ROOT / "README.md").read_text()
+    # the manifest develop writes is the user's, not the repository's
+    assert "/Manifest*.toml" in (ROOT / ".gitignore").read_text().splitlines()
 
 
 # --------------------------------------------------------------------------- the wrapper
@@ -523,6 +681,80 @@ def test_doctor_install_refuses_when_no_install_can_help(monkeypatch):
     res = CliRunner().invoke(main, ["doctor", "--install"])
     assert res.exit_code == 1
     assert "cannot install the Julia stack: juliacall is not installed" in res.output
+
+
+class JuliaError(Exception):
+    """Named as juliacall's (which needs Julia to import): an error raised by Julia code."""
+
+
+def _failing_install(error: BaseException):
+    """A stand-in for juliacall's first import: writes to both streams and the file
+    descriptors as Julia and juliapkg do, then raises ``error``."""
+
+    def julia_module():
+        print("[juliapkg] Installing packages:")
+        os.write(2, b"ERROR: Unsatisfiable requirements detected for package ITensors\n")
+        raise error
+
+    return julia_module
+
+
+_INSTALL_FAILURES = {
+    "called-process": (subprocess.CalledProcessError(
+        1, ["/j/bin/julia", "--threads=2", "--project=/p/julia_env", "--startup-file=no", "-e",
+            "..."]), "`/j/bin/julia --project=/p/julia_env …` exited with status 1"),
+    "captured": (subprocess.CalledProcessError(1, ["/j/bin/julia", "--project=/p/julia_env"],
+                                               stderr="ERROR: libjulia not found"),
+                 "`/j/bin/julia --project=/p/julia_env …` exited with status 1"),
+    "julia-error": (JuliaError("LoadError: UndefVarError: `ITensors` not defined\nStacktrace:"),
+                    "Julia raised LoadError: UndefVarError: `ITensors` not defined"),
+    "no-julia": (Exception("could not find Julia ~1.10.3"),
+                 "Exception: could not find Julia ~1.10.3"),
+}
+
+
+@pytest.mark.parametrize("case", list(_INSTALL_FAILURES))
+def test_doctor_install_failure_is_one_sentence_and_exit_1(monkeypatch, tmp_path, case):
+    error, cause = _INSTALL_FAILURES[case]
+    installable = julia_setup.JuliaStatus("Julia is not installed: …", installable=True,
+                                          juliacall="0.9.34", project=str(tmp_path),
+                                          sources=julia_setup.JULIA_SOURCES)
+    monkeypatch.setattr(julia_setup, "julia_status",
+                        functools.lru_cache(maxsize=1)(lambda: installable))
+    monkeypatch.setattr(julia_engine, "julia_module", _failing_install(error))
+    res = CliRunner().invoke(main, ["doctor", "--install"])
+    log = tmp_path / "pyqhn-install.log"
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit)  # no traceback
+    assert res.output.splitlines() == [
+        f"install: juliacall installs what is missing (several minutes the first time); "
+        f"its output goes to {log}",
+        f"install: the Julia install failed: {cause} (the full output is in {log}).",
+    ]
+    # what the install wrote, Python's streams and the file descriptors alike, is in the log
+    # (and what a failed subprocess captured)
+    assert log.read_text().splitlines() == [
+        "[juliapkg] Installing packages:",
+        "ERROR: Unsatisfiable requirements detected for package ITensors",
+        *(["ERROR: libjulia not found"] if case == "captured" else [])]
+
+
+def test_failed_install_xfails_the_julia_tests_instead_of_skipping():
+    installable = julia_setup.JuliaStatus("Julia is not installed: …", installable=True)
+
+    def failing():
+        raise julia_setup.JuliaInstallFailed("the Julia install failed: Exception: could not "
+                                             "find Julia ~1.10.3 (the full output is in /l)")
+
+    with pytest.raises(pytest.xfail.Exception, match="pyqhn doctor calls the Julia engine "
+                       "installable, but the Julia install failed: Exception: could not find"):
+        _install_or_xfail(installable, failing)
+    still = julia_setup.JuliaStatus("the Julia packages are not installed: …", installable=True)
+    with pytest.raises(pytest.fail.Exception, match="the engine is unavailable: the Julia "
+                       "packages are not installed"):
+        _install_or_xfail(installable, lambda: still)
+    ready = julia_setup.JuliaStatus(None)
+    _install_or_xfail(ready, lambda: pytest.fail("a ready engine needs no install"))
+    _install_or_xfail(installable, lambda: ready)  # installed: the Julia tests run
 
 
 # --------------------------------------------------------------------------- real Julia

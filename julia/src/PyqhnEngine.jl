@@ -24,7 +24,8 @@ Conventions (pyqhn's CONVENTIONS.md, identical in Python and here):
   an MPO.
 
 Used from Python by `pyqhn.engines.julia` (which `include`s this file into juliacall's
-`Main`), and from the Julia REPL after `] dev path/to/pyqhn/julia`.
+`Main`), and from a Julia REPL in a checkout: `julia --project=.` (the root Project.toml,
+after `Pkg.develop(path="julia")` once; see the README).
 """
 module PyqhnEngine
 
@@ -322,7 +323,8 @@ end
     lbfgs_trajectory(fg, x0; gradtol = 1e-6, maxiter = 500, m = 8, verbosity = 0)
 
 OptimKit's `LBFGS(m; gradtol, maxiter)` (Hager–Zhang line search, first step accepted:
-the original runs) on `fg(x) -> (f, ∇f)` from `x0`. Returns a named tuple of the `K`
+the original runs; OptimKit 0.3, whose first trial step is `-∇f/‖∇f‖` with an uncapped line
+search, see Project.toml) on `fg(x) -> (f, ∇f)` from `x0`. Returns a named tuple of the `K`
 iterations: `xs` and `gs` (`P × (K+1)`, iterates and gradients, column 1 at `x0`), `fs`
 (`K+1` values), `evals` (`K+1` cumulative `fg` calls) and `converged` (`‖∇f‖ ≤ gradtol`
 at the last iterate).
@@ -354,8 +356,19 @@ end
 BlackBoxOptim's `:probabilistic_descent` (the original gradient-free runs) on `f(x) -> Real`
 from `x0` (wrapped by `2π` into the search range: the energy is `2π`-periodic in every
 angle), Julia's global RNG seeded with `seed`. Returns `xs` (`P × (K+1)`, the best point
-after each step, column 1 = the wrapped `x0`), `fs`, `evals` (cumulative `f` calls),
-`gs = nothing` and `converged = false` (the search stops on its step budget).
+scored so far after each step, column 1 = the wrapped `x0`), `fs`, `evals` (cumulative `f`
+calls), `gs = nothing` and `converged = false` (the search stops on its step budget).
+
+BlackBoxOptim 0.6.1–0.6.3 stop once `num_steps > max_steps` (opt_controller.jl), so a run
+takes `K = max_steps + 1` steps, each followed by the callback (`CallbackInterval = 0.0`):
+`K + 1 = max_steps + 2` columns. `evals` counts every call of `f`: `evals[1] = 1` is this
+function's own call on `x0`; then, before step 1, BlackBoxOptim calls `f` three more times:
+a type check on a random point (`setup_problem`, not scored), the searcher's own random start
+(`GeneratingSetSearcher`, scored: it can be the best point) and `x0` again
+(`set_candidate!`). Each step then scores one or two mirrored directions. The original,
+which passed no `x0`, started from the searcher's own uniform random point in the range
+(two calls of `f` before step 1: the type check and that start) and, with
+`MaxSteps = 2000`, took 2001 steps.
 """
 function probabilistic_descent_trajectory(f, x0::AbstractVector{<:Real};
                                           max_steps::Integer=2000,

@@ -92,7 +92,11 @@ noise_of(c) = c["lambda1"] == 0 && c["lambda2"] == 0 ? nothing :
         f(x) = sum(abs2, x .- 0.5)
         t = probabilistic_descent_trajectory(f, fill(2π + 0.1, 4); max_steps=200, seed=3)
         @test t.xs[:, 1] ≈ fill(0.1, 4)                       # wrapped into (-π, π)
-        @test length(t.fs) == 201
+        # BlackBoxOptim stops once num_steps > MaxSteps: 201 steps, one callback each
+        @test length(t.fs) == length(t.evals) == 1 + 201
+        # before step 1: our call on x0, the type check, the searcher's random start and x0
+        # again; step 1 scores one or two mirrored directions
+        @test t.evals[1] == 1 && t.evals[2] in (5, 6)
         @test all(diff(t.fs) .<= 0)                           # best so far
         @test t.fs[end] < 0.05
         t2 = probabilistic_descent_trajectory(f, fill(2π + 0.1, 4); max_steps=200, seed=3)

@@ -15,13 +15,26 @@ from . import Command
               help="Start Julia and compare its energies with the exact engine on a small "
                    "circuit (noise-free and noisy).")
 def doctor(install: bool, check: bool) -> None:
-    """Report the Julia engine's set-up; exit code 1 while it is unavailable."""
-    from ..engines.julia_setup import install_julia_stack, julia_status
+    """Report the Julia engine's set-up; exit code 1 while it is unavailable or an install
+    fails (one sentence with the cause and the install log)."""
+    from ..engines.julia_setup import (
+        JuliaInstallFailed,
+        install_julia_stack,
+        install_log_path,
+        julia_status,
+    )
 
     status = julia_status()
     if install:
+        log = install_log_path(status)
+        if status.installable:
+            click.echo(f"install: juliacall installs what is missing (several minutes the "
+                       f"first time); its output goes to {log}", err=True)
         try:
-            status = install_julia_stack()
+            status = install_julia_stack(log)
+        except JuliaInstallFailed as err:
+            click.echo(f"install: {err}.", err=True)
+            raise SystemExit(1) from None
         except RuntimeError as err:
             click.echo(f"install: {err}", err=True)
     for line in status.lines():

@@ -6,7 +6,8 @@ one missing and what to do:
 
 1. the Julia sources ``julia/src/PyqhnEngine.jl`` (a source checkout of pyqhn);
 2. the Python package ``juliacall`` (``pip install 'pyqhn[julia]'``);
-3. a Julia (≥ 1.10): on ``PATH``, through juliaup, or downloaded by juliacall itself;
+3. a Julia 1.10 (``~1.10``; juliacall needs ≥ 1.10.3): the one juliapkg will choose
+   (:func:`planned_julia`), on ``PATH``, through juliaup, or downloaded by juliapkg;
 4. the Julia packages pyqhn declares in ``pyqhn/juliapkg.json`` (PastaQ, ITensors, Zygote,
    OptimKit, BlackBoxOptim), installed by juliapkg into juliacall's Julia project.
 
@@ -16,6 +17,11 @@ time juliacall is imported (:func:`install_julia_stack`, ``pyqhn doctor --instal
 internet access. A user who manages Julia alone sets both ``PYTHON_JULIACALL_EXE`` and
 ``PYTHON_JULIACALL_PROJECT`` (juliacall ≥ 0.9.28 refuses one without the other); the
 project must then hold the packages of ``julia/Project.toml``.
+
+An install that fails (Julia exits with an error while adding the packages, a JuliaError
+while loading the module, no Julia to be found or downloaded) raises
+:class:`JuliaInstallFailed` with one sentence naming the cause and the log that holds the
+full output.
 """
 
 from __future__ import annotations
@@ -28,21 +34,31 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "JULIAPKG_JSON",
     "JULIA_PROJECT",
     "JULIA_SOURCES",
+    "JuliaInstallFailed",
     "JuliaStatus",
+    "PlannedJulia",
     "install_julia_stack",
+    "install_log_path",
     "julia_packages",
     "julia_status",
     "julia_unavailable_reason",
+    "planned_julia",
 ]
 
-#: The Julia package (``] dev`` it from the REPL): Project.toml, src/, test/.
+#: The Julia package: Project.toml, src/, test/ (the root Project.toml's environment
+#: develops it: ``julia --project=.`` in a checkout, see the README).
 JULIA_PROJECT = Path(__file__).resolve().parents[2] / "julia"
 #: The module the Python engine ``include``s into juliacall's ``Main``.
 JULIA_SOURCES = JULIA_PROJECT / "src" / "PyqhnEngine.jl"
@@ -116,7 +132,7 @@ def _user_managed(exe: str, project: str, base: dict) -> JuliaStatus:
     found = shutil.which(exe) or (exe if os.path.isfile(exe) else None)
     if found is None:
         return JuliaStatus(f"PYTHON_JULIACALL_EXE={exe} is not an executable; point it at "
-                           "a Julia ≥ 1.10 (or unset both PYTHON_JULIACALL_EXE and "
+                           "a Julia 1.10 (≥ 1.10.3; or unset both PYTHON_JULIACALL_EXE and "
                            "PYTHON_JULIACALL_PROJECT to let juliacall manage Julia)", **base)
     base = dict(base, julia=f"at {found} (PYTHON_JULIACALL_EXE)", project=project)
     manifests = [Path(project) / n for n in ("JuliaManifest.toml", "Manifest.toml")]
@@ -134,6 +150,86 @@ def _user_managed(exe: str, project: str, base: dict) -> JuliaStatus:
     return JuliaStatus(None, **base)
 
 
+@dataclass(frozen=True)
+class PlannedJulia:
+    """The Julia juliapkg will use when it next resolves (see :func:`planned_julia`).
+
+    Attributes:
+        version: its version (``"1.10.10"``), or the compat bound when the exact release to
+            download is not known without the network.
+        executable: its path, ``None`` while it is still to be installed.
+        source: where it comes from: ``"PYTHON_JULIAPKG_EXE"``, ``"juliapkg's install"``,
+            ``"juliaup"``, ``"PATH"``, or ``"download into <folder>"``.
+    """
+
+    version: str
+    executable: str | None
+    source: str
+
+    def describe(self) -> str:
+        """``"<version> at <path> (<source>)"``, or how juliapkg will install it."""
+        if self.executable is not None:
+            return f"{self.version} at {self.executable} ({self.source})"
+        how = "with `juliaup add`" if self.source == "juliaup" else f"by a {self.source}"
+        return f"{self.version}, not installed yet (juliapkg installs it {how})"
+
+
+def planned_julia(compat: Any) -> PlannedJulia:
+    """The Julia that juliapkg's ``resolve`` will use, without installing anything.
+
+    ``resolve`` calls ``find_julia(compat, prefix, install=True, upgrade=True)``, which
+    differs from the ``install=False`` probe: it wants the newest release in ``compat``.
+    This follows its steps in order (``find_julia.py``, the same in juliapkg 0.1.21-0.1.28):
+    ``PYTHON_JULIAPKG_EXE``; juliapkg's own install, kept only when it is the newest
+    compatible release (which takes the list of releases from the internet); with
+    juliaup on ``PATH``, the newest compatible release juliaup knows (``juliaup list``),
+    added when missing; a ``julia`` on ``PATH`` in ``compat``; else a download of the newest
+    compatible release. Offline, juliapkg neither installs nor upgrades: the first
+    compatible Julia found is used.
+
+    Args:
+        compat: juliapkg's merged Julia compat (a ``juliapkg.compat.Compat``).
+
+    Raises:
+        Exception: what juliapkg would raise (no Julia at ``PYTHON_JULIAPKG_EXE``, no
+            compatible Julia offline, none known to juliaup).
+    """
+    from juliapkg import find_julia as fj
+    from juliapkg.compat import Compat
+    from juliapkg.state import STATE
+
+    prefix = STATE["install"]
+    if STATE["offline"]:
+        exe, ver = fj.find_julia(compat=compat, prefix=prefix, install=False)
+        return PlannedJulia(str(ver), exe, "offline: the first compatible Julia found")
+    override = STATE["override_executable"]
+    if override:
+        ver = fj.julia_version(override)
+        if ver is None:
+            raise Exception(f"PYTHON_JULIAPKG_EXE={override} is not a Julia executable")
+        return PlannedJulia(str(ver), override, "PYTHON_JULIAPKG_EXE")
+    own = shutil.which(os.path.join(prefix, "bin", "julia"))
+    own_ver = fj.julia_version(own) if own else None
+    if own_ver is not None and own_ver in compat:
+        try:
+            from juliapkg.install_julia import best_julia_version
+
+            newest = best_julia_version(compat)[0]
+        except Exception:  # no network: juliapkg's resolve would stop here too
+            newest = None
+        if newest is None or newest == str(own_ver):
+            return PlannedJulia(str(own_ver), own, "juliapkg's install")
+    if shutil.which("juliaup"):
+        newest = fj.ju_best_julia_version(compat)[0]
+        found = fj.ju_find_julia_noinstall(Compat.parse("=" + newest))
+        return PlannedJulia(newest, found[0] if found else None, "juliaup")
+    on_path = shutil.which("julia")
+    path_ver = fj.julia_version(on_path) if on_path else None
+    if path_ver is not None and path_ver in compat:
+        return PlannedJulia(str(path_ver), on_path, "PATH")
+    return PlannedJulia(f"{compat} (its newest release)", None, f"download into {prefix}")
+
+
 def _juliapkg_managed(base: dict) -> JuliaStatus:
     """The usual case: juliapkg chooses Julia and the project from ``juliapkg.json`` files."""
     from juliapkg import deps  # juliapkg: a dependency of juliacall
@@ -145,27 +241,29 @@ def _juliapkg_managed(base: dict) -> JuliaStatus:
     if resolved:
         return JuliaStatus(None, **dict(base, julia=f"{resolved['version']} at "
                                                     f"{resolved['executable']}"))
-    from juliapkg.find_julia import find_julia
-
     offline = bool(STATE["offline"])
+    blocked = (" PYTHON_JULIAPKG_OFFLINE is set, which stops juliacall from installing; "
+               "unset it" if offline else "")
     with contextlib.redirect_stdout(io.StringIO()):
         compat, _ = deps.find_requirements()
         try:
-            exe, ver = find_julia(compat=compat, prefix=STATE["install"], install=False)
-        except Exception:  # juliapkg raises a bare Exception when none is found
-            exe = ver = None
-    blocked = (" PYTHON_JULIAPKG_OFFLINE is set, which stops juliacall from installing; "
-               "unset it" if offline else "")
-    if exe is None:
+            planned = planned_julia(compat)
+        except Exception as err:  # juliapkg raises a bare Exception when none is found
+            return JuliaStatus(
+                f"no Julia {compat} can be used: {err}; install Julia 1.10 yourself (e.g. "
+                f"`juliaup add 1.10`) or {_INSTALL_HINT}.{blocked}",
+                installable=not offline, **base)
+    if planned.executable is None:
         return JuliaStatus(
-            f"Julia is not installed (no Julia {compat} on PATH, through juliaup or in "
-            f"juliapkg's {STATE['install']}); {_INSTALL_HINT}, or install Julia ≥ 1.10 "
-            f"yourself (e.g. with juliaup).{blocked}", installable=not offline, **base)
+            f"Julia is not installed: juliapkg will use Julia {planned.describe()}; "
+            f"{_INSTALL_HINT}, or install Julia {compat} yourself (e.g. with juliaup)."
+            f"{blocked}", installable=not offline, **dict(base, julia=planned.describe()))
     return JuliaStatus(
-        f"the Julia packages are not installed: Julia {ver} is at {exe}, but juliacall's "
-        f"project {STATE['project']} does not hold the packages of {JULIAPKG_JSON} (or that "
-        f"file changed since they were installed); {_INSTALL_HINT}.{blocked}",
-        installable=not offline, **dict(base, julia=f"{ver} at {exe}"))
+        f"the Julia packages are not installed: Julia {planned.version} is at "
+        f"{planned.executable}, but juliacall's project {STATE['project']} does not hold the "
+        f"packages of {JULIAPKG_JSON} (or that file changed since they were installed); "
+        f"{_INSTALL_HINT}.{blocked}",
+        installable=not offline, **dict(base, julia=planned.describe()))
 
 
 @functools.lru_cache(maxsize=1)
@@ -203,20 +301,100 @@ def julia_unavailable_reason() -> str | None:
     return julia_status().reason
 
 
-def install_julia_stack() -> JuliaStatus:
+class JuliaInstallFailed(RuntimeError):
+    """An install was tried and failed; the message is one sentence with the cause and the
+    log holding the full output."""
+
+
+def install_log_path(status: JuliaStatus) -> Path:
+    """Where :func:`install_julia_stack` writes the install's output: beside juliacall's
+    Julia project when it is known, else in the temporary folder."""
+    folder = Path(status.project) if status.project else Path(tempfile.gettempdir())
+    return folder / "pyqhn-install.log"
+
+
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """Send Python's ``sys.stdout``/``sys.stderr`` and the file descriptors 1 and 2 (which
+    juliapkg's Julia subprocess and Julia inside this process write to) to ``log``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8", buffering=1) as fh:  # lines in order with fds
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            if stream is not None:
+                stream.flush()
+        saved = []
+        try:
+            for fd in (1, 2):
+                saved.append((fd, os.dup(fd)))
+                os.dup2(fh.fileno(), fd)
+        except OSError:  # no such descriptor (embedded interpreters): Python streams only
+            pass
+        try:
+            with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+                yield
+        finally:
+            fh.flush()
+            for fd, copy in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0].rstrip(".") if lines else "no message"
+
+
+def _cause(err: BaseException) -> str:
+    """One clause naming what failed during an install."""
+    if isinstance(err, subprocess.CalledProcessError):
+        args = [err.cmd] if isinstance(err.cmd, str) else [str(a) for a in err.cmd]
+        shown = [args[0], *(a for a in args[1:] if a.startswith("--project="))]
+        return f"`{' '.join(shown)} …` exited with status {err.returncode}"
+    try:
+        message = _first_line(str(err))
+    except Exception:  # a JuliaError's str() asks Julia, which may be unusable now
+        message = repr(err.args[0]) if err.args else "no message"
+    if type(err).__name__ == "JuliaError":  # juliacall.JuliaError: raised by Julia code
+        return f"Julia raised {message}"
+    return f"{type(err).__name__}: {message}"
+
+
+def install_julia_stack(log: Path | None = None) -> JuliaStatus:
     """Let juliacall install what is missing (a Julia, the packages of ``juliapkg.json``;
     needs internet) and load the engine's module once, then report.
+
+    Args:
+        log: file receiving the install's output (default :func:`install_log_path`).
 
     Raises:
         RuntimeError: when the status says no install can help (no juliacall, no sources,
             a half-set ``PYTHON_JULIACALL_*`` pair).
+        JuliaInstallFailed: the install failed: Julia exited with an error while juliapkg
+            installed the packages (``subprocess.CalledProcessError``: juliapkg runs it with
+            ``check=True``), loading the module raised a ``juliacall.JuliaError``, or
+            juliapkg found no Julia to use or download; the message names the cause and
+            ``log``.
     """
     status = julia_status()
     if not status.ready and not status.installable:
         raise RuntimeError(f"cannot install the Julia stack: {status.reason}")
     from .julia import julia_module
 
+    log = install_log_path(status) if log is None else log
     julia_status.cache_clear()
-    julia_module()
-    julia_status.cache_clear()
+    try:
+        with _output_to(log):
+            try:
+                julia_module()
+            except subprocess.CalledProcessError as err:  # what it captured goes to the log
+                for text in (err.stdout, err.stderr):
+                    if text:
+                        print(text.decode(errors="replace") if isinstance(text, bytes)
+                              else text, file=sys.stderr)
+                raise
+    except Exception as err:  # whatever juliapkg, Julia or juliacall raise: one sentence
+        raise JuliaInstallFailed(f"the Julia install failed: {_cause(err)} (the full output "
+                                 f"is in {log})") from err
+    finally:
+        julia_status.cache_clear()
     return julia_status()

@@ -181,6 +181,9 @@ def optimkit_lbfgs_optimizer(*, gtol: float = 1e-6, max_iter: int = 500, memory:
                              backend: Backend | None = None) -> Optimizer:
     """OptimKit's ``LBFGS(memory; gradtol=gtol, maxiter=max_iter)`` in Julia (Hager–Zhang
     line search, first step accepted; the original runs' settings are the defaults).
+    OptimKit is bounded to 0.3 (``julia/Project.toml``), as the original ran it: first
+    trial step ``-∇f/‖∇f‖``, line search not capped (0.4 and 0.5 start at a hundredth of
+    that and stop the line search after 10 iterations or 20 evaluations).
 
     ``fun`` is a :data:`~pyqhn.optimizers.base.BatchedValueAndGrad`, called with one point
     ``(1, P)`` at a time. ``backend`` replaces the Julia call (tests); by default Julia
@@ -199,12 +202,20 @@ def bbo_probabilistic_descent_optimizer(*, max_steps: int = 2000, lower: float =
                                         upper: float = np.pi,
                                         backend: Backend | None = None) -> Optimizer:
     """BlackBoxOptim's ``:probabilistic_descent`` in Julia: search range
-    ``(lower, upper)`` per angle, ``max_steps`` steps (the original runs: ``(-π, π)``,
+    ``(lower, upper)`` per angle, ``MaxSteps = max_steps`` (the original runs: ``(-π, π)``,
     2000). Starts are wrapped by ``2π`` into the range (the energy is ``2π``-periodic).
+
+    BlackBoxOptim (0.6.1–0.6.3) stops once its step count exceeds ``MaxSteps``, so a run
+    takes ``max_steps + 1`` steps and its history ``max_steps + 2`` values (the start, then
+    one per step). ``n_evals`` counts every objective call, four before step 1: pyqhn's
+    call on the start, BlackBoxOptim's type check on a random point, the searcher's own
+    random start (which can become the best point) and the start again. The original runs
+    passed no start: they began at the searcher's uniform random point (two calls before
+    step 1) and took 2001 steps.
 
     ``fun`` is a :data:`~pyqhn.optimizers.base.BatchedValue` called with one point
     ``(1, P)`` at a time; run ``r`` seeds Julia's RNG with ``seeds[r]``. ``converged`` is
-    always ``False`` (the search stops on its budget); ``x`` is the best point so far.
+    always ``False`` (the search stops on its budget); ``x`` is the best point scored so far.
     """
     max_steps = check_int(max_steps, "max_steps", minimum=1)
     lower = check_float(lower, "lower")
