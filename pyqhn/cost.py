@@ -190,7 +190,8 @@ def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
             cost = np.loadtxt(path, dtype=np.float64, ndmin=1)
         except ValueError as err:
             raise InputError(
-                f"{path} is not a cost table: {err}. A text table holds one number per line"
+                f"{path} is not a cost table: {str(err).rstrip('.')}. A text table holds one "
+                "number per line"
             ) from err
         meta = {}
     try:
