@@ -164,13 +164,20 @@ def save_cost(path: str | Path, cost: np.ndarray, **metadata: Any) -> Path:
             f"unknown cost-table format {path.suffix!r} for {path}; use .npz or .txt "
             "(also .dat / .csv: one value per line)"
         )
+    if path.is_dir():
+        raise InputError(f"{path} is a folder where the cost table goes; remove it, or "
+                         "choose another file name")
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    if path.suffix in _TEXT_SUFFIXES:
-        np.savetxt(tmp, c, fmt="%.17g")
-    else:
-        meta = {"n_qubits": c.size.bit_length() - 1, "bit_order": BIT_ORDER, **metadata}
-        np.savez_compressed(tmp, cost=c, metadata=np.array(json.dumps(meta, default=str)))
-    tmp.replace(path)
+    try:
+        if path.suffix in _TEXT_SUFFIXES:
+            np.savetxt(tmp, c, fmt="%.17g")
+        else:
+            meta = {"n_qubits": c.size.bit_length() - 1, "bit_order": BIT_ORDER, **metadata}
+            np.savez_compressed(tmp, cost=c, metadata=np.array(json.dumps(meta, default=str)))
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no stray temporary file after a full disk
+        raise
     return path
 
 
