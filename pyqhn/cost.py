@@ -63,7 +63,10 @@ def table_bytes(n_qubits: int) -> int:
 
 
 def _gib(b: float) -> str:
-    return f"{b / 2**30:.4g} GiB" if b >= 2**30 else f"{b / 2**20:.4g} MiB"
+    for unit, power in (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30)):
+        if b >= 2**power:
+            return f"{b / 2**power:.4g} {unit}"
+    return f"{b / 2**20:.4g} MiB"
 
 
 def check_table_size(n_qubits: int, max_bytes: int = DEFAULT_MAX_TABLE_BYTES) -> int:
@@ -71,11 +74,15 @@ def check_table_size(n_qubits: int, max_bytes: int = DEFAULT_MAX_TABLE_BYTES) ->
     n = check_int(n_qubits, "the number of qubits", minimum=1)
     need = table_bytes(n)
     if n > MAX_QUBITS or need > max_bytes:
+        limit = (f"the package's maximum of {MAX_QUBITS} qubits" if n > MAX_QUBITS else
+                 f"the limit of {_gib(max_bytes)}")
         raise MemoryError(
-            f"full enumeration of N = {n} qubits needs a table of 2**{n} float64 values = "
-            f"{_gib(need)} (plus working memory), over the limit of {_gib(max_bytes)}"
-            + (f" and the package's maximum of {MAX_QUBITS} qubits" if n > MAX_QUBITS else "")
-            + ". Use a model with fewer bits, or pass a larger max_bytes if the machine has it."
+            f"enumerating all 2**{n} networks of N = {n} qubits needs a cost table of "
+            f"{_gib(need)} (plus working memory), over {limit}: train from samples instead "
+            "(shots=…, the MPS engine, which needs no table; see `pyqhn reproduce "
+            "mnist8x8`), or use a model with fewer bits"
+            + ("" if n > MAX_QUBITS else
+               " (or, calling cost_table directly, a larger max_bytes if the machine has it)")
         )
     return n
 

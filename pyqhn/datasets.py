@@ -69,8 +69,18 @@ class Dataset:
             raise InputError(f"y must have shape ({x.shape[0]},) to match x, got {y.shape}")
         if not np.all(np.isfinite(x)):
             raise InputError("x contains NaN or infinite values; clean the data first")
+        where = f"the labels y of {self.name}" if self.name else "the labels y"
+        if y.dtype.kind not in "biuf":
+            found = ", ".join(repr(v) for v in list(dict.fromkeys(y.ravel().tolist()))[:3])
+            raise InputError(f"{where} are {y.dtype.kind == 'O' and 'objects' or 'strings'} "
+                             f"({found}, …); the paper's binary models need labels 0 and 1: "
+                             "map your two classes to 0 and 1")
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise InputError(f"{where} hold NaN or infinite values; the paper's binary "
+                             "models need labels 0 and 1")
         if np.any(y.astype(np.int64) != y):
-            raise InputError("y must hold integer class labels")
+            raise InputError(f"{where} must be integer class labels 0 and 1, got "
+                             f"{np.unique(y)[:5]}; map your two classes to 0 and 1")
         if not np.all((y == 0) | (y == 1)):
             raise InputError(f"y must hold binary labels 0 and 1, got {np.unique(y)[:5]}; "
                              "map your two classes to 0 and 1")

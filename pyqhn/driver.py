@@ -594,6 +594,10 @@ def train_multistart(
     """
     from .optimizers import lbfgs_optimizer
 
+    if isinstance(client, str):  # checked before the folder is made
+        from .cluster import parse_cluster
+
+        client = parse_cluster(client)
     optimizer = optimizer or lbfgs_optimizer()
     seed = check_int(seed, "seed", minimum=0)
     groups = circuit_groups(cost, circuits, runs, seed=seed, optimizer=optimizer,
