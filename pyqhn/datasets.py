@@ -283,9 +283,14 @@ def mnist_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_digits(digits: tuple[int, int] | str) -> tuple[int, int]:
-    if isinstance(digits, str):
-        digits = tuple(int(d) for d in digits.replace(" ", "").split(","))  # type: ignore[assignment]
-    digits = tuple(int(d) for d in digits)  # type: ignore[assignment]
+    given = digits
+    try:
+        if isinstance(digits, str):
+            digits = tuple(int(d) for d in digits.replace(" ", "").split(","))  # type: ignore[assignment]
+        digits = tuple(int(d) for d in digits)  # type: ignore[assignment]
+    except (TypeError, ValueError):
+        raise InputError(f"digits must be two different digits 0..9 such as '0,1', got "
+                         f"{given!r}") from None
     if len(digits) != 2 or digits[0] == digits[1] or not all(0 <= d <= 9 for d in digits):
         raise InputError(f"digits must be two different digits 0..9 such as (0, 1), got {digits}")
     return digits  # type: ignore[return-value]
