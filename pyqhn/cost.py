@@ -63,7 +63,7 @@ def table_bytes(n_qubits: int) -> int:
 
 
 def _gib(b: float) -> str:
-    for unit, power in (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30)):
+    for unit, power in (("EiB", 60), ("PiB", 50), ("GiB", 30)):
         if b >= 2**power:
             return f"{b / 2**power:.4g} {unit}"
     return f"{b / 2**20:.4g} MiB"
