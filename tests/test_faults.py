@@ -279,10 +279,11 @@ def test_a_full_disk_says_what_is_saved_and_leaves_no_temporary_file(tmp_path, c
     calls = {"n": 0}
     real_fsync = os.fsync
 
-    def fsync(fd):
-        calls["n"] += 1
-        if calls["n"] == 4:  # batch 1 takes 3 (angles, history, runs); batch 2's angles
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    def fsync(fd):  # the disk fills up while batch 2's angles are written
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("angles.npz.tmp"):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_fsync(fd)
 
     monkeypatch.setattr(runlog.os, "fsync", fsync)
