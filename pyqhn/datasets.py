@@ -69,8 +69,18 @@ class Dataset:
             raise InputError(f"y must have shape ({x.shape[0]},) to match x, got {y.shape}")
         if not np.all(np.isfinite(x)):
             raise InputError("x contains NaN or infinite values; clean the data first")
+        where = f"the labels y of {self.name}" if self.name else "the labels y"
+        if y.dtype.kind not in "biuf":
+            found = ", ".join(repr(v) for v in list(dict.fromkeys(y.ravel().tolist()))[:3])
+            raise InputError(f"{where} are {y.dtype.kind == 'O' and 'objects' or 'strings'} "
+                             f"({found}, …); the paper's binary models need labels 0 and 1: "
+                             "map your two classes to 0 and 1")
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise InputError(f"{where} hold NaN or infinite values; the paper's binary "
+                             "models need labels 0 and 1")
         if np.any(y.astype(np.int64) != y):
-            raise InputError("y must hold integer class labels")
+            raise InputError(f"{where} must be integer class labels 0 and 1, got "
+                             f"{np.unique(y)[:5]}; map your two classes to 0 and 1")
         if not np.all((y == 0) | (y == 1)):
             raise InputError(f"y must hold binary labels 0 and 1, got {np.unique(y)[:5]}; "
                              "map your two classes to 0 and 1")
@@ -273,9 +283,14 @@ def mnist_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_digits(digits: tuple[int, int] | str) -> tuple[int, int]:
-    if isinstance(digits, str):
-        digits = tuple(int(d) for d in digits.replace(" ", "").split(","))  # type: ignore[assignment]
-    digits = tuple(int(d) for d in digits)  # type: ignore[assignment]
+    given = digits
+    try:
+        if isinstance(digits, str):
+            digits = tuple(int(d) for d in digits.replace(" ", "").split(","))  # type: ignore[assignment]
+        digits = tuple(int(d) for d in digits)  # type: ignore[assignment]
+    except (TypeError, ValueError):
+        raise InputError(f"digits must be two different digits 0..9 such as '0,1', got "
+                         f"{given!r}") from None
     if len(digits) != 2 or digits[0] == digits[1] or not all(0 <= d <= 9 for d in digits):
         raise InputError(f"digits must be two different digits 0..9 such as (0, 1), got {digits}")
     return digits  # type: ignore[return-value]

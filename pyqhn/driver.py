@@ -372,8 +372,10 @@ def run_groups(
     bar = tqdm(total=n_todo, desc="runs", unit="run", disable=not progress)
     try:
         if client is not None and n_todo:
-            from .cluster import ClusterSpec, open_client
+            from .cluster import ClusterSpec, open_client, parse_cluster
 
+            if isinstance(client, str):  # 'local:2', 'tcp://HOST:PORT' … as on the CLI
+                client = parse_cluster(client)
             if isinstance(client, ClusterSpec):
                 with open_client(client) as connected:
                     _run_on_client(connected, groups, todo, log, bar, callbacks,
@@ -409,10 +411,23 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
     task, so a lost copy is recomputed), batches of a group that ``needs`` others held
     back until those are finished, every finished batch written here at once."""
     from collections import deque
+    from concurrent.futures import CancelledError
 
     from distributed import wait
 
-    backend = client.submit(_jax_backend, pure=False).result()
+    from .checks import Fault
+
+    def lost(err: BaseException | None) -> Fault:
+        saved = len(log.finished())
+        why = f" ({' '.join(str(err).split())[:80]})" if err is not None else ""
+        return Fault(f"lost the dask scheduler{why}: {saved} finished runs are saved in the "
+                     "run log; restart the scheduler and its workers, and run the same "
+                     "command again to resume")
+
+    try:
+        backend = _first_result(client, client.submit(_jax_backend, pure=False))
+    except (CancelledError, OSError) as err:
+        raise lost(err) from err
     units = deque(_work_units(groups, todo, backend))
     open_units = {g.name: 0 for g in groups}
     for g, _ in units:
@@ -424,6 +439,8 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
         while units or in_flight:
             if stop_requested():
                 raise Interrupted("stopped between batches")
+            if client.status != "running":
+                raise lost(None)
             n_workers = max(1, len(client.nthreads()))
             time_up = (time_limit is not None and time.perf_counter() - t_start > time_limit)
             while units and len(in_flight) < 2 * n_workers and not (time_up and ran):
@@ -451,11 +468,45 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
                 open_units[g.name] -= 1
                 bar.update(len(runs))
                 bar.set_postfix(group=g.name)
+    except (CancelledError, OSError) as err:  # the scheduler is gone: its futures with it
+        if client.status == "running" and not isinstance(err, CancelledError):
+            raise
+        raise lost(err) from err
     except BaseException:
-        client.cancel(list(in_flight))
+        if client.status == "running":
+            client.cancel(list(in_flight))
         raise
     finally:
-        client.cancel(list(shipped.values()))
+        if client.status == "running":
+            client.cancel(list(shipped.values()))
+
+
+def _first_result(client: Any, future: Any) -> Any:
+    """The result of the first task sent to ``client``: waits (saying so once after
+    :data:`pyqhn.cluster.WORKER_WAIT_S` seconds) while the scheduler has no worker, and
+    stops on a stop request (Ctrl-C) instead of blocking."""
+    import sys
+
+    from distributed import TimeoutError as DaskTimeout
+
+    from . import cluster
+
+    t0, told = time.perf_counter(), False
+    while True:
+        if stop_requested():
+            future.cancel()
+            raise Interrupted("stopped while waiting for dask workers")
+        try:
+            return future.result(timeout=0.25)
+        except (DaskTimeout, TimeoutError):
+            pass
+        if not told and time.perf_counter() - t0 > cluster.WORKER_WAIT_S:
+            told = True
+            n = len(client.nthreads())
+            address = getattr(client.scheduler, "address", "the scheduler")
+            print(f"dask scheduler {address}: {n} workers after "
+                  f"{time.perf_counter() - t0:.0f} s; waiting for workers (start them with "
+                  f"`dask worker {address}`); Ctrl-C stops", file=sys.stderr, flush=True)
 
 
 def circuit_groups(
@@ -543,6 +594,10 @@ def train_multistart(
     """
     from .optimizers import lbfgs_optimizer
 
+    if isinstance(client, str):  # checked before the folder is made
+        from .cluster import parse_cluster
+
+        client = parse_cluster(client)
     optimizer = optimizer or lbfgs_optimizer()
     seed = check_int(seed, "seed", minimum=0)
     groups = circuit_groups(cost, circuits, runs, seed=seed, optimizer=optimizer,

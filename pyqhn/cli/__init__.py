@@ -2,7 +2,9 @@
 
 Every command is a :class:`Command`: a :class:`pyqhn.checks.InputError` (a bad file, a
 folder made with other settings, a folder another process is writing) becomes a usage
-error with exit code 2. The entry point (:mod:`pyqhn.__main__`) makes Ctrl-C a stop
+error with exit code 2; a fault (:class:`pyqhn.checks.Fault`: a missing extra, a lost
+cluster; an ``OSError`` such as a full disk; the Julia stack unavailable) is one sentence
+and exit code 1, never a traceback. The entry point (:mod:`pyqhn.__main__`) makes Ctrl-C a stop
 request (:mod:`pyqhn.interrupt`): the running sweep stops at its next step, finished runs
 are in the run log, the command exits with code 130 and the same command resumes. A
 second Ctrl-C quits at once.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from ..checks import InputError
+from ..checks import Fault, InputError
 
 __all__ = ["main", "Command"]
 
@@ -35,8 +37,27 @@ class Command(click.Command):
             ctx.exit(130)
         except InputError as err:
             raise click.UsageError(str(err), ctx=ctx) from err
+        except Fault as err:
+            _fail(str(err))
+        except OSError as err:  # a full disk, a vanished folder: what and where
+            where = f"{err.filename}: " if err.filename else ""
+            _fail(f"{where}{err.strerror or err}; nothing finished is lost: fix this and run "
+                  "the same command again to resume")
+        except RuntimeError as err:
+            from ..engines.julia import JuliaUnavailable
+
+            if not isinstance(err, JuliaUnavailable):
+                raise
+            _fail(f"{err}")
         finally:
             clear_stop()
+
+
+def _fail(message: str) -> None:
+    """Print ``Error: message`` on one line and exit with code 1 (a fault, not a usage
+    error)."""
+    click.echo("Error: " + " ".join(message.split()), err=True)
+    raise SystemExit(1)
 
 
 class Group(click.Group):

@@ -7,7 +7,13 @@ from typing import Any
 import click
 
 from . import Command
-from .options import FiniteFloat, check_blocks, cluster_options, load_cost_option
+from .options import (
+    FiniteFloat,
+    check_blocks,
+    cluster_options,
+    load_cost_option,
+    require_julia,
+)
 
 #: Largest noise strength p: λ2 = p·0.00375 must stay a probability (≤ 15/16).
 MAX_NOISE = 250.0
@@ -42,6 +48,8 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
     from ..engines import get_engine
     from ..noise import NoiseModel
 
+    if engine_name == "julia":
+        require_julia("--engine julia")
     cost = load_cost_option(cost_file)
     n = n_qubits_of_cost(cost)
     circuit = product_circuit(n) if product else brickwork_circuit(n, blocks)
@@ -118,6 +126,8 @@ def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out
     if objective != "mle" and n_train is None:
         raise click.BadParameter(f"the {objective} objective needs the number of training "
                                  "points behind the cost table", param_hint="--n-train")
+    if engine == "julia" or optimizer_name in JULIA_OPTIMIZERS:
+        require_julia("--engine julia" if engine == "julia" else f"--optimizer {optimizer_name}")
     cost = load_cost_option(cost_file)
     n = n_qubits_of_cost(cost)
     circuits = ([product_circuit(n)] if product else []) + [

@@ -345,7 +345,7 @@ def mnist8x8_command(quick, out, runs, max_steps, blocks, optimizer, problem, se
         raise InputError(f"--blocks must be a comma list of integers, got {blocks!r}") from None
     cfg = with_overrides(cfg, runs=runs, max_steps=max_steps, blocks=depths,
                          optimizer=optimizer, problem=problem)
-    summary = run_mnist8x8(out, config=cfg, progress=not no_progress,
+    summary = run_mnist8x8(out, quick=quick, config=cfg, progress=not no_progress,
                            time_limit=_minutes(time_limit))
     s = summary["classical_search"]
     click.echo(f"mnist8x8: {summary['n_qubits']} qubits, {summary['shots']} shots; classical "
