@@ -1,0 +1,163 @@
+"""Fig. 4 against the authors' own runs (issue 27, item 3): L-BFGS variants at 4 blocks.
+
+The authors' ``histogram_entangled_4layers.txt`` (key ``noise_free_final_energy`` of
+``../shared/reference/binncode_mnist4x4_outputs.npz``) holds the final energies of their 300
+OptimKit L-BFGS runs of the 4-block (N_layer = 2) circuit on their table ``Cop_4x4.txt``
+(key ``cost`` of ``binncode_mnist4x4_blocks4.npz``). This script trains the same circuit on
+the same table with pyqhn's L-BFGS, changing ONE setting of the optimiser at a time, and
+tabulates success at ε = 5e-5 (95 % Wilson intervals), the two-proportion z test against
+the authors' 300 runs, the mean excess E − C*, the iteration counts and how many runs met
+the gradient tolerance.
+
+Run: ``python scripts/fig4_optimizer_variants.py --out runs/fig4_variants
+[--variants pyqhn,uncapped,...] [--runs 300] [--reference DIR]``
+
+Every variant is one resumable run folder ``OUT/<variant>`` (:func:`pyqhn.driver.
+train_multistart`, runs written as they finish; rerun the command to continue). The table
+is written to ``OUT/fig4_variants.md`` and ``.csv`` from every finished folder, with the
+authors' 300 runs as the first row.
+
+Variants (the settings of :func:`pyqhn.optimizers.lbfgs_optimizer`):
+
+* ``pyqhn``: the defaults: OptimKit 0.3.1's LBFGS(gradtol = 1e-6, maxiter = 500), the first
+  step of length 1 along −g/‖g‖, its Hager–Zhang search, with pyqhn's cap of 100
+  evaluations per line search;
+* ``uncapped``: no cap on line-search evaluations (OptimKit 0.3.1 has none);
+* ``first-step-0.01``: the first step 0.01/‖g‖ · (−g) (OptimKit 0.4+);
+* ``optimkit-0.4``: 0.4's first step and its line-search limits (10 secant² iterations,
+  20 evaluations);
+* ``max-iter-2000``: 2,000 iterations instead of 500;
+* ``seed-1000``: the defaults from other starting points (seeds 1000 …): the spread
+  between two samples of the same method.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from pyqhn.analysis import two_proportion_p, wilson_interval
+
+EPSILON = 5e-5
+BLOCKS = 4
+AUTHORS_TABLE = "binncode_mnist4x4_blocks4.npz"
+AUTHORS_OUTPUTS = "binncode_mnist4x4_outputs.npz"
+
+#: variant -> (lbfgs_optimizer keyword arguments, first seed)
+VARIANTS: dict[str, tuple[dict, int]] = {
+    "pyqhn": ({}, 0),
+    "uncapped": (dict(ls_max_evals=10**9), 0),
+    "first-step-0.01": (dict(first_step=0.01), 0),
+    "optimkit-0.4": (dict(first_step=0.01, ls_max_iter=10, ls_max_evals=20), 0),
+    "max-iter-2000": (dict(max_iter=2000), 0),
+    "seed-1000": ({}, 1000),
+}
+
+
+def summary_row(name: str, excess: np.ndarray, authors: tuple[int, int] | None,
+                n_iter: np.ndarray | None = None,
+                grad_norm: np.ndarray | None = None, gtol: float = 1e-6) -> dict:
+    """Success at ε, its Wilson interval, the test against the authors', mean excess."""
+    n = len(excess)
+    k = int(np.sum(excess < EPSILON))
+    lo, hi = wilson_interval(k, n)
+    row = dict(variant=name, runs=n, successes=k, success=k / n, low=lo, high=hi,
+               p_vs_authors=np.nan if authors is None else two_proportion_p(k, n, *authors),
+               mean_excess=float(np.mean(excess)), median_excess=float(np.median(excess)),
+               mean_excess_of_successes=float(np.mean(excess[excess < EPSILON])))
+    if n_iter is not None:
+        row.update(median_iter=float(np.median(n_iter)), share_500_or_more=float(
+            np.mean(n_iter >= 500)))
+    if grad_norm is not None:
+        row.update(median_grad_norm=float(np.median(grad_norm)),
+                   share_grad_below_gtol=float(np.mean(grad_norm < gtol)))
+    return row
+
+
+def authors_excess(reference: Path) -> np.ndarray:
+    """E − C* of the authors' 300 stored 4-block runs on their own table."""
+    with np.load(reference / AUTHORS_TABLE) as f:
+        c_star = float(f["cost"].min())
+    with np.load(reference / AUTHORS_OUTPUTS) as f:
+        return np.asarray(f["noise_free_final_energy"], dtype=float) - c_star
+
+
+def table(out: Path, reference: Path) -> pd.DataFrame:
+    theirs = authors_excess(reference)
+    authors = (int(np.sum(theirs < EPSILON)), len(theirs))
+    rows = [summary_row("authors (OptimKit 0.3.1)", theirs, None)]
+    with np.load(reference / AUTHORS_TABLE) as f:
+        c_star = float(f["cost"].min())
+    for name in VARIANTS:
+        csv = out / name / "runs.csv"
+        if not csv.exists():
+            continue
+        runs = pd.read_csv(csv)
+        rows.append(summary_row(name, runs["e_final"].to_numpy(float) - c_star, authors,
+                                runs["n_iter"].to_numpy(), runs["grad_norm"].to_numpy()))
+    return pd.DataFrame(rows)
+
+
+def markdown(df: pd.DataFrame) -> str:
+    lines = ["| variant | runs | success at ε = 5e-5 | p vs authors | mean E − C* | "
+             "median E − C* | median iterations | share at 500+ | share ‖g‖ < 1e-6 |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def f(v, fmt):
+        return "" if pd.isna(v) else format(v, fmt)
+
+    for r in df.itertuples():
+        lines.append(
+            f"| {r.variant} | {r.runs} | {r.success:.3f} [{r.low:.3f}, {r.high:.3f}] | "
+            f"{f(r.p_vs_authors, '.2g')} | {r.mean_excess:.2e} | {r.median_excess:.2e} | "
+            f"{f(getattr(r, 'median_iter', np.nan), '.0f')} | "
+            f"{f(getattr(r, 'share_500_or_more', np.nan), '.2f')} | "
+            f"{f(getattr(r, 'share_grad_below_gtol', np.nan), '.2f')} |")
+    return "\n".join(lines) + "\n"
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--variants", "names", default="pyqhn", show_default=True,
+              help=f"Comma-separated, from {', '.join(VARIANTS)}.")
+@click.option("--runs", default=300, show_default=True, type=click.IntRange(min=1))
+@click.option("--reference", default="../shared/reference", show_default=True,
+              type=click.Path(file_okay=False), help="Folder of the authors' artifacts.")
+@click.option("--table-only", is_flag=True, help="Only tabulate finished folders.")
+def main(out: str, names: str, runs: int, reference: str, table_only: bool) -> None:
+    variants = [v.strip() for v in names.split(",") if v.strip()]
+    bad = [v for v in variants if v not in VARIANTS]
+    if bad:
+        raise click.BadParameter(f"unknown {', '.join(bad)}; choose from {', '.join(VARIANTS)}",
+                                 param_hint="--variants")
+    ref = Path(reference)
+    for name in (AUTHORS_TABLE, AUTHORS_OUTPUTS):
+        if not (ref / name).is_file():
+            raise click.BadParameter(f"{ref / name} not found; pass --reference DIR",
+                                     param_hint="--reference")
+    root = Path(out)
+    if not table_only:
+        from pyqhn.circuits import brickwork_circuit
+        from pyqhn.driver import train_multistart
+        from pyqhn.optimizers import lbfgs_optimizer
+
+        with np.load(ref / AUTHORS_TABLE) as f:
+            cost = np.asarray(f["cost"], dtype=float)
+        circuit = brickwork_circuit(17, BLOCKS)
+        for name in variants:
+            kwargs, seed = VARIANTS[name]
+            click.echo(f"== {name}")
+            train_multistart(cost, [circuit], runs, out=root / name, seed=seed,
+                             optimizer=lbfgs_optimizer(**kwargs), progress=False)
+    df = table(root, ref)
+    root.mkdir(parents=True, exist_ok=True)
+    df.to_csv(root / "fig4_variants.csv", index=False)
+    (root / "fig4_variants.md").write_text(markdown(df))
+    click.echo(markdown(df))
+
+
+if __name__ == "__main__":
+    main()
