@@ -67,7 +67,7 @@ def test_depth_comparisons_table_is_what_the_code_computes(audit):
 @needs_reference
 def test_authors_tables_are_what_the_code_computes(audit):
     files = audit.build(REFERENCE)
-    for name in ("fig4_authors.md", "fig10_authors.md"):
+    for name in ("fig4_authors.md", "fig10_authors.md", "product_noise.md"):
         assert files[name] == (AUDIT / name).read_text(), name
 
 
