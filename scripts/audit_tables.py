@@ -7,7 +7,7 @@ Run: ``python scripts/audit_tables.py [--out docs/audit] [--reference ../shared/
 Writes, each from files in the repository (and the authors' artifacts in ``--reference``):
 
 * ``depth_comparisons.md``: from ``docs/depth/depth_ablation.csv``, the success differences
-  between circuits (neighbouring depths, and the product state against every depth) with
+  between every two circuits (neighbouring depths first) with
   the pooled two-proportion z test, at ε and at 0.1 × ε, and the runs per circuit that
   would separate each pair of neighbouring depths (80 % power, 5 % level);
 * ``fig4_authors.md``: the authors' 300 stored 4-block runs on their table
@@ -56,8 +56,9 @@ def _fmt_p(p: float) -> str:
 
 
 def depth_comparisons(ablation: pd.DataFrame) -> pd.DataFrame:
-    """Pairs of circuits of every compared (figure, setting): ``kind`` is ``neighbours``
-    (N_layer k → k + 1, product → 1) or ``vs product`` (product → N_layer 2, 3, 4); the
+    """Every pair of circuits of every compared (figure, setting): ``kind`` is ``neighbours``
+    (N_layer k → k + 1, product → 1), ``vs product`` (product → N_layer 2, 3, 4) or
+    ``wider`` (N_layer 1 → 3 …); the
     difference ``later − earlier`` and its p value at ε and at 0.1 × ε, and for neighbours
     the runs per circuit that would separate the observed proportions."""
     rows = []
@@ -66,8 +67,8 @@ def depth_comparisons(ablation: pd.DataFrame) -> pd.DataFrame:
         g = g.sort_values("n_layer").reset_index(drop=True)
         if g.empty:
             continue
-        pairs = [(i, i + 1, "neighbours") for i in range(len(g) - 1)]
-        pairs += [(0, j, "vs product") for j in range(2, len(g))]
+        pairs = [(i, j, "neighbours" if j == i + 1 else "vs product" if i == 0 else "wider")
+                 for i in range(len(g)) for j in range(i + 1, len(g))]
         for i, j, kind in pairs:
             a, b = g.iloc[i], g.iloc[j]
             row = dict(figure=fig, setting=setting, kind=kind,
