@@ -10,12 +10,21 @@ the authors' 300 runs, the mean excess E − C*, the iteration counts and how ma
 the gradient tolerance.
 
 Run: ``python scripts/fig4_optimizer_variants.py --out runs/fig4_variants
-[--variants pyqhn,uncapped,...] [--runs 300] [--reference DIR]``
+[--variants pyqhn,uncapped,...] [--runs 300] [--reference DIR] [--authors-repo DIR]``
 
 Every variant is one resumable run folder ``OUT/<variant>`` (:func:`pyqhn.driver.
 train_multistart`, runs written as they finish; rerun the command to continue). The table
 is written to ``OUT/fig4_variants.md`` and ``.csv`` from every finished folder, with the
 authors' 300 runs as the first row.
+
+Also written: ``OUT/fig4_iterations.md``, the success of every variant after 50 … 500
+iterations (from the run logs' value histories); and with ``--authors-repo DIR`` (a
+checkout of github.com/carrasqu/binncode) ``OUT/fig4_optima.md``: the authors' 300 stored
+optima (``MNIST/resilience_to_noise_optimal_parameters/4Layer/{1..30}/params.txt``, the
+runs of ``histogram_entangled_4layers.txt``) beside ours: the gradient norm at the final
+angles (exact engine), the share of runs that met ‖g‖ ≤ 1e-6 (OptimKit stops only there
+or at ``maxiter``), how far the angles left [0, 2π), and the initial energies (their
+``out.txt``) against ours (two-sample Kolmogorov–Smirnov test).
 
 Variants (the settings of :func:`pyqhn.optimizers.lbfgs_optimizer`):
 
@@ -119,6 +128,85 @@ def markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+CHECKPOINTS = (50, 100, 200, 300, 400, 500)
+
+
+def success_by_iteration(folder: Path, c_star: float,
+                         checkpoints: tuple[int, ...] = CHECKPOINTS) -> dict[int, float]:
+    """Share of runs within ε after ``k`` iterations, from ``history.jsonl`` (a run that
+    stopped earlier keeps its final value)."""
+    import json
+
+    values = []
+    with open(folder / "history.jsonl") as f:
+        for line in f:
+            h = np.asarray(json.loads(line)["f"], dtype=float)
+            values.append([h[min(k, len(h) - 1)] for k in checkpoints])
+    v = np.asarray(values)
+    return {k: float(np.mean(v[:, i] - c_star < EPSILON)) for i, k in enumerate(checkpoints)}
+
+
+def iterations_markdown(out: Path, reference: Path) -> str:
+    with np.load(reference / AUTHORS_TABLE) as f:
+        c_star = float(f["cost"].min())
+    lines = ["| variant | " + " | ".join(f"{k} it." for k in CHECKPOINTS) + " |",
+             "| --- |" + " --- |" * len(CHECKPOINTS)]
+    for name in VARIANTS:
+        if (out / name / "history.jsonl").exists():
+            s = success_by_iteration(out / name, c_star)
+            lines.append(f"| {name} | " + " | ".join(f"{s[k]:.3f}" for k in CHECKPOINTS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+AUTHORS_RUNS = Path("MNIST/resilience_to_noise_optimal_parameters/4Layer")
+
+
+def optima_stats(theta: np.ndarray, cost: np.ndarray) -> dict:
+    """Gradient norms at the final angles ``(R, P)`` of the 4-block circuit, and how far
+    the angles left [0, 2π)."""
+    from pyqhn.circuits import brickwork_circuit
+    from pyqhn.engines import get_engine
+
+    _, g = get_engine("exact").energy_and_grad_fn(brickwork_circuit(17, BLOCKS), cost)(theta)
+    gn = np.linalg.norm(np.asarray(g), axis=1)
+    return dict(runs=len(theta), grad_q10=float(np.quantile(gn, 0.1)),
+                grad_median=float(np.median(gn)), grad_q90=float(np.quantile(gn, 0.9)),
+                share_grad_at_gtol=float(np.mean(gn <= 1e-6)),
+                share_angles_outside=float(np.mean((theta < 0) | (theta >= 2 * np.pi))),
+                angle_min=float(theta.min()), angle_max=float(theta.max()))
+
+
+def optima_markdown(out: Path, reference: Path, authors_repo: Path) -> str:
+    """The authors' 300 stored optima beside each finished variant's (see the module
+    docstring)."""
+    from scipy import stats
+
+    with np.load(reference / AUTHORS_TABLE) as f:
+        cost = np.asarray(f["cost"], dtype=float)
+    folders = [authors_repo / AUTHORS_RUNS / str(i) for i in range(1, 31)]
+    params = np.concatenate([np.loadtxt(d / "params.txt", ndmin=2) for d in folders])
+    inits = np.array([float(line.split("=")[1]) for d in folders
+                      for line in (d / "out.txt").read_text().splitlines() if "=" in line])
+    rows = [("authors (OptimKit 0.3.1)", optima_stats(params[:, :-1], cost), inits)]
+    for name in VARIANTS:
+        if (out / name / "angles.npz").exists():
+            with np.load(out / name / "angles.npz") as f:
+                theta = np.asarray(f[f"blocks={BLOCKS}"], dtype=float)
+            runs = pd.read_csv(out / name / "runs.csv")
+            rows.append((name, optima_stats(theta, cost), runs["e_init"].to_numpy(float)))
+    lines = ["| runs of | runs | ‖g‖ at the end: 10 % / median / 90 % | share ‖g‖ ≤ 1e-6 | "
+             "angles outside [0, 2π) | angle range | initial E: mean ± sd | KS p vs authors |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, st, e0 in rows:
+        ks = "" if name.startswith("authors") else f"{stats.ks_2samp(inits, e0).pvalue:.2f}"
+        lines.append(
+            f"| {name} | {st['runs']} | {st['grad_q10']:.1e} / {st['grad_median']:.1e} / "
+            f"{st['grad_q90']:.1e} | {st['share_grad_at_gtol']:.2f} | "
+            f"{st['share_angles_outside']:.3f} | {st['angle_min']:.1f} … {st['angle_max']:.1f} "
+            f"| {e0.mean():.3f} ± {e0.std():.3f} | {ks} |")
+    return "\n".join(lines) + "\n"
+
+
 @click.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @click.option("--variants", "names", default="pyqhn", show_default=True,
@@ -126,8 +214,11 @@ def markdown(df: pd.DataFrame) -> str:
 @click.option("--runs", default=300, show_default=True, type=click.IntRange(min=1))
 @click.option("--reference", default="../shared/reference", show_default=True,
               type=click.Path(file_okay=False), help="Folder of the authors' artifacts.")
+@click.option("--authors-repo", default=None, type=click.Path(file_okay=False, exists=True),
+              help="A checkout of github.com/carrasqu/binncode: compare the stored optima.")
 @click.option("--table-only", is_flag=True, help="Only tabulate finished folders.")
-def main(out: str, names: str, runs: int, reference: str, table_only: bool) -> None:
+def main(out: str, names: str, runs: int, reference: str, authors_repo: str | None,
+         table_only: bool) -> None:
     variants = [v.strip() for v in names.split(",") if v.strip()]
     bad = [v for v in variants if v not in VARIANTS]
     if bad:
@@ -157,6 +248,12 @@ def main(out: str, names: str, runs: int, reference: str, table_only: bool) -> N
     df.to_csv(root / "fig4_variants.csv", index=False)
     (root / "fig4_variants.md").write_text(markdown(df))
     click.echo(markdown(df))
+    (root / "fig4_iterations.md").write_text(iterations_markdown(root, ref))
+    click.echo(iterations_markdown(root, ref))
+    if authors_repo is not None:
+        text = optima_markdown(root, ref, Path(authors_repo))
+        (root / "fig4_optima.md").write_text(text)
+        click.echo(text)
 
 
 if __name__ == "__main__":

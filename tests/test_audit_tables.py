@@ -101,3 +101,18 @@ def test_fig4_variant_table_rows(tmp_path):
     row = df.iloc[0]
     assert (row["successes"], row["runs"]) == (272, 300)
     assert row["mean_excess"] == pytest.approx(3.3e-5, abs=0.05e-5)
+
+
+def test_success_by_iteration_reads_histories(tmp_path):
+    import json
+
+    variants = _script("fig4_optimizer_variants")
+    c_star = 1.0
+    with open(tmp_path / "history.jsonl", "w") as f:
+        # run 0 reaches C* at iteration 150; run 1 stops early (3 values) above C*;
+        # run 2 never gets within ε
+        f.write(json.dumps({"f": [2.0] * 150 + [1.0] * 351}) + "\n")
+        f.write(json.dumps({"f": [3.0, 2.0, 1.0 + 1e-3]}) + "\n")
+        f.write(json.dumps({"f": [1.0 + 1e-4] * 501}) + "\n")
+    s = variants.success_by_iteration(tmp_path, c_star, checkpoints=(100, 150, 500))
+    assert s == {100: 0.0, 150: pytest.approx(1 / 3), 500: pytest.approx(1 / 3)}
