@@ -67,8 +67,8 @@ VARIANTS: dict[str, tuple[dict, int]] = {
 
 
 def summary_row(name: str, excess: np.ndarray, authors: tuple[int, int] | None,
-                n_iter: np.ndarray | None = None,
-                grad_norm: np.ndarray | None = None, gtol: float = 1e-6) -> dict:
+                n_iter: np.ndarray | None = None, grad_norm: np.ndarray | None = None,
+                n_evals: np.ndarray | None = None, gtol: float = 1e-6) -> dict:
     """Success at ε, its Wilson interval, the test against the authors', mean excess."""
     n = len(excess)
     k = int(np.sum(excess < EPSILON))
@@ -80,6 +80,8 @@ def summary_row(name: str, excess: np.ndarray, authors: tuple[int, int] | None,
     if n_iter is not None:
         row.update(median_iter=float(np.median(n_iter)), share_500_or_more=float(
             np.mean(n_iter >= 500)))
+    if n_evals is not None:  # above max_iter + 99 no single search can have hit a cap of 100
+        row.update(max_evals=int(np.max(n_evals)))
     if grad_norm is not None:
         row.update(median_grad_norm=float(np.median(grad_norm)),
                    share_grad_below_gtol=float(np.mean(grad_norm < gtol)))
@@ -106,14 +108,16 @@ def table(out: Path, reference: Path) -> pd.DataFrame:
             continue
         runs = pd.read_csv(csv)
         rows.append(summary_row(name, runs["e_final"].to_numpy(float) - c_star, authors,
-                                runs["n_iter"].to_numpy(), runs["grad_norm"].to_numpy()))
+                                runs["n_iter"].to_numpy(), runs["grad_norm"].to_numpy(),
+                                runs["n_evals"].to_numpy()))
     return pd.DataFrame(rows)
 
 
 def markdown(df: pd.DataFrame) -> str:
     lines = ["| variant | runs | success at ε = 5e-5 | p vs authors | mean E − C* | "
-             "median E − C* | median iterations | share at 500+ | share ‖g‖ < 1e-6 |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "median E − C* | median iterations | share at 500+ | share ‖g‖ < 1e-6 | "
+             "most evaluations in a run |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
     def f(v, fmt):
         return "" if pd.isna(v) else format(v, fmt)
@@ -124,7 +128,8 @@ def markdown(df: pd.DataFrame) -> str:
             f"{f(r.p_vs_authors, '.2g')} | {r.mean_excess:.2e} | {r.median_excess:.2e} | "
             f"{f(getattr(r, 'median_iter', np.nan), '.0f')} | "
             f"{f(getattr(r, 'share_500_or_more', np.nan), '.2f')} | "
-            f"{f(getattr(r, 'share_grad_below_gtol', np.nan), '.2f')} |")
+            f"{f(getattr(r, 'share_grad_below_gtol', np.nan), '.2f')} | "
+            f"{f(getattr(r, 'max_evals', np.nan), '.0f')} |")
     return "\n".join(lines) + "\n"
 
 
