@@ -66,15 +66,22 @@ VARIANTS: dict[str, tuple[dict, int]] = {
 }
 
 
-def summary_row(name: str, excess: np.ndarray, authors: tuple[int, int] | None,
+def summary_row(name: str, excess: np.ndarray, authors: np.ndarray | None,
                 n_iter: np.ndarray | None = None, grad_norm: np.ndarray | None = None,
                 n_evals: np.ndarray | None = None, gtol: float = 1e-6) -> dict:
-    """Success at ε, its Wilson interval, the test against the authors', mean excess."""
+    """Success at ε, its Wilson interval, the test against the authors' excesses
+    ``authors`` (two proportions; and the Kolmogorov–Smirnov test of the successes' E − C*,
+    i.e. how far the runs in the optimum's basin still are from it), mean excess."""
+    from scipy import stats
+
     n = len(excess)
     k = int(np.sum(excess < EPSILON))
     lo, hi = wilson_interval(k, n)
+    theirs = None if authors is None else (int(np.sum(authors < EPSILON)), len(authors))
     row = dict(variant=name, runs=n, successes=k, success=k / n, low=lo, high=hi,
-               p_vs_authors=np.nan if authors is None else two_proportion_p(k, n, *authors),
+               p_vs_authors=np.nan if theirs is None else two_proportion_p(k, n, *theirs),
+               ks_successes_vs_authors=np.nan if authors is None else float(stats.ks_2samp(
+                   excess[excess < EPSILON], authors[authors < EPSILON]).pvalue),
                mean_excess=float(np.mean(excess)), median_excess=float(np.median(excess)),
                mean_excess_of_successes=float(np.mean(excess[excess < EPSILON])))
     if n_iter is not None:
@@ -98,7 +105,6 @@ def authors_excess(reference: Path) -> np.ndarray:
 
 def table(out: Path, reference: Path) -> pd.DataFrame:
     theirs = authors_excess(reference)
-    authors = (int(np.sum(theirs < EPSILON)), len(theirs))
     rows = [summary_row("authors (OptimKit 0.3.1)", theirs, None)]
     with np.load(reference / AUTHORS_TABLE) as f:
         c_star = float(f["cost"].min())
@@ -107,7 +113,7 @@ def table(out: Path, reference: Path) -> pd.DataFrame:
         if not csv.exists():
             continue
         runs = pd.read_csv(csv)
-        rows.append(summary_row(name, runs["e_final"].to_numpy(float) - c_star, authors,
+        rows.append(summary_row(name, runs["e_final"].to_numpy(float) - c_star, theirs,
                                 runs["n_iter"].to_numpy(), runs["grad_norm"].to_numpy(),
                                 runs["n_evals"].to_numpy()))
     return pd.DataFrame(rows)
@@ -115,9 +121,10 @@ def table(out: Path, reference: Path) -> pd.DataFrame:
 
 def markdown(df: pd.DataFrame) -> str:
     lines = ["| variant | runs | success at ε = 5e-5 | p vs authors | mean E − C* | "
-             "median E − C* | median iterations | share at 500+ | share ‖g‖ < 1e-6 | "
+             "median E − C* | successes' mean E − C* | KS p of successes' E − C* | "
+             "median iterations | share at 500+ | share ‖g‖ < 1e-6 | "
              "most evaluations in a run |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
     def f(v, fmt):
         return "" if pd.isna(v) else format(v, fmt)
@@ -126,6 +133,7 @@ def markdown(df: pd.DataFrame) -> str:
         lines.append(
             f"| {r.variant} | {r.runs} | {r.success:.3f} [{r.low:.3f}, {r.high:.3f}] | "
             f"{f(r.p_vs_authors, '.2g')} | {r.mean_excess:.2e} | {r.median_excess:.2e} | "
+            f"{r.mean_excess_of_successes:.2e} | {f(r.ks_successes_vs_authors, '.2g')} | "
             f"{f(getattr(r, 'median_iter', np.nan), '.0f')} | "
             f"{f(getattr(r, 'share_500_or_more', np.nan), '.2f')} | "
             f"{f(getattr(r, 'share_grad_below_gtol', np.nan), '.2f')} | "
