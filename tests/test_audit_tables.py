@@ -96,11 +96,14 @@ def test_authors_outputs_read_as_described():
 @needs_reference
 def test_fig4_variant_table_rows(tmp_path):
     variants = _script("fig4_optimizer_variants")
-    df = variants.table(tmp_path, REFERENCE)  # no finished folder: the authors' row alone
-    assert len(df) == 1
+    df = variants.table(tmp_path, REFERENCE)  # no run folder: the authors and docs/depth
+    assert len(df) == 2
     row = df.iloc[0]
     assert (row["successes"], row["runs"]) == (272, 300)
     assert row["mean_excess"] == pytest.approx(3.3e-5, abs=0.05e-5)
+    pooled = df.iloc[1]  # docs/depth's 500 runs at N_layer = 2 on the authors' table
+    assert (pooled["successes"], pooled["runs"]) == (430, 500)
+    assert pooled["p_vs_authors"] == pytest.approx(two_proportion_p(430, 500, 272, 300))
 
 
 def test_success_by_iteration_reads_histories(tmp_path):
