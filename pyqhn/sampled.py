@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .checks import InputError, check_int
+from .engines.base import BitSampler
 from .objectives import Objective
 
 __all__ = [
@@ -127,7 +128,7 @@ class ShotCounter:
 
 
 def _check_sampler(engine) -> None:
-    if not hasattr(engine, "sample_bits"):
+    if not isinstance(engine, BitSampler):
         raise InputError(f"the {getattr(engine, 'name', engine)!r} engine cannot sample bit "
                          "rows; use get_engine('mps')")
 

@@ -30,13 +30,16 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "JULIAPKG_JSON",
     "JULIA_PROJECT",
     "JULIA_SOURCES",
     "JuliaStatus",
+    "JuliaUnavailable",
     "install_julia_stack",
+    "julia_module",
     "julia_packages",
     "julia_status",
     "julia_unavailable_reason",
@@ -214,9 +217,28 @@ def install_julia_stack() -> JuliaStatus:
     status = julia_status()
     if not status.ready and not status.installable:
         raise RuntimeError(f"cannot install the Julia stack: {status.reason}")
-    from .julia import julia_module
-
     julia_status.cache_clear()
     julia_module()
     julia_status.cache_clear()
     return julia_status()
+
+
+class JuliaUnavailable(RuntimeError):
+    """The Julia stack cannot start here; the message says why and what to do."""
+
+
+@functools.lru_cache(maxsize=1)
+def julia_module() -> Any:
+    """The Julia module ``PyqhnEngine``, loaded into juliacall's ``Main`` on first call.
+
+    Importing juliacall resolves pyqhn's ``juliapkg.json`` (downloading Julia and the
+    packages when missing, which needs internet); nothing here overrides juliacall's
+    settings. Raises :class:`JuliaUnavailable` when no install can help.
+    """
+    status = julia_status()
+    if not status.ready and not status.installable:
+        raise JuliaUnavailable(f"the Julia engine is unavailable: {status.reason}")
+    from juliacall import Main as jl  # noqa: N813
+
+    jl.include(str(JULIA_SOURCES))
+    return jl.PyqhnEngine
