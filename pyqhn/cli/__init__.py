@@ -12,37 +12,9 @@ from __future__ import annotations
 
 import click
 
-from ..checks import InputError
+from .command import Command, Group
 
-__all__ = ["main", "Command"]
-
-
-class Command(click.Command):
-    """A click command whose input errors are usage errors (exit 2) and whose interrupts
-    end cleanly (exit 130)."""
-
-    def invoke(self, ctx: click.Context):
-        from ..driver import Interrupted
-        from ..interrupt import clear_stop, stop_requested
-
-        try:
-            if stop_requested():  # Ctrl-C while the command line was being read
-                raise Interrupted("stopped before starting")
-            return super().invoke(ctx)
-        except Interrupted:
-            click.echo("interrupted: the finished runs are saved; run the same command again "
-                       "to resume", err=True)
-            ctx.exit(130)
-        except InputError as err:
-            raise click.UsageError(str(err), ctx=ctx) from err
-        finally:
-            clear_stop()
-
-
-class Group(click.Group):
-    """A click group whose commands are :class:`Command`."""
-
-    command_class = Command
+__all__ = ["main", "Command", "Group"]
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

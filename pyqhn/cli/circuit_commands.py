@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import Command
+from .command import Command
 from .options import FiniteFloat, check_blocks, cluster_options, load_cost_option
 
 #: Largest noise strength p: λ2 = p·0.00375 must stay a probability (≤ 15/16).

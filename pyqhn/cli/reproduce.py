@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ..plotting import circuit_label
-from . import Command, Group
+from .command import Command, Group
 from .options import cluster_options, parse_pair
 
 LANDSCAPE_FIGURES = ("fig2", "fig3", "fig4", "fig5")
