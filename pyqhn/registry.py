@@ -8,8 +8,8 @@ looks a name up once, at its edge (:meth:`Registry.lookup`); below it only objec
 A factory may be given as ``"package.module:attribute"``: it is imported on first use,
 so a registry of heavy modules (JAX, Julia) costs nothing to import and creates no import
 edge (see :mod:`pyqhn.engines`). An entry whose ``requires`` returns a sentence is
-unavailable here (Julia not installed …); :meth:`Registry.lookup` says so, with that
-sentence, instead of failing later.
+unavailable here (Julia not installed …): :meth:`Entry.unavailable_reason` gives that
+sentence (the tests skip such entries with it; ``pyqhn doctor`` explains it).
 
 Adding a new engine or optimiser is one module plus one :meth:`Registry.register` line
 (``docs/architecture.md``).
