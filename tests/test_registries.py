@@ -98,3 +98,15 @@ def test_the_command_line_offers_the_registered_names():
     bad = runner.invoke(main, ["train", "--cost", __file__, "--blocks", "2", "--out", "x",
                                "--optimizer", "qnspsa"])
     assert bad.exit_code == 2 and "qnspsa" in bad.output
+
+
+def test_the_exact_engines_module_functions_return_numpy():
+    from pyqhn.engines import exact
+
+    circuit = brickwork_circuit(N, 3)
+    theta = random_params(circuit, seed=1)
+    outs = [exact.state(circuit, theta), exact.probabilities(circuit, theta),
+            exact.energy(circuit, theta, COST), *exact.energy_and_grad(circuit, theta, COST)]
+    assert all(type(o) is np.ndarray for o in outs)
+    np.testing.assert_allclose(outs[2], get_engine("reference").energy(circuit, theta, COST),
+                               atol=1e-12)
