@@ -110,3 +110,27 @@ def test_the_exact_engines_module_functions_return_numpy():
     assert all(type(o) is np.ndarray for o in outs)
     np.testing.assert_allclose(outs[2], get_engine("reference").energy(circuit, theta, COST),
                                atol=1e-12)
+
+
+def test_names_are_resolved_at_the_edge_and_capabilities_are_flags():
+    """Below the CLI no code decides by an engine's or optimiser's name, and only the CLI
+    looks up a name that is not a literal (besides the Python conveniences
+    ``train_multistart(engine="exact")`` and ``pyqhn.engines.energy(..., engine=)``)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "pyqhn"
+    lookups, name_checks = [], []
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(package).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "get_engine" \
+                    and node.args and not isinstance(node.args[0], ast.Constant):
+                lookups.append(rel)
+            if isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute) \
+                    and node.left.attr == "name" and isinstance(node.left.value, ast.Attribute) \
+                    and node.left.value.attr in ("optimizer", "engine"):
+                name_checks.append(rel)
+    assert name_checks == []
+    assert sorted(set(lookups)) == ["cli/circuit_commands.py", "driver.py",
+                                    "engines/__init__.py"]
