@@ -35,7 +35,7 @@ MAX_NOISE = 250.0
 @click.option("--engine", "engine_name", type=click.Choice(["python", *ENGINES]),
               default="python", show_default=True,
               help="python: the exact engine, or density with --noise. "
-                   + ENGINES.help(ENGINES.names(lacking="bit-rows")) + ".")
+                   + ENGINES.help() + ".")
 def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
            noise: float | None, theta_layout: str, engine_name: str) -> None:
     """Print E(θ) for every parameter row, one per line, full precision."""

@@ -53,7 +53,7 @@ __all__ = ["ENGINES", "BitSampler", "Engine", "get_engine", "energy",
 #: ``"method"``, nothing else (:func:`get_engine` passes only those).
 ENGINES: Registry[Engine] = Registry("engine", "--engine")
 ENGINES.register("exact", "pyqhn.engines.exact:ExactEngine",
-                 "noise-free state vector or exact MPS in JAX, autodiff gradients (default)",
+                 "noise-free state vector or exact MPS in JAX, autodiff gradients",
                  capabilities=("gradient", "method"))
 ENGINES.register("density", "pyqhn.engines.density:DensityEngine",
                  "depolarizing noise (Tr(ρC), exact Pauli-basis MPS of ρ), no gradients",
