@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import click
 
-from .command import Command, Group
+from .command import Command, CommandGroup
 
-__all__ = ["main", "Command", "Group"]
+__all__ = ["main", "Command", "CommandGroup"]
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pyqhn")
 def main() -> None:
     """Quantum hypernetworks: train circuits whose outcomes are binary neural networks."""

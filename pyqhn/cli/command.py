@@ -1,5 +1,6 @@
 """The command classes every ``pyqhn`` command uses (here, not in ``cli/__init__``, so that
-the command modules import them without importing the package that registers them)."""
+the command modules import them without importing the package that registers them).
+``CommandGroup``, not ``Group``: the one ``Group`` of the package is the driver's."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import click
 
 from ..checks import InputError
 
-__all__ = ["Command", "Group"]
+__all__ = ["Command", "CommandGroup"]
 
 
 class Command(click.Command):
@@ -32,7 +33,7 @@ class Command(click.Command):
             clear_stop()
 
 
-class Group(click.Group):
+class CommandGroup(click.Group):
     """A click group whose commands are :class:`Command`."""
 
     command_class = Command
