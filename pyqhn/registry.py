@@ -103,7 +103,7 @@ class Registry(Generic[T]):
         """The entry called ``name``; an :class:`~pyqhn.checks.InputError` listing the
         choices when there is none."""
         if not isinstance(name, str) or name not in self._entries:
-            raise InputError(f"unknown {self.kind} {name!r}: choose one of "
+            raise InputError(f"unknown {self.kind} {name!r}; choose one of "
                              f"{', '.join(self._entries)} ({self.option}; "
                              f"`--help` describes each)")
         return self._entries[name]

@@ -75,7 +75,8 @@ def test_qnspsa_without_fidelity_is_a_usage_error():
 
 
 def test_unknown_names_list_the_choices():
-    with pytest.raises(InputError, match="unknown engine 'gpu'.*exact, density.*--engine"):
+    with pytest.raises(InputError,
+                       match="unknown engine 'gpu'; choose one of exact, density.*--engine"):
         get_engine("gpu")
     with pytest.raises(InputError, match="unknown optimizer 'bfgs'.*lbfgs.*--optimizer"):
         OPTIMIZERS.lookup("bfgs")
