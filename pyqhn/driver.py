@@ -15,8 +15,8 @@ run. Everything else is a callback (:mod:`pyqhn.callbacks`: ``on_run_start``,
 ``on_step_end``, ``on_run_end`` …): the progress bar, the time limit, the stop request
 (:func:`pyqhn.interrupt.request_stop`, e.g. from Ctrl-C, which ends the sweep between
 steps, never inside a compiled call) and early stopping. Finished batches go to a
-:class:`pyqhn.runlog.Log`. What an optimiser needs (padding, runs evaluated apart) is read
-from its flags (:class:`pyqhn.optimizers.Optimizer`), never from its name.
+:class:`pyqhn.runlog.Log`. What an optimiser allows (an objective with one cost table per
+run) is read from its flags (:class:`pyqhn.optimizers.Optimizer`), never from its name.
 
 :func:`train_multistart` is the common case: circuits on one cost table with L-BFGS.
 """
