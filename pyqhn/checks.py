@@ -5,7 +5,7 @@ module validates what a user hands it (a file, an option, an argument) through t
 functions. They raise :class:`InputError`, whose message says what is wrong and how to fix
 it; the command line turns it into a usage error (exit code 2).
 
-Conventions checked here (CONVENTIONS.md):
+Conventions checked here (``../shared/CONVENTIONS.md``):
 
 * a cost table is a real, finite ``float64`` vector of length ``2**N`` (``N ≥ 1``), one
   value per bitstring, site 1 the least significant bit of the index;

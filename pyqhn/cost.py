@@ -10,7 +10,7 @@ significant bit; site j carries bit j−1, see :mod:`pyqhn.bits`).
 * :func:`save_cost` / :func:`load_cost`: ``.npz`` (key ``cost`` plus metadata) or the
   original text format (one value per line, ``.txt`` / ``.dat`` / ``.csv``). Tables are
   validated by :func:`pyqhn.checks.check_cost` (real, finite, length ``2**N``).
-* :func:`optimum`, :func:`lowest` (density of states), :func:`density_of_states`,
+* :func:`optimum`, :func:`lowest` (density of states),
   :func:`optimum_report` (train / test accuracy of the optimum).
 """
 
@@ -41,7 +41,6 @@ __all__ = [
     "load_cost",
     "optimum",
     "lowest",
-    "density_of_states",
     "optimum_report",
 ]
 
@@ -235,11 +234,6 @@ def lowest(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((part, c[part]))
     idx = part[order].astype(np.int64)
     return idx, c[idx]
-
-
-def density_of_states(cost: np.ndarray, bins: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram of the cost values: counts (bins,) and bin edges (bins + 1,)."""
-    return np.histogram(check_cost(cost), bins=bins)
 
 
 def optimum_report(

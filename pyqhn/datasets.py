@@ -3,7 +3,7 @@
 Every generator returns a :class:`Dataset` with ``x`` of shape ``(n_samples, n_features)``
 (``float64``) and ``y`` of shape ``(n_samples,)`` (``int64`` class labels in {0, 1}).
 
-* :func:`gaussian_mixture` — the 2-D mixture of the paper (CONVENTIONS.md): class 0 from
+* :func:`gaussian_mixture` — the paper's 2-D mixture (../shared/CONVENTIONS.md): class 0 from
   N((−1,−2), 0.1·I) with probability 1/2; class 1 from N((−2,1)), N((1,1)), N((2,−2)),
   each 0.1·I (covariance), each with probability 1/6. ``scale < 1`` moves the means
   towards the origin (the overfitting study of Fig. 7). Default size: the original

@@ -43,6 +43,9 @@ as is a run with no angles or no history; a ``runlog.json``, ``angles.npz`` or r
 header that cannot be read, or a folder where one of these files belongs, is refused. A
 write that fails (a full disk) raises :class:`pyqhn.checks.Fault` saying how many runs
 are saved, and leaves no temporary file.
+
+Where the driver hands its records: the :class:`Log` protocol, kept by :class:`RunLog`
+(a folder) and :class:`MemoryLog` (in memory, for ``out=None``).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -82,6 +85,8 @@ __all__ = [
     "write_json",
     "write_table",
     "write_arrays",
+    "Log",
+    "MemoryLog",
 ]
 
 #: Version of the folder format written into ``runlog.json``.
@@ -622,3 +627,64 @@ def _version() -> str:
     from . import __version__
 
     return __version__
+
+
+@runtime_checkable
+class Log(Protocol):
+    """Where the driver (:func:`pyqhn.driver.run_groups`) puts finished runs and reads
+    them back: :class:`RunLog` (a folder) and :class:`MemoryLog` (memory)."""
+
+    def finished(self) -> set[tuple[str, int]]:
+        """``{(group, run)}`` of every finished run."""
+        ...
+
+    def append(self, records: Sequence[RunRecord]) -> None:
+        """Add the records of one finished batch."""
+        ...
+
+    def table(self) -> pd.DataFrame:
+        """The runs table (:data:`CORE_COLUMNS` first), one row per finished run."""
+        ...
+
+    def angles(self) -> dict[str, np.ndarray]:
+        """``{group: (R, P)}`` final angles, NaN rows for runs not finished."""
+        ...
+
+    def histories(self) -> dict[tuple[str, int], dict[str, Any]]:
+        """``{(group, run): {series name: values}}`` (``"f"``: objective per step)."""
+        ...
+
+
+class MemoryLog:
+    """A run log kept in memory (``out=None``): the same reading methods as :class:`RunLog`."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict] = []
+        self._angles: dict[str, dict[int, np.ndarray]] = {}
+        self._series: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def finished(self) -> set[tuple[str, int]]:
+        return {(r["group"], int(r["run"])) for r in self._rows}
+
+    def append(self, records: Sequence[RunRecord]) -> None:
+        for rec in records:
+            self._rows.append(dict(rec.row, group=rec.group, run=rec.run))
+            self._angles.setdefault(rec.group, {})[rec.run] = np.asarray(rec.x)
+            self._series[(rec.group, rec.run)] = {k: np.asarray(v) if isinstance(v, list)
+                                                  else v for k, v in rec.series.items()}
+
+    def table(self) -> pd.DataFrame:
+        cols = list(dict.fromkeys([*CORE_COLUMNS, *(k for r in self._rows for k in r)]))
+        return pd.DataFrame(self._rows, columns=cols)
+
+    def angles(self) -> dict[str, np.ndarray]:
+        out = {}
+        for g, runs in self._angles.items():
+            a = np.full((max(runs) + 1, next(iter(runs.values())).size), np.nan)
+            for r, x in runs.items():
+                a[r] = x
+            out[g] = a
+        return out
+
+    def histories(self) -> dict[tuple[str, int], dict[str, Any]]:
+        return dict(self._series)

@@ -14,59 +14,12 @@ from __future__ import annotations
 
 import click
 
-from ..checks import Fault, InputError
+from .command import Command, CommandGroup
 
-__all__ = ["main", "Command"]
-
-
-class Command(click.Command):
-    """A click command whose input errors are usage errors (exit 2) and whose interrupts
-    end cleanly (exit 130)."""
-
-    def invoke(self, ctx: click.Context):
-        from ..driver import Interrupted
-        from ..interrupt import clear_stop, stop_requested
-
-        try:
-            if stop_requested():  # Ctrl-C while the command line was being read
-                raise Interrupted("stopped before starting")
-            return super().invoke(ctx)
-        except Interrupted:
-            click.echo("interrupted: the finished runs are saved; run the same command again "
-                       "to resume", err=True)
-            ctx.exit(130)
-        except InputError as err:
-            raise click.UsageError(str(err), ctx=ctx) from err
-        except Fault as err:
-            _fail(str(err))
-        except OSError as err:  # a full disk, a vanished folder: what and where
-            where = f"{err.filename}: " if err.filename else ""
-            _fail(f"{where}{err.strerror or err}; nothing finished is lost: fix this and run "
-                  "the same command again to resume")
-        except RuntimeError as err:
-            from ..engines.julia import JuliaUnavailable
-
-            if not isinstance(err, JuliaUnavailable):
-                raise
-            _fail(f"{err}")
-        finally:
-            clear_stop()
+__all__ = ["main", "Command", "CommandGroup"]
 
 
-def _fail(message: str) -> None:
-    """Print ``Error: message`` on one line and exit with code 1 (a fault, not a usage
-    error)."""
-    click.echo("Error: " + " ".join(message.split()), err=True)
-    raise SystemExit(1)
-
-
-class Group(click.Group):
-    """A click group whose commands are :class:`Command`."""
-
-    command_class = Command
-
-
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pyqhn")
 def main() -> None:
     """Quantum hypernetworks: train circuits whose outcomes are binary neural networks."""

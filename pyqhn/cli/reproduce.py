@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ..plotting import circuit_label
-from . import Command, Group
+from .command import Command, CommandGroup
 from .options import cluster_options, parse_pair
 
 LANDSCAPE_FIGURES = ("fig2", "fig3", "fig4", "fig5")
@@ -42,7 +42,7 @@ _PAPER_RUNS = {**dict.fromkeys(LANDSCAPE_FIGURES, 200), "fig7": 100, "fig8": 300
                "fig10": 100, "fig11": 10, "fig12": 300, "fig13": 300}
 
 
-@click.group(cls=Group)
+@click.group(cls=CommandGroup)
 def reproduce() -> None:
     """Reproduce the paper's figures (one command each; --quick for CI-sized runs)."""
 

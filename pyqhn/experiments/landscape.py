@@ -11,7 +11,7 @@ One shared pipeline (:func:`run_landscape`) for the four problems:
    success_probability, success_interval, mean_energy, …]``) and the figure
    ``DIR/<figure>.png|pdf``.
 
-Paper settings (CONVENTIONS.md), built by default as the original code built them:
+Paper settings (``../shared/CONVENTIONS.md``), built by default as the original code built them:
 fig2 N=14 (Gaussians, activation choice), fig3 N=15 (+ hidden width), both on 10,000
 training points in the notebooks' bit layout (W1, W2, b2, b1, [N_hid,] activation), ε = 0.03,
 product state and N_layer = 1..4 (blocks 2, 4, 6, 8); fig4 N=17 (MNIST 0 vs 1, 4×4,
