@@ -54,7 +54,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Dataset:
-    """A labelled dataset: ``x`` (n_samples, n_features) float64, ``y`` (n_samples,) int64."""
+    """A labelled dataset: ``x`` (n_samples, n_features) float64, ``y`` (n_samples,) int64
+    class indices ``0 … k−1`` (0 and 1 for the binary problems)."""
 
     x: np.ndarray
     y: np.ndarray
@@ -71,9 +72,10 @@ class Dataset:
             raise InputError("x contains NaN or infinite values; clean the data first")
         if np.any(y.astype(np.int64) != y):
             raise InputError("y must hold integer class labels")
-        if not np.all((y == 0) | (y == 1)):
-            raise InputError(f"y must hold binary labels 0 and 1, got {np.unique(y)[:5]}; "
-                             "map your two classes to 0 and 1")
+        if np.any(y < 0):
+            raise InputError(f"y must hold class indices 0, 1, … (binary labels 0 and 1 for "
+                             f"two classes), got {np.unique(y)[:5]}; map your classes to "
+                             "0 … k−1 (pyqhn.QHNClassifier does this for any labels)")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y.astype(np.int64))
 
