@@ -573,6 +573,17 @@ class AugmentedBiNN:
         xu, counts = class_counts(data, self)
         return np.asarray(_loss_jit(self, jnp.asarray(bits, jnp.float64), xu, counts))
 
+    def cost_function(self, data: Dataset) -> Any:
+        """``bits (M, N) -> (M,)`` training losses on ``data``, its samples grouped once
+        (a bit cost for :mod:`pyqhn.sampled`, evaluated many times on the same data)."""
+        xu, counts = class_counts(data, self)
+
+        def cost(bits: np.ndarray) -> np.ndarray:
+            b = jnp.asarray(self._check_bits(bits), jnp.float64)
+            return np.asarray(_loss_jit(self, b, xu, counts))
+
+        return cost
+
     def classifier(self, bits: np.ndarray) -> BiNNClassifier:
         """The network of one bit row (N,) as a classifier with ``predict`` / ``accuracy``."""
         bits = self._check_bits(bits)

@@ -181,6 +181,7 @@ class Problem:
                     + ("binary labels 0 and 1 are needed (map your two classes to 0 and 1)"
                        if k == 2 else f"labels 0 … {k - 1} are needed"))
         self.cache = cache
+        self._bit_cost: Any = None
         self._cost: np.ndarray | None = None
         self._given_cost = cost is not None
         if cost is not None:
@@ -240,7 +241,11 @@ class Problem:
     def bit_cost(self, bits: np.ndarray) -> np.ndarray:
         """Training cost ``(M,)`` of bit rows ``(M, N)``, evaluated on the fly (no table)."""
         self._need_model("cost of bit rows")
-        return np.asarray(self.model.cost(np.asarray(bits), self.dataset), dtype=np.float64)
+        if self._bit_cost is None:
+            make = getattr(self.model, "cost_function", None)
+            self._bit_cost = (make(self.dataset) if make is not None
+                              else lambda b: self.model.cost(b, self.dataset))
+        return np.asarray(self._bit_cost(np.asarray(bits)), dtype=np.float64)
 
     def classifier(self, bits: np.ndarray) -> Any:
         """The BiNN of ``bits`` as a scikit-learn style classifier (``predict``,
