@@ -221,9 +221,8 @@ def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction
     import numpy as np
 
     from ..circuits import Circuit
-    from ..classifier import default_model
     from ..datasets import as_dataset
-    from .own_data import load_data, load_factory, parse_model_spec, split_data, train_on_data
+    from .own_data import load_factory, prepare_data, split_data, train_on_data
 
     if objective != "mle":
         raise click.BadParameter("training on data minimises E(θ); use mle (elbo/selbo: "
@@ -238,7 +237,6 @@ def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction
             Circuit.from_name(name, 1)
         except ValueError as err:
             raise click.BadParameter(str(err), param_hint="--circuit") from err
-    extra: dict[str, Any] = {}
     if problem_factory is not None:
         for given, option in ((target, "--target"), (model_spec, "--model")):
             if given is not None:
@@ -246,26 +244,13 @@ def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction
                                          param_hint=option)
         model, data = load_factory(problem_factory)
         data = as_dataset(data)
-        x, y_raw = data.x, data.y
-        extra["problem"] = problem_factory
+        classes, y = np.unique(data.y, return_inverse=True)
+        x_train, y_train, x_test, y_test = split_data(data.x, y.reshape(-1), test_fraction,
+                                                      seed)
+        extra: dict[str, Any] = {"problem": problem_factory}
     else:
-        spec = parse_model_spec(model_spec)
-        x, y_raw, features = load_data(data_file, target)
-        extra.update(data=str(data_file), target=target, features=features,
-                     model_spec=model_spec or "linear")
-    classes, y = np.unique(y_raw, return_inverse=True)
-    y = y.reshape(-1)
-    x_train, y_train, x_test, y_test = split_data(x, y, test_fraction, seed)
-    if problem_factory is None:
-        try:
-            model = default_model(x.shape[1], len(classes), **spec)
-        except ValueError as err:
-            raise click.BadParameter(str(err), param_hint="--model") from err
-        if not no_standardize:
-            mean, scale = x_train.mean(axis=0), x_train.std(axis=0)
-            scale = np.where(scale > 0, scale, 1.0)
-            x_train, x_test = (x_train - mean) / scale, (x_test - mean) / scale
-            extra["standardize"] = dict(mean=mean.tolist(), scale=scale.tolist())
+        model, x_train, y_train, x_test, y_test, classes, extra = prepare_data(
+            data_file, target, model_spec, test_fraction, not no_standardize, seed)
     summary = train_on_data(model, x_train, y_train, x_test, y_test, classes=classes,
                             circuits=names, runs=runs, shots=shots, optimizer=optimizer_name,
                             epsilon=epsilon, out=out_dir, seed=seed, max_iter=max_iter,

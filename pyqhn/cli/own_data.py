@@ -307,3 +307,30 @@ def train_on_data(model: Any, x_train: np.ndarray, y_train: np.ndarray, x_test: 
 
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
+
+
+def prepare_data(data_file: str, target: str | None, model_spec: str | None,
+                 test_fraction: float | None, standardize: bool, seed: int):
+    """``--data``, ``--target``, ``--model``, ``--test-fraction`` as objects: ``(model,
+    x_train, y_train, x_test, y_test, classes, extra)``, labels mapped to ``0 … k−1``
+    (``classes[i]`` is label ``i``), features standardised on the training part unless
+    ``standardize`` is false (``extra`` records the mean and scale, the file and the
+    spec)."""
+    from ..classifier import default_model
+
+    spec = parse_model_spec(model_spec)
+    x, y_raw, features = load_data(data_file, target)
+    classes, y = np.unique(y_raw, return_inverse=True)
+    x_train, y_train, x_test, y_test = split_data(x, y.reshape(-1), test_fraction, seed)
+    try:
+        model = default_model(x.shape[1], len(classes), **spec)
+    except ValueError as err:
+        raise _bad("--model", str(err)) from err
+    extra: dict[str, Any] = dict(data=str(data_file), target=target, features=features,
+                                 model_spec=model_spec or "linear")
+    if standardize:
+        mean, scale = x_train.mean(axis=0), x_train.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        x_train, x_test = (x_train - mean) / scale, (x_test - mean) / scale
+        extra["standardize"] = dict(mean=mean.tolist(), scale=scale.tolist())
+    return model, x_train, y_train, x_test, y_test, classes, extra
