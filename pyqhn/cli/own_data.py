@@ -149,7 +149,11 @@ def parse_model_spec(spec: str | None) -> dict[str, Any]:
     if spec is None or spec.strip().lower() in ("", "linear", "default"):
         return {}
     if spec.lower().endswith(".toml"):
-        import tomllib
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            raise _bad("--model", "a TOML model spec needs Python 3.11 or later; give the "
+                       "spec as a string ('hidden=3;activations=sigmoid,relu')") from None
 
         try:
             raw = tomllib.loads(Path(spec).read_text())
