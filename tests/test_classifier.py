@@ -151,6 +151,11 @@ def test_exact_and_sampled_training_reach_the_same_optimum_at_12_qubits():
     mode = pyqhn.get_engine("mps").most_probable(sampled.circuits[0], theta)
     np.testing.assert_array_equal(mode.bits, sampled.best_bits())
     assert exact.summary().attrs["epsilon"] == pytest.approx(0.01 * problem.c_star)
+    # every run's network, decoded; the sampled summary counts successes on them
+    nets = sampled.networks()
+    assert len(nets) == 2 and nets["best_cost"].min() == pytest.approx(problem.c_star)
+    assert nets["network"].str.contains("W1=").all() and len(exact.networks()) == 4
+    assert sampled.summary().loc["product", "successes"] >= 1
 
 
 def test_sampled_optimisers_by_name_and_bad_names_refused():
