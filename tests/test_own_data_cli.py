@@ -58,6 +58,7 @@ def test_train_on_a_csv_prints_test_accuracy_and_writes_summary_and_network(tmp_
     (["--target", "kind", "--model", "depth=3"], "--model"),
     (["--target", "kind", "--circuit", "N_layer=x"], "--circuit"),
     (["--target", "kind", "--cost", "nothing.npz"], "--cost"),
+    (["--target", "kind", "--engine", "julia"], "--engine"),
 ])
 def test_bad_own_data_input_is_a_usage_error_naming_the_option(tmp_path, args, option):
     data = _csv(tmp_path / "mail.csv", n=20)

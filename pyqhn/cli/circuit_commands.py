@@ -156,10 +156,17 @@ def train(cost_file: str | None, data_file: str | None, target: str | None,
                                "data file) or --problem (module:function)"
                                + (f"; got {' and '.join(sources)}" if sources else ""))
     if cost_file is None:
+        for given, option in ((engine != "exact", "--engine"),
+                              (line_search != "hager-zhang", "--line-search"),
+                              (memory != 8, "--memory"), (n_train is not None, "--n-train")):
+            if given:
+                raise click.BadParameter("applies to --cost only (training on data uses the "
+                                         "exact engine's L-BFGS or the MPS sampler)",
+                                         param_hint=option)
         _train_on_data(data_file, target, model_spec, problem_factory, test_fraction,
                        no_standardize, circuit_names, blocks, product, shots, epsilon,
                        learning_rate, runs, out_dir, seed, max_iter, optimizer_name,
-                       objective, no_progress, cluster)
+                       objective, no_progress, cluster, gtol, batch_size)
         return
     for given, option in ((circuit_names, "--circuit"), (shots, "--shots"),
                           (epsilon, "--epsilon"), (learning_rate, "--learning-rate"),
@@ -216,7 +223,7 @@ def train(cost_file: str | None, data_file: str | None, target: str | None,
 def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction,
                    no_standardize, circuit_names, blocks, product, shots, epsilon,
                    learning_rate, runs, out_dir, seed, max_iter, optimizer_name, objective,
-                   no_progress, cluster) -> None:
+                   no_progress, cluster, gtol, batch_size) -> None:
     """``train --data`` / ``--problem``: every option checked, then one Problem trained."""
     import numpy as np
 
@@ -255,7 +262,7 @@ def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction
                             circuits=names, runs=runs, shots=shots, optimizer=optimizer_name,
                             epsilon=epsilon, out=out_dir, seed=seed, max_iter=max_iter,
                             learning_rate=learning_rate, progress=not no_progress,
-                            client=cluster, extra=extra)
+                            client=cluster, extra=extra, gtol=gtol, batch_size=batch_size)
     click.echo(f"{summary['n_qubits']} qubits ({summary['regime']}), best {summary['best_circuit']}"
                f" run {summary['best_run']}: training cost {summary['train_cost']:.6g}")
     click.echo(f"network: {summary['network']}")

@@ -261,7 +261,8 @@ def train_on_data(model: Any, x_train: np.ndarray, y_train: np.ndarray, x_test: 
                   runs: int | None, shots: int | None, optimizer: str | None,
                   epsilon: float | None, out: str, seed: int, max_iter: int | None,
                   learning_rate: float | None, progress: bool, client: Any,
-                  extra: dict[str, Any]) -> dict[str, Any]:
+                  extra: dict[str, Any], gtol: float = 1e-6,
+                  batch_size: int | None = None) -> dict[str, Any]:
     """Train ``model`` on the training part (labels ``0 … k−1``), write ``summary.json`` and
     ``network.json`` into ``out`` beside the run log; returns the summary."""
     import time
@@ -278,8 +279,9 @@ def train_on_data(model: Any, x_train: np.ndarray, y_train: np.ndarray, x_test: 
         click.echo(f"warning: {scale}", err=True)
     t0 = time.perf_counter()
     results = problem.train(circuits, runs, shots=shots, optimizer=optimizer, epsilon=epsilon,
-                            out=out, seed=seed, max_iter=max_iter,
-                            learning_rate=learning_rate, progress=progress, client=client)
+                            out=out, seed=seed, max_iter=max_iter, gtol=gtol,
+                            batch_size=batch_size, learning_rate=learning_rate,
+                            progress=progress, client=client)
     wall = time.perf_counter() - t0
     best = results.best_run()
     clf = results.best_classifier()

@@ -132,6 +132,11 @@ def enumerate_cmd(problem: str | None, data_file: str | None, target: str | None
     click.echo(f"{problem}: N = {model.n_qubits}, 2**N = {cost.size} networks in {seconds:.2f} s"
                f" ({data.n_samples} samples, {layout} layout, encoding "
                f"{' or '.join(meta_data['encodings'])})")
+    _echo_optimum(report, out)
+
+
+def _echo_optimum(report: dict, out: str) -> None:
+    """The optimum lines of ``enumerate``'s report (cost, network, accuracies, file)."""
     click.echo(f"min cost {report['min_cost']:.10g} at index {report['argmin']}")
     click.echo(f"optimum {report['optimum']}")
     click.echo(f"train accuracy {report['train_accuracy']:.4f}"
@@ -175,12 +180,7 @@ def _enumerate_data(data_file: str, target: str | None, model_spec: str | None,
         return
     click.echo(f"{data_file}: N = {model.n_qubits}, 2**N = {cost.size} networks in "
                f"{seconds:.2f} s ({train.n_samples} training samples)")
-    click.echo(f"min cost {report['min_cost']:.10g} at index {report['argmin']}")
-    click.echo(f"optimum {report['optimum']}")
-    click.echo(f"train accuracy {report['train_accuracy']:.4f}"
-               + (f", test accuracy {report['test_accuracy']:.4f}" if "test_accuracy" in report
-                  else ""))
-    click.echo(f"wrote {out}")
+    _echo_optimum(report, out)
 
 
 @click.command("fourier", cls=Command)
