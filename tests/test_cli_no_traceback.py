@@ -90,6 +90,9 @@ def _base(path: tuple[str, ...], files, option: str | None = None) -> list[str]:
     out = str(files["tmp"] / "out")
     if path == ("train",) and option in DATA_OPTIONS:
         return ["train", "--data", files["data"], "--out", out, "--no-progress"]
+    if path == ("baseline",) and option in DATA_OPTIONS:
+        return ["baseline", "--data", files["data"], "--method", "sa", "--runs", "2",
+                "--out", out, "--no-progress"]
     if path == ("train",) and option == "--problem":
         return ["train", "--out", out, "--no-progress"]
     return {
