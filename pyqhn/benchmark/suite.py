@@ -103,7 +103,7 @@ SUITES: dict[str, Suite] = {
         _specs("gauss", [3, 5, 8, 16, 32, 50], [0, 1])
         + _specs("pixels", [12, 20, 32, 64, 128, 199], [0, 1]),
         _specs("gauss", [4], [100]) + _specs("pixels", [16], [102]),
-        (256, 1024, 4096, 16384), 5,
+        (256, 1024, 4096, 16384), 4,
         ("sa", "pt", "random", "local", "ste", "made", "product-adam", "L1-adam"),
         tuning_budget=1024, tuning_runs=3, reference_budget=50000),
 }
