@@ -84,12 +84,12 @@ SUITES: dict[str, Suite] = {
         tuning_budget=128, tuning_runs=1),
     "quick": Suite(
         "quick",
-        _specs("gauss", [3], [0, 1], [0.1, 0.3]) + _specs("mnist", [3], [1, 2])
-        + _specs("pixels", [15], [0, 1]),
+        (InstanceSpec("gauss", 3, 0, 0.1), InstanceSpec("gauss", 3, 1, 0.3),
+         InstanceSpec("mnist", 3, 1), InstanceSpec("pixels", 15, 0)),
         _specs("gauss", [3], [100]) + _specs("mnist", [3], [103]) + _specs("pixels", [15], [102]),
-        (128, 512, 2048), 10,
-        (*_CLASSICAL, "exhaustive", "product-adam", "L1-adam", "L2-adam", "L1-spsa",
-         "L1-qnspsa", "product-lbfgs-exact", "L1-lbfgs-exact")),
+        (128, 512, 2048), 5,
+        (*_CLASSICAL, "exhaustive", "product-adam", "L1-adam", "L1-spsa", "product-lbfgs-exact",
+         "L1-lbfgs-exact"), tuning_runs=2),
     "paper": Suite(
         "paper",
         _specs("gauss", [3, 4, 5], [0, 1, 2], [0.1, 0.3]) + _specs("mnist", [3, 4], [1, 2, 3])
