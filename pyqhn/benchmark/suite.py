@@ -240,7 +240,10 @@ def analyse(suite: Suite, out: Path, table: pd.DataFrame,
     write_table(out / "tts_summary.csv", summaries)
     fits = pd.concat([growth_fit(tts, c).assign(criterion=c) for c in ("a", "b", "c")])
     write_table(out / "growth.csv", fits)
-    wall = table.groupby("method")["wall_time"].sum().rename("wall_time_s")
+    spent = table.assign(distinct_fraction=table["n_distinct"] / table["n_charged"])
+    wall = spent.groupby("method").agg(runs=("run", "size"), wall_time_s=("wall_time", "sum"),
+                                       mean_evaluations=("n_charged", "mean"),
+                                       distinct_fraction=("distinct_fraction", "mean"))
     write_table(out / "wall_time.csv", wall.reset_index())
     from .figures import plot_success, plot_tts
 
