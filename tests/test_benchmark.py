@@ -155,6 +155,11 @@ def test_benchmark_command_tiny_suite(tmp_path):
     res = runner.invoke(main, ["benchmark", "--suite", "tiny", "--out", str(out),
                                "--no-progress", "--method", "sa"])
     assert res.exit_code == 0 and len(pd.read_csv(out / "runs" / "runs.csv")) == n_runs
+    before = (out / "benchmark.csv").read_text()
+    (out / "benchmark.csv").unlink()
+    res = runner.invoke(main, ["benchmark", "--suite", "tiny", "--out", str(out),
+                               "--tables-only"])
+    assert res.exit_code == 0 and (out / "benchmark.csv").read_text() == before
     res = runner.invoke(main, ["benchmark", "--suite", "quick", "--out", str(out),
                                "--no-progress", "--method", "sa"])
     assert res.exit_code == 2 and "settings" in res.output.lower()

@@ -39,7 +39,7 @@ from .instances import MAX_EXACT_QUBITS, Instance, InstanceSpec, build_instance
 from .methods import METHODS, method_group, method_info
 from .metrics import growth_fit, success_table, tts_summary, tts_table
 
-__all__ = ["Suite", "SUITES", "run_suite", "analyse"]
+__all__ = ["Suite", "SUITES", "run_suite", "analyse", "tables_only"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ SUITES: dict[str, Suite] = {
         + _specs("pixels", [12, 20, 32, 64, 128, 199], [0, 1]),
         _specs("gauss", [4], [100]) + _specs("pixels", [16], [102]),
         (256, 1024, 4096, 16384), 4,
-        ("sa", "pt", "random", "local", "ste", "made", "product-adam", "L1-adam"),
+        ("sa", "pt", "random", "local", "made", "product-adam", "L1-adam", "ste"),
         tuning_budget=1024, tuning_runs=3, reference_budget=50000),
 }
 
@@ -197,8 +197,10 @@ def run_suite(suite: Suite, out: str | Path, *, methods: Sequence[str] | None = 
                   time_limit=time_limit)
     instances = _instances(suite.instances, out / "instances", suite)
     groups = []
-    for inst in sorted(instances, key=lambda i: i.n_qubits):
-        for method in methods:
+    # method by method, each over every N: an interrupted sweep leaves whole TTS-vs-N
+    # curves of the methods it finished (the suite lists the cheap methods first)
+    for method in methods:
+        for inst in sorted(instances, key=lambda i: i.n_qubits):
             if not _applicable(method, inst):
                 continue
             info = method_info(method)
@@ -216,6 +218,22 @@ def run_suite(suite: Suite, out: str | Path, *, methods: Sequence[str] | None = 
         table = run_groups(groups, log, progress=progress, client=client,
                            time_limit=time_limit)
     return analyse(suite, out, table, instances)
+
+
+def tables_only(suite: Suite, out: str | Path) -> pd.DataFrame:
+    """The tables and figures of ``out`` from the runs finished so far, running nothing
+    (reads the run log without taking its lock: safe while the suite runs elsewhere)."""
+    from ..runlog import read_runs
+
+    out = Path(out)
+    if not (out / "runs" / "runs.csv").exists():
+        raise InputError(f"{out} holds no finished benchmark runs yet; run the suite first")
+    folder = out / "instances"
+    specs = [s for s in suite.instances  # only instances already built (nothing computed)
+             if (folder / s.name / "cost.npz").exists()
+             or (folder / s.name / "reference.json").exists()]
+    return analyse(suite, out, read_runs(out / "runs"), _instances(specs, out / "instances",
+                                                                    suite))
 
 
 def analyse(suite: Suite, out: Path, table: pd.DataFrame,
