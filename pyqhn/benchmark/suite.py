@@ -104,7 +104,7 @@ SUITES: dict[str, Suite] = {
         + _specs("pixels", [12, 20, 32, 64, 128, 199], [0, 1]),
         _specs("gauss", [4], [100]) + _specs("pixels", [16], [102]),
         (256, 1024, 4096, 16384), 4,
-        ("sa", "pt", "random", "local", "made", "product-adam", "L1-adam", "ste"),
+        ("sa", "product-adam", "made", "local", "pt", "L1-adam", "random", "ste"),
         tuning_budget=1024, tuning_runs=3, reference_budget=50000),
 }
 
