@@ -74,6 +74,27 @@ def success_markdown(folder: Path, criterion: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def pooled_markdown(folder: Path, criterion: str) -> str:
+    """Successes pooled over every instance, per method and budget (one cell per budget)."""
+    b = pd.read_csv(folder / "benchmark.csv")
+    b = b[b["criterion"] == criterion]
+    budgets = sorted(b["budget"].unique())
+    lines = ["| method | " + " | ".join(str(x) for x in budgets) + " |",
+             "| --- |" + " --- |" * len(budgets)]
+    for method, g in b.groupby("method"):
+        cells = []
+        for x in budgets:
+            r = g[g["budget"] == x]
+            if r.empty:
+                cells.append("")
+                continue
+            k, m = int(r["successes"].sum()), int(r["runs"].sum())
+            lo, hi = wilson_interval(k, m)
+            cells.append(f"{k}/{m} [{lo:.2f}, {hi:.2f}]")
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def tuning_markdown(folder: Path) -> str:
     t = json.loads((folder / "tuning.json").read_text())
     lines = [f"Tuning: {t['runs']} runs of {t['budget']} evaluations per configuration on "
@@ -104,7 +125,9 @@ def main() -> None:
     print(tts_markdown(f, args.criterion))
     print("### Growth with N\n")
     print(growth_markdown(f, args.criterion))
-    print("### Success against budget (pooled over instances)\n")
+    print("### Successes / runs [95 % Wilson] per budget, all instances pooled\n")
+    print(pooled_markdown(f, args.criterion))
+    print("### Success against budget (pooled over the instances of each N)\n")
     print(success_markdown(f, args.criterion))
     print("### Tuning\n")
     print(tuning_markdown(f))
