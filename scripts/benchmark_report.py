@@ -95,6 +95,19 @@ def pooled_markdown(folder: Path, criterion: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reference_markdown(folder: Path) -> str:
+    """Per instance: N, the reference used and, above enumeration, the long runs' best."""
+    b = pd.read_csv(folder / "benchmark.csv").drop_duplicates("instance")
+    lines = ["| instance | N | reference used | exact | best of the long SA/PT runs |",
+             "| --- | --- | --- | --- | --- |"]
+    for r in b.sort_values(["n_qubits", "instance"]).itertuples():
+        path = folder / "instances" / r.instance / "reference.json"
+        long = json.loads(path.read_text())["reference"] if path.exists() else float("nan")
+        lines.append(f"| {r.instance} | {r.n_qubits} | {r.reference:.6g} | "
+                     f"{bool(r.reference_exact)} | {f'{long:.6g}' if long == long else '—'} |")
+    return "\n".join(lines) + "\n"
+
+
 def tuning_markdown(folder: Path) -> str:
     t = json.loads((folder / "tuning.json").read_text())
     lines = [f"Tuning: {t['runs']} runs of {t['budget']} evaluations per configuration on "
@@ -129,6 +142,8 @@ def main() -> None:
     print(pooled_markdown(f, args.criterion))
     print("### Success against budget (pooled over the instances of each N)\n")
     print(success_markdown(f, args.criterion))
+    print("### References\n")
+    print(reference_markdown(f))
     print("### Tuning\n")
     print(tuning_markdown(f))
     print("### Time\n")
