@@ -163,3 +163,19 @@ def test_benchmark_command_tiny_suite(tmp_path):
     res = runner.invoke(main, ["benchmark", "--suite", "quick", "--out", str(out),
                                "--no-progress", "--method", "sa"])
     assert res.exit_code == 2 and "settings" in res.output.lower()
+
+
+def test_tables_leave_out_half_finished_cells():
+    """A snapshot of a running suite keeps only groups with every run and (instance,
+    method) pairs with every budget."""
+    from pyqhn.benchmark.suite import SUITES, _complete
+
+    suite = SUITES["tiny"]  # 2 runs per group
+    rows = [dict(group=f"{i}|sa|b{b}", instance=i, method="sa", budget=b, run=r)
+            for i in ("x", "y") for b in (128, 512) for r in range(2)]
+    rows = [r for r in rows if not (r["instance"] == "y" and r["budget"] == 512)]
+    rows += [dict(group="x|made|b128", instance="x", method="made", budget=128, run=0)]
+    rows += [dict(group="x|exhaustive|b1024", instance="x", method="exhaustive",
+                  budget=1024, run=0)]
+    kept = _complete(suite, pd.DataFrame(rows))
+    assert set(kept["group"]) == {"x|sa|b128", "x|sa|b512", "x|exhaustive|b1024"}

@@ -236,6 +236,20 @@ def tables_only(suite: Suite, out: str | Path) -> pd.DataFrame:
                                                                     suite))
 
 
+def _complete(suite: Suite, table: pd.DataFrame) -> pd.DataFrame:
+    """The runs of finished groups only (every run of the group), and of (instance,
+    method) pairs with as many budgets finished as the method has on any instance: a
+    sweep taken while it runs gives no half-measured cells."""
+    runs = table.groupby("group")["run"].transform("size")
+    want = np.where(table["method"] == "exhaustive", 1, suite.runs)
+    table = table[runs.to_numpy() >= want]
+    if table.empty:
+        return table
+    budgets = table.groupby(["instance", "method"])["budget"].transform("nunique")
+    most = budgets.groupby(table["method"]).transform("max")
+    return table[budgets.to_numpy() >= most.to_numpy()]
+
+
 def analyse(suite: Suite, out: Path, table: pd.DataFrame,
             instances: Sequence[Instance]) -> pd.DataFrame:
     """``benchmark.csv``, TTS tables, growth fits and figures from the finished runs."""
@@ -249,7 +263,7 @@ def analyse(suite: Suite, out: Path, table: pd.DataFrame,
             if len(found) and found.min() < ref:
                 ref = float(found.min())  # best known: a benchmark run beat the long runs
         refs[inst.name] = (ref, inst.reference_exact)
-    table = table[table["instance"].isin(refs)]
+    table = _complete(suite, table[table["instance"].isin(refs)])
     bench = success_table(table, refs, suite.epsilon)
     write_table(out / "benchmark.csv", bench)
     tts = tts_table(bench)
