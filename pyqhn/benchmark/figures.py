@@ -39,8 +39,8 @@ def plot_success(bench: pd.DataFrame, path: str | Path) -> Path:
 
 
 def plot_tts(summary: pd.DataFrame, path: str | Path) -> Path:
-    """Median TTS99 (criterion a) against N per method, quartiles as error bars
-    (unsolved medians are left out)."""
+    """Median TTS99 (criterion a) against N per method, quartiles as error bars; a
+    median that is infinite (most instances unsolved) breaks the line there."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,13 +49,15 @@ def plot_tts(summary: pd.DataFrame, path: str | Path) -> Path:
     s = summary[summary["criterion"] == "a"]
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for method, g in s.groupby("method"):
-        g = g[np.isfinite(g["tts_median"].to_numpy(float))].sort_values("n_qubits")
-        if g.empty:
-            continue
+        g = g.sort_values("n_qubits")
         med = g["tts_median"].to_numpy(float)
-        lo = med - g["tts_q1"].to_numpy(float)
-        hi = np.where(np.isfinite(g["tts_q3"].to_numpy(float)),
-                      g["tts_q3"].to_numpy(float) - med, 0.0)
+        if not np.isfinite(med).any():
+            continue
+        med = np.where(np.isfinite(med), med, np.nan)
+        lo = np.nan_to_num(med - g["tts_q1"].to_numpy(float))
+        q3 = g["tts_q3"].to_numpy(float)
+        hi = np.where(np.isfinite(q3), q3 - med, 0.0)
+        hi = np.nan_to_num(hi)
         ax.errorbar(g["n_qubits"], med, yerr=[lo, hi], marker="o", ms=3, capsize=2,
                     label=method)
     ax.set_yscale("log")
