@@ -62,7 +62,7 @@ def _bad_values(param: click.Parameter) -> list[str]:
            "data_file": ["/nonexistent/x.csv", "FILE"], "target": ["nope"],
            "model_spec": ["nope", "/nonexistent/model.toml"],
            "problem_factory": ["nope", "no_such_module:factory", "os:getcwd"],
-           "circuit_names": ["nope", "N_layer=x"]}
+           "circuit_names": ["nope", "N_layer=x"], "methods": ["nope"]}
     return bad[name]
 
 
@@ -105,6 +105,7 @@ def _base(path: tuple[str, ...], files, option: str | None = None) -> list[str]:
         ("baseline",): ["baseline", "--problem", "fig4", "--method", "sa", "--quick",
                         "--out", out, "--no-progress"],
         ("doctor",): ["doctor"],
+        ("benchmark",): ["benchmark", "--suite", "tiny", "--out", out, "--no-progress"],
     }.get(path, [*path, "--out", out] + (["--quick"] if path[-1] != "all" else ["--quick"])
           + (["--no-progress"] if path[-1] != "mnist8x8" else []))
 
@@ -112,6 +113,7 @@ def _base(path: tuple[str, ...], files, option: str | None = None) -> list[str]:
 @pytest.fixture
 def tripwires(monkeypatch):
     """Training and enumeration raise :class:`WorkStarted`."""
+    import pyqhn.benchmark.suite
     import pyqhn.cost
     import pyqhn.driver
     import pyqhn.experiments.base
@@ -124,7 +126,9 @@ def tripwires(monkeypatch):
     for module, attr in ((pyqhn.driver, "train_multistart"), (pyqhn.cost, "cost_table"),
                          (pyqhn.experiments.base, "run_groups"),
                          (pyqhn.pipeline, "_enumerate_cost"),
-                         (pyqhn.experiments.fourier_fig, "run_fig6")):
+                         (pyqhn.experiments.fourier_fig, "run_fig6"),
+                         (pyqhn.benchmark.suite, "run_suite"),
+                         (pyqhn.benchmark.suite, "tables_only")):
         monkeypatch.setattr(module, attr, trip)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from . import Command
+from .command import Command
 from .options import cluster_options
 
 
@@ -20,9 +20,10 @@ from .options import cluster_options
                    "to a folder extends it.")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Benchmark folder (created; rerun the same command to resume).")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=None,
-              help="Seconds after which no new batch starts (tables are written from the "
-                   "finished runs; rerun to go on).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="MINUTES",
+              help="Start no new batch of runs after this many minutes (as every other "
+                   "command; the tables are written from the finished runs; rerun to go on).")
 @click.option("--tables-only", is_flag=True,
               help="Only write the tables and figures from the runs finished so far (safe "
                    "while another process runs the suite in OUT).")
@@ -45,5 +46,5 @@ def benchmark(suite: str, methods: tuple[str, ...], out: str, time_limit: float 
     else:
         bench = suites.run_suite(suites.SUITES[suite], out, methods=methods or None,
                                  progress=not no_progress, client=cluster,
-                                 time_limit=time_limit)
+                                 time_limit=None if time_limit is None else 60.0 * time_limit)
     click.echo(f"{len(bench)} rows in {out}/benchmark.csv")
