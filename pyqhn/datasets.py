@@ -79,10 +79,12 @@ class Dataset:
 
     @property
     def n_samples(self) -> int:
+        """``n``, the number of points (rows of ``x``)."""
         return int(self.x.shape[0])
 
     @property
     def n_features(self) -> int:
+        """``d``, the number of features (columns of ``x``)."""
         return int(self.x.shape[1])
 
     def __len__(self) -> int:

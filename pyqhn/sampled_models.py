@@ -54,10 +54,12 @@ class LinkChoiceLogistic:
 
     @property
     def n_qubits(self) -> int:
+        """``N = n_inputs + 2``: one bit per weight, the bias, and the link choice."""
         return self.n_inputs + 2
 
     @property
     def activations(self) -> tuple[str, str]:
+        """Names of the two output links, indexed by the choice bit's value."""
         return ACTIVATION_NAMES
 
     def _check(self, bits) -> np.ndarray:
