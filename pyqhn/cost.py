@@ -205,7 +205,7 @@ def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
 
 
 def optimum(cost: np.ndarray) -> tuple[int, float]:
-    """``(argmin index, min cost)``; the first index among ties."""
+    """``(argmin index, min cost)`` of a ``(2**N,)`` table; the first index among ties."""
     c = check_cost(cost)
     k = int(np.argmin(c))
     return k, float(c[k])
@@ -223,7 +223,8 @@ def lowest(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def density_of_states(cost: np.ndarray, bins: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram of the cost values: counts (bins,) and bin edges (bins + 1,)."""
+    """Histogram of the ``(2**N,)`` cost values: counts ``(bins,)`` and bin edges
+    ``(bins + 1,)``."""
     return np.histogram(check_cost(cost), bins=bins)
 
 

@@ -165,7 +165,8 @@ def two_moons(
     seed: int | Sequence[int] | np.random.Generator | None = 0,
     noise: float = 0.1,
 ) -> Dataset:
-    """Two interleaved half circles (class 0 upper, class 1 lower), Gaussian noise ``noise``."""
+    """Two interleaved half circles (class 0 upper, class 1 lower), Gaussian noise ``noise``:
+    a :class:`Dataset` of ``n_samples`` 2-D points, labels drawn 50/50, seeded."""
     n = _check_n(n_samples)
     rng = _rng(seed)
     y = rng.integers(0, 2, size=n)
@@ -187,7 +188,9 @@ def ring(
     ring_radius: float = 1.5,
     noise: float = 0.1,
 ) -> Dataset:
-    """Class 1 in a disc of radius ``inner_radius``; class 0 on a ring of radius ``ring_radius``."""
+    """Class 1 in a disc of radius ``inner_radius``; class 0 on a ring of radius
+    ``ring_radius`` (Gaussian noise ``noise``): a :class:`Dataset` of ``n_samples`` 2-D
+    points, labels drawn 50/50, seeded."""
     n = _check_n(n_samples)
     rng = _rng(seed)
     y = rng.integers(0, 2, size=n)
