@@ -149,3 +149,12 @@ def test_the_docstring_check_can_fail(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     assert _undocumented("undocumented_example") == [
         "undocumented_example.f", "undocumented_example.K.method"]
+
+
+def test_getting_started_shows_the_tested_quick_start():
+    """The site's quick start is the README's, which tests/test_quickstart.py runs."""
+    def quick_start(path: Path) -> str:
+        section = path.read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+        return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+    assert quick_start(ROOT / "docs" / "getting-started.md") == quick_start(ROOT / "README.md")
