@@ -201,11 +201,18 @@ def test_the_overlap_check_can_fail():
 def test_density_panels_have_a_y_scale_and_say_what_the_dos_counts(tiny):
     fig = _landscape(tiny)
     fig.canvas.draw()
-    density_rows = [ax for ax in fig.axes if ax.collections and not ax.get_xlabel()]
     dos_row = next(ax for ax in fig.axes if ax.get_xlabel().startswith(r"$E(\theta)$"))
+    density_rows = [ax for ax in fig.axes if ax is not dos_row
+                    and ax.get_shared_x_axes().joined(ax, dos_row)]
+    assert len(density_rows) == len(tiny[1].energies())
     for ax in [*density_rows, dos_row]:
         labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
         assert len(labels) >= 2, ax.get_ylabel()
+    # one y scale for every density row, and no curve cut off at the top
+    assert len({ax.get_ylim() for ax in density_rows}) == 1
+    top = density_rows[0].get_ylim()[1]
+    assert all(line.get_ydata().max() <= top for ax in density_rows for line in ax.get_lines()
+               if len(line.get_ydata()) > 2)
     legend = [t.get_text() for t in dos_row.get_legend().get_texts()]
     problem, _ = tiny
     assert legend == [f"the {min(200, 2 ** problem.n_bits)} lowest $C(w)$ of all "

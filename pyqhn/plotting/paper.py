@@ -9,7 +9,8 @@ Panels of the landscape figures (Figs. 2–5, :func:`landscape_figure`):
 * left: decision boundary of the optimal BiNN over the data (2-D problems) or the optimal
   weights as an image (MNIST), and optionally a text panel (bit layout, Fig. 3);
 * middle: one kernel-density row of the final energies ``E(θ)`` per circuit (``y``: the
-  probability density of a run ending at ``E``, in 1/units of ``E``), above a
+  probability density of a run ending at ``E``, in 1/units of ``E``, one scale for all
+  rows), above a
   density-of-states row (``y``: how many of the ``n_dos`` lowest cost values ``C(w)`` of
   all ``2**N`` BiNNs fall in each bin), a shared ``x`` axis, the exact optimum ``C*`` and
   ``C* + ε`` marked;
@@ -159,8 +160,10 @@ def landscape_figure(
     grid = np.linspace(x_lo, x_hi, 400)
     width = max((x_hi - x_lo) / 60, 1e-12)
     axes = []
+    top = 0.0
     for i, name in enumerate(names):
-        ax = fig.add_subplot(gs[i, c0], sharex=axes[0] if axes else None)
+        ax = fig.add_subplot(gs[i, c0], sharex=axes[0] if axes else None,
+                             sharey=axes[0] if axes else None)  # comparable heights
         dens = _kde(np.asarray(energies[name]), grid, width)
         ax.fill_between(grid, dens, color=f"C{i}", alpha=0.5)
         ax.plot(grid, dens, color=f"C{i}", lw=1)
@@ -171,12 +174,14 @@ def landscape_figure(
             ax.legend(fontsize=7, loc="upper right")
             ax.set_title(r"kernel density of the final $E(\theta)$ of each circuit's runs",
                          fontsize=8)
-        ax.set_ylim(0, None)
         ax.yaxis.set_major_locator(MaxNLocator(2))
         ax.tick_params(axis="y", labelsize=6)
         ax.set_ylabel(circuit_label(name), rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelbottom=False)
         axes.append(ax)
+        top = max(top, float(dens.max()))
+    if axes:
+        axes[0].set_ylim(0, 1.08 * top if top > 0 else 1.0)  # shared by every row
     ax = fig.add_subplot(gs[n_rows - 1, c0], sharex=axes[0] if axes else None)
     ax.hist(lowest, bins=40, range=(x_lo, x_hi), color="0.4",
             label=f"the {lowest.size} lowest $C(w)$ of all $2^{{{n_bits}}}$ BiNNs")
