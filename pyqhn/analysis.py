@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["CONFIDENCE", "wilson_interval", "summarize_groups", "n_layer_of", "early_stopping"]
+__all__ = ["CONFIDENCE", "wilson_interval", "two_proportion_p", "runs_to_separate",
+           "summarize_groups", "n_layer_of", "early_stopping"]
 
 #: Confidence level of every interval the package reports and plots.
 CONFIDENCE = 0.95
@@ -31,6 +32,34 @@ def wilson_interval(successes: int, trials: int,
     ci = binomtest(int(successes), int(trials)).proportion_ci(confidence_level=confidence,
                                                               method="wilson")
     return float(ci.low), float(ci.high)
+
+
+def two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p value of the pooled two-proportion z test of ``k1/n1`` against
+    ``k2/n2`` (``nan`` where the pooled variance is 0, e.g. both 0 or both 1)."""
+    from scipy.stats import norm
+
+    pooled = (k1 + k2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if not se > 0:
+        return float("nan")
+    return float(2 * norm.sf(abs(k1 / n1 - k2 / n2) / se))
+
+
+def runs_to_separate(p1: float, p2: float, *, alpha: float = 0.05,
+                     power: float = 0.8) -> float:
+    """Runs per circuit for the two-sided pooled z test at level ``alpha`` to detect
+    ``p1 ≠ p2`` with probability ``power`` (normal approximation, equal group sizes:
+    ``n = (z_{α/2} √(2 p̄ q̄) + z_β √(p1 q1 + p2 q2))² / (p1 − p2)²``); ``inf`` if equal."""
+    from scipy.stats import norm
+
+    if p1 == p2:
+        return float("inf")
+    pbar = (p1 + p2) / 2
+    za, zb = norm.isf(alpha / 2), norm.isf(1 - power)
+    n = (za * np.sqrt(2 * pbar * (1 - pbar))
+         + zb * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2
+    return float(np.ceil(n))
 
 
 def n_layer_of(circuit_name: str) -> float:

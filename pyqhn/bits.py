@@ -1,6 +1,6 @@
 """The one place that fixes the order of bits, indices, model parameters and qubits.
 
-Conventions (identical to the original PastaQ stack, see CONVENTIONS.md):
+Conventions (identical to the original PastaQ stack, see ``../shared/CONVENTIONS.md``):
 
 * A cost vector ``C`` has length ``2**n`` and is indexed by ``k = 0 .. 2**n - 1``.
 * Qubit (site) ``j`` (1-based) carries bit ``j - 1`` of ``k``: site 1 is the LEAST

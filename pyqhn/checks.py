@@ -5,7 +5,7 @@ module validates what a user hands it (a file, an option, an argument) through t
 functions. They raise :class:`InputError`, whose message says what is wrong and how to fix
 it; the command line turns it into a usage error (exit code 2).
 
-Conventions checked here (CONVENTIONS.md):
+Conventions checked here (``../shared/CONVENTIONS.md``):
 
 * a cost table is a real, finite ``float64`` vector of length ``2**N`` (``N ≥ 1``), one
   value per bitstring, site 1 the least significant bit of the index;
@@ -25,6 +25,9 @@ import numpy as np
 
 __all__ = [
     "InputError",
+    "Fault",
+    "MissingExtra",
+    "need_module",
     "MAX_QUBITS",
     "check_n_qubits",
     "check_int",
@@ -47,6 +50,29 @@ _REAL_KINDS = "fiu"
 class InputError(ValueError):
     """Bad input from a user (a file, an option, an argument); the CLI turns it into a usage
     error, exit code 2. The message says what is wrong and how to fix it."""
+
+
+class Fault(RuntimeError):
+    """A fault that is not the user's input (a full disk, a lost cluster, a missing optional
+    package); the CLI prints its one-sentence message, which says what to do, and exits
+    with code 1."""
+
+
+class MissingExtra(Fault, ImportError):
+    """An optional dependency (an extra of the package) is not installed; the message names
+    the extra: ``pip install "pyqhn[EXTRA]"``. Also an ``ImportError``."""
+
+
+def need_module(module: str, extra: str, what: str) -> Any:
+    """``import module``, or :class:`MissingExtra` saying that ``what`` needs the ``extra``
+    of pyqhn (``pip install "pyqhn[extra]"``)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise MissingExtra(f"{what} needs the {extra} extra ({module} is not installed): "
+                           f'pip install "pyqhn[{extra}]"') from err
 
 
 class _CircuitLike(Protocol):
@@ -213,8 +239,13 @@ def read_npz_array(path: Any, key: str, how_to_save: str) -> tuple[np.ndarray, l
     """Array ``key`` of the ``.npz`` file ``path`` and the file's keys; a missing key or a
     file that is no ``.npz`` is an :class:`InputError` naming the file and ``how_to_save``."""
     import zipfile
+    from pathlib import Path
 
     try:
+        if Path(path).is_dir():
+            raise ValueError("it is a folder, not a file")
+        if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
+            raise ValueError("it is no .npz archive (damaged, or another format)")
         with np.load(path, allow_pickle=False) as f:
             if key not in f.files:
                 raise InputError(f"{path} has no {key!r} array (keys: {sorted(f.files)}); "

@@ -1,6 +1,6 @@
 """Circuits as plain data: the brickwork and product-state ansätze of the original study.
 
-Conventions (PastaQ-compatible, see CONVENTIONS.md):
+Conventions (PastaQ-compatible, see ``../shared/CONVENTIONS.md``):
 
 * ``n`` qubits, sites ``1..n``, initial state ``|0…0⟩``.
 * Block ``d = 1..blocks`` applies CX(j, j+1) for ``j = 1 + (d mod 2), step 2, j ≤ n-1``,

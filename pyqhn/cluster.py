@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checks import InputError
+from .checks import InputError, need_module
 
 try:  # an optional dependency: the `cluster` extra
     from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
@@ -50,6 +50,10 @@ __all__ = [
 ]
 
 CLUSTER_KINDS = ("local", "address", "slurm", "pbs")
+
+#: Seconds a sweep waits for the first result before saying how many workers the
+#: scheduler has (it keeps waiting; Ctrl-C stops it).
+WORKER_WAIT_S = 10.0
 _USAGE = ("use local:N (N worker processes here), tcp://HOST:PORT (a running scheduler), "
           "slurm[:JOBS] or pbs[:JOBS] (dask-jobqueue)")
 
@@ -138,6 +142,8 @@ def parse_cluster(text: str, config_file: str | Path | None = None, *,
     """
     text = str(text).strip()
     kind, _, count = text.partition(":")
+    if kind in ("local", "tcp", "slurm", "pbs"):  # a known kind: needs dask, checked now
+        need_module("distributed", "cluster", f"--cluster {text}")
     if config_file is not None and kind not in ("slurm", "pbs"):
         raise InputError(f"--cluster-config configures slurm or pbs clusters, not {text!r}")
     if kind == "tcp":
@@ -154,12 +160,8 @@ def parse_cluster(text: str, config_file: str | Path | None = None, *,
         raise InputError(f"--cluster {text!r}: the count must be at least 1")
     if kind == "local":
         return ClusterSpec("local", n)
-    try:
-        import dask
-        import dask_jobqueue  # noqa: F401
-    except ImportError as err:
-        raise InputError(f"--cluster {kind} needs dask-jobqueue: pip install "
-                         "'pyqhn[cluster]'") from err
+    dask = need_module("dask", "cluster", f"--cluster {kind}")
+    need_module("dask_jobqueue", "cluster", f"--cluster {kind}")
     config = read_cluster_config(config_file) if config_file is not None else {}
     with dask.config.set(config):
         section = dict(dask.config.get(f"jobqueue.{kind}", default={}) or {})
@@ -240,7 +242,8 @@ def open_client(spec: ClusterSpec, *, echo: Any = None) -> Iterator[Any]:
     Raises:
         InputError: the scheduler cannot be reached.
     """
-    import dask
+    dask = need_module("dask", "cluster", f"--cluster {spec}")
+    need_module("distributed", "cluster", f"--cluster {spec}")
 
     # Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 in every worker; with the engines'
     # MB-sized temporaries glibc then trims on nearly every free (measured: L-BFGS at

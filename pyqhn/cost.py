@@ -10,7 +10,7 @@ significant bit; site j carries bit j−1, see :mod:`pyqhn.bits`).
 * :func:`save_cost` / :func:`load_cost`: ``.npz`` (key ``cost`` plus metadata) or the
   original text format (one value per line, ``.txt`` / ``.dat`` / ``.csv``). Tables are
   validated by :func:`pyqhn.checks.check_cost` (real, finite, length ``2**N``).
-* :func:`optimum`, :func:`lowest` (density of states), :func:`density_of_states`,
+* :func:`optimum`, :func:`lowest` (density of states),
   :func:`optimum_report` (train / test accuracy of the optimum).
 """
 
@@ -41,7 +41,6 @@ __all__ = [
     "load_cost",
     "optimum",
     "lowest",
-    "density_of_states",
     "optimum_report",
 ]
 
@@ -63,7 +62,10 @@ def table_bytes(n_qubits: int) -> int:
 
 
 def _gib(b: float) -> str:
-    return f"{b / 2**30:.4g} GiB" if b >= 2**30 else f"{b / 2**20:.4g} MiB"
+    for unit, power in (("EiB", 60), ("PiB", 50), ("GiB", 30)):
+        if b >= 2**power:
+            return f"{b / 2**power:.4g} {unit}"
+    return f"{b / 2**20:.4g} MiB"
 
 
 def check_table_size(n_qubits: int, max_bytes: int = DEFAULT_MAX_TABLE_BYTES) -> int:
@@ -71,11 +73,15 @@ def check_table_size(n_qubits: int, max_bytes: int = DEFAULT_MAX_TABLE_BYTES) ->
     n = check_int(n_qubits, "the number of qubits", minimum=1)
     need = table_bytes(n)
     if n > MAX_QUBITS or need > max_bytes:
+        limit = (f"the package's maximum of {MAX_QUBITS} qubits" if n > MAX_QUBITS else
+                 f"the limit of {_gib(max_bytes)}")
         raise MemoryError(
-            f"full enumeration of N = {n} qubits needs a table of 2**{n} float64 values = "
-            f"{_gib(need)} (plus working memory), over the limit of {_gib(max_bytes)}"
-            + (f" and the package's maximum of {MAX_QUBITS} qubits" if n > MAX_QUBITS else "")
-            + ". Use a model with fewer bits, or pass a larger max_bytes if the machine has it."
+            f"enumerating all 2**{n} networks of N = {n} qubits needs a cost table of "
+            f"{_gib(need)} (plus working memory), over {limit}: train from samples instead "
+            "(shots=…, the MPS engine, which needs no table; see `pyqhn reproduce "
+            "mnist8x8`), or use a model with fewer bits"
+            + ("" if n > MAX_QUBITS else
+               " (or, calling cost_table directly, a larger max_bytes if the machine has it)")
         )
     return n
 
@@ -164,13 +170,20 @@ def save_cost(path: str | Path, cost: np.ndarray, **metadata: Any) -> Path:
             f"unknown cost-table format {path.suffix!r} for {path}; use .npz or .txt "
             "(also .dat / .csv: one value per line)"
         )
+    if path.is_dir():
+        raise InputError(f"{path} is a folder where the cost table goes; remove it, or "
+                         "choose another file name")
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    if path.suffix in _TEXT_SUFFIXES:
-        np.savetxt(tmp, c, fmt="%.17g")
-    else:
-        meta = {"n_qubits": c.size.bit_length() - 1, "bit_order": BIT_ORDER, **metadata}
-        np.savez_compressed(tmp, cost=c, metadata=np.array(json.dumps(meta, default=str)))
-    tmp.replace(path)
+    try:
+        if path.suffix in _TEXT_SUFFIXES:
+            np.savetxt(tmp, c, fmt="%.17g")
+        else:
+            meta = {"n_qubits": c.size.bit_length() - 1, "bit_order": BIT_ORDER, **metadata}
+            np.savez_compressed(tmp, cost=c, metadata=np.array(json.dumps(meta, default=str)))
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no stray temporary file after a full disk
+        raise
     return path
 
 
@@ -190,7 +203,8 @@ def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
             cost = np.loadtxt(path, dtype=np.float64, ndmin=1)
         except ValueError as err:
             raise InputError(
-                f"{path} is not a cost table: {err}. A text table holds one number per line"
+                f"{path} is not a cost table: {str(err).rstrip('.')}. A text table holds one "
+                "number per line"
             ) from err
         meta = {}
     try:
@@ -220,12 +234,6 @@ def lowest(cost: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((part, c[part]))
     idx = part[order].astype(np.int64)
     return idx, c[idx]
-
-
-def density_of_states(cost: np.ndarray, bins: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram of the ``(2**N,)`` cost values: counts ``(bins,)`` and bin edges
-    ``(bins + 1,)``."""
-    return np.histogram(check_cost(cost), bins=bins)
 
 
 def optimum_report(

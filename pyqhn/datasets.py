@@ -3,7 +3,7 @@
 Every generator returns a :class:`Dataset` with ``x`` of shape ``(n_samples, n_features)``
 (``float64``) and ``y`` of shape ``(n_samples,)`` (``int64`` class labels in {0, 1}).
 
-* :func:`gaussian_mixture` — the 2-D mixture of the paper (CONVENTIONS.md): class 0 from
+* :func:`gaussian_mixture` — the paper's 2-D mixture (../shared/CONVENTIONS.md): class 0 from
   N((−1,−2), 0.1·I) with probability 1/2; class 1 from N((−2,1)), N((1,1)), N((2,−2)),
   each 0.1·I (covariance), each with probability 1/6. ``scale < 1`` moves the means
   towards the origin (the overfitting study of Fig. 7). Default size: the original
@@ -69,8 +69,18 @@ class Dataset:
             raise InputError(f"y must have shape ({x.shape[0]},) to match x, got {y.shape}")
         if not np.all(np.isfinite(x)):
             raise InputError("x contains NaN or infinite values; clean the data first")
+        where = f"the labels y of {self.name}" if self.name else "the labels y"
+        if y.dtype.kind not in "biuf":
+            found = ", ".join(repr(v) for v in list(dict.fromkeys(y.ravel().tolist()))[:3])
+            raise InputError(f"{where} are {y.dtype.kind == 'O' and 'objects' or 'strings'} "
+                             f"({found}, …); the paper's binary models need labels 0 and 1: "
+                             "map your two classes to 0 and 1")
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise InputError(f"{where} hold NaN or infinite values; the paper's binary "
+                             "models need labels 0 and 1")
         if np.any(y.astype(np.int64) != y):
-            raise InputError("y must hold integer class labels")
+            raise InputError(f"{where} must be integer class labels 0 and 1, got "
+                             f"{np.unique(y)[:5]}; map your two classes to 0 and 1")
         if not np.all((y == 0) | (y == 1)):
             raise InputError(f"y must hold binary labels 0 and 1, got {np.unique(y)[:5]}; "
                              "map your two classes to 0 and 1")
@@ -278,9 +288,14 @@ def mnist_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_digits(digits: tuple[int, int] | str) -> tuple[int, int]:
-    if isinstance(digits, str):
-        digits = tuple(int(d) for d in digits.replace(" ", "").split(","))  # type: ignore[assignment]
-    digits = tuple(int(d) for d in digits)  # type: ignore[assignment]
+    given = digits
+    try:
+        if isinstance(digits, str):
+            digits = tuple(int(d) for d in digits.replace(" ", "").split(","))  # type: ignore[assignment]
+        digits = tuple(int(d) for d in digits)  # type: ignore[assignment]
+    except (TypeError, ValueError):
+        raise InputError(f"digits must be two different digits 0..9 such as '0,1', got "
+                         f"{given!r}") from None
     if len(digits) != 2 or digits[0] == digits[1] or not all(0 <= d <= 9 for d in digits):
         raise InputError(f"digits must be two different digits 0..9 such as (0, 1), got {digits}")
     return digits  # type: ignore[return-value]

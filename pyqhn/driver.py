@@ -11,9 +11,12 @@ depend on batching or on resuming.
 
 The driver owns the loop (NetKet's habit): optimisers are ``init``/``step`` pairs
 (:mod:`pyqhn.optimizers`), whose state exposes ``x``, ``f``, ``g`` and ``done`` of every
-run; callbacks see that state after every step (:class:`EarlyStopping`, traces) and a time
-limit or a stop request (:func:`pyqhn.interrupt.request_stop`, e.g. from Ctrl-C) ends the
-sweep between steps, never inside a compiled call.
+run. Everything else is a callback (:mod:`pyqhn.callbacks`: ``on_run_start``,
+``on_step_end``, ``on_run_end`` …): the progress bar, the time limit, the stop request
+(:func:`pyqhn.interrupt.request_stop`, e.g. from Ctrl-C, which ends the sweep between
+steps, never inside a compiled call) and early stopping. Finished batches go to a
+:class:`pyqhn.runlog.Log`. What an optimiser allows (an objective with one cost table per
+run) is read from its flags (:class:`pyqhn.optimizers.Optimizer`), never from its name.
 
 :func:`train_multistart` is the common case: circuits on one cost table with L-BFGS.
 """
@@ -30,12 +33,22 @@ import numpy as np
 import pandas as pd
 
 from .bits import bitstring_literals
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    ProgressBar,
+    StopOnRequest,
+    TimeLimit,
+    as_callback,
+    step_hook,
+)
 from .checks import InputError, check_int
 from .circuits import Circuit, random_params
-from .interrupt import stop_requested
+from .engines.base import Engine
+from .interrupt import Interrupted, stop_requested
 from .objectives import Objective
 from .optimizers import Optimizer, minimize
-from .runlog import CORE_COLUMNS, RunLog, RunRecord
+from .runlog import Log, MemoryLog, RunLog, RunRecord
 
 __all__ = [
     "Group",
@@ -52,10 +65,6 @@ __all__ = [
 
 #: Trace function: ``(optimiser state, runs (B,)) -> {name: (B,) array}``.
 RunFunction = Callable[[Any, np.ndarray], Mapping[str, np.ndarray]]
-
-class Interrupted(KeyboardInterrupt):
-    """A sweep stopped on request; every finished run is in its run log."""
-
 
 @dataclass(frozen=True)
 class Group:
@@ -118,67 +127,10 @@ class Group:
             need = "with" if self.optimizer.uses_gradient else "without"
             raise InputError(f"group {self.name}: the {self.optimizer.name} optimiser needs an "
                              f"objective {need} gradients")
-        if self.objective.per_run and self.optimizer.name == "direct-search":
-            raise InputError(f"group {self.name}: direct search evaluates subsets of runs "
-                             "and cannot use an objective with one cost table per run")
-
-
-class EarlyStopping:
-    """Stop a run once its objective has not improved by ``min_delta`` for ``patience``
-    steps (NetKet's ``EarlyStopping``, per run). The run is recorded as finished, not
-    converged."""
-
-    def __init__(self, patience: int, min_delta: float = 0.0):
-        self.patience = check_int(patience, "patience", minimum=1)
-        self.min_delta = float(min_delta)
-        self._best: np.ndarray | None = None
-        self._since: np.ndarray | None = None
-
-    def __call__(self, step: int, state: Any) -> Any:
-        f = np.asarray(state.f, dtype=np.float64)
-        if self._best is None or self._best.shape != f.shape or step == 0:
-            self._best, self._since = f.copy(), np.zeros(f.shape, dtype=np.int64)
-            return None
-        better = f < self._best - self.min_delta
-        self._best = np.where(better, f, self._best)
-        self._since = np.where(better, 0, self._since + 1)
-        stop = (self._since >= self.patience) & ~state.done
-        return state._replace(done=state.done | stop) if stop.any() else None
-
-
-class MemoryLog:
-    """A run log kept in memory (``out=None``): the same reading methods as :class:`RunLog`."""
-
-    def __init__(self) -> None:
-        self._rows: list[dict] = []
-        self._angles: dict[str, dict[int, np.ndarray]] = {}
-        self._series: dict[tuple[str, int], dict[str, Any]] = {}
-
-    def finished(self) -> set[tuple[str, int]]:
-        return {(r["group"], int(r["run"])) for r in self._rows}
-
-    def append(self, records: Sequence[RunRecord]) -> None:
-        for rec in records:
-            self._rows.append(dict(rec.row, group=rec.group, run=rec.run))
-            self._angles.setdefault(rec.group, {})[rec.run] = np.asarray(rec.x)
-            self._series[(rec.group, rec.run)] = {k: np.asarray(v) if isinstance(v, list)
-                                                  else v for k, v in rec.series.items()}
-
-    def table(self) -> pd.DataFrame:
-        cols = list(dict.fromkeys([*CORE_COLUMNS, *(k for r in self._rows for k in r)]))
-        return pd.DataFrame(self._rows, columns=cols)
-
-    def angles(self) -> dict[str, np.ndarray]:
-        out = {}
-        for g, runs in self._angles.items():
-            a = np.full((max(runs) + 1, next(iter(runs.values())).size), np.nan)
-            for r, x in runs.items():
-                a[r] = x
-            out[g] = a
-        return out
-
-    def histories(self) -> dict[tuple[str, int], dict[str, Any]]:
-        return dict(self._series)
+        if self.objective.per_run and self.optimizer.evaluates_subsets:
+            raise InputError(f"group {self.name}: the {self.optimizer.name} optimiser "
+                             "evaluates subsets of runs and cannot use an objective with one "
+                             "cost table per run")
 
 
 def default_batch_size(runs: int, backend: str | None = None) -> int:
@@ -229,15 +181,17 @@ def start_points(group: Group, runs: Sequence[int]) -> np.ndarray:
 
 
 def run_batch(group: Group, runs: Sequence[int], *,
-              callbacks: Sequence[Callable] = (),
+              callbacks: Sequence[Callback | Callable] = (),
               x0: np.ndarray | None = None) -> list[RunRecord]:
     """Train runs ``runs`` of ``group`` together and return their records (no I/O).
 
     This is the driver's unit of work (a pure function of its arguments, so it can run in
-    another process, e.g. a Dask worker). ``x0`` ``(B, P)``: the starting points when the
-    caller computed them (:func:`start_points`; on a cluster the client does, since a
-    group's ``start`` may read the run log); default :func:`start_points`. Raises
-    :class:`Interrupted` between steps after :func:`pyqhn.interrupt.request_stop`.
+    another process, e.g. a Dask worker). ``callbacks``: their ``on_step_end`` after every
+    step (:mod:`pyqhn.callbacks`; plain ``f(step, state)`` functions too). ``x0`` ``(B,
+    P)``: the starting points when the caller computed them (:func:`start_points`; on a
+    cluster the client does, since a group's ``start`` may read the run log); default
+    :func:`start_points`. Raises :class:`Interrupted` between steps after
+    :func:`pyqhn.interrupt.request_stop` (:class:`~pyqhn.callbacks.StopOnRequest`).
     """
     runs_arr = np.asarray(list(runs), dtype=np.int64)
     c = group.circuit
@@ -249,16 +203,14 @@ def run_batch(group: Group, runs: Sequence[int], *,
     if not group.objective.any_batch_size:
         fun = _padded(fun, len(runs_arr))
     traces: list[Mapping[str, np.ndarray]] = []
+    user = step_hook([as_callback(cb) for cb in callbacks], group.name)
+    stop = step_hook([StopOnRequest()], group.name)
 
     def callback(step: int, state: Any) -> Any:
-        for cb in callbacks:
-            new = cb(step, state)
-            state = new if new is not None else state
+        state = user(step, state)
         if group.trace is not None:
             traces.append(group.trace(state, runs_arr))
-        if stop_requested():
-            raise Interrupted(f"stopped during {group.name}")
-        return state
+        return stop(step, state)
 
     t0 = time.perf_counter()
     state, history = minimize(group.optimizer, fun, x0, seeds, callback=callback)
@@ -319,10 +271,10 @@ def _work_units(groups: Sequence[Group], todo: Mapping[str, list[int]],
 
 def run_groups(
     groups: Sequence[Group],
-    log: RunLog | MemoryLog | None = None,
+    log: Log | None = None,
     *,
     progress: bool = True,
-    callbacks: Sequence[Callable] = (),
+    callbacks: Sequence[Callback | Callable] = (),
     time_limit: float | None = None,
     client: Any = None,
     retries: int = 2,
@@ -332,14 +284,16 @@ def run_groups(
     Args:
         groups: the groups, trained in this order (a group whose ``start`` reads another
             group's results names it in ``needs`` and comes after it).
-        log: where finished batches go (:class:`pyqhn.runlog.RunLog` for a folder);
-            ``None`` keeps them in memory.
-        progress: show a progress bar over runs.
-        callbacks: ``callback(step, state) -> state | None`` after every optimiser step of
-            every batch (e.g. :class:`EarlyStopping`).
+        log: where finished batches go (a :class:`pyqhn.runlog.Log`:
+            :class:`~pyqhn.runlog.RunLog` for a folder); ``None`` keeps them in memory
+            (:class:`~pyqhn.runlog.MemoryLog`).
+        progress: show a progress bar over runs (:class:`~pyqhn.callbacks.ProgressBar`).
+        callbacks: :class:`pyqhn.callbacks.Callback` objects (sweep hooks here, step hooks
+            where each batch runs), or plain ``f(step, state) -> state | None`` step
+            functions (e.g. :class:`~pyqhn.callbacks.EarlyStopping`).
         time_limit: seconds after which no new batch starts (the sweep stops cleanly and
             a rerun resumes; one batch always runs, so every call makes progress);
-            ``None`` for no limit.
+            ``None`` for no limit (:class:`~pyqhn.callbacks.TimeLimit`).
         client: a ``dask.distributed.Client``, or a :class:`pyqhn.cluster.ClusterSpec`
             (connected here, and only if runs remain). Each batch is a task on a worker;
             finished batches come back here, the log's one writer, as they finish. ``None``
@@ -353,8 +307,6 @@ def run_groups(
     Raises:
         Interrupted: after :func:`pyqhn.interrupt.request_stop`; finished batches are in the log.
     """
-    from tqdm.auto import tqdm
-
     names = [g.name for g in groups]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -369,31 +321,39 @@ def run_groups(
     done = log.finished()
     todo = {g.name: [r for r in range(g.runs) if (g.name, r) not in done] for g in groups}
     n_todo = sum(map(len, todo.values()))
-    bar = tqdm(total=n_todo, desc="runs", unit="run", disable=not progress)
+    user = [as_callback(cb) for cb in callbacks]
+    sweep: list[Callback] = [StopOnRequest(), ProgressBar(progress), *user]
+    if time_limit is not None and client is None:  # the cluster path keeps its own limit
+        sweep.insert(1, TimeLimit(time_limit))
+
+    def batch_end(g: Group, runs: Sequence[int]) -> None:
+        for cb in sweep:
+            cb.on_batch_end(g.name, len(runs))
+
+    for cb in sweep:
+        cb.on_run_start(n_todo)
     try:
         if client is not None and n_todo:
-            from .cluster import ClusterSpec, open_client
+            from .cluster import ClusterSpec, open_client, parse_cluster
 
+            if isinstance(client, str):  # 'local:2', 'tcp://HOST:PORT' … as on the CLI
+                client = parse_cluster(client)
             if isinstance(client, ClusterSpec):
                 with open_client(client) as connected:
-                    _run_on_client(connected, groups, todo, log, bar, callbacks,
+                    _run_on_client(connected, groups, todo, log, batch_end, user,
                                    time_limit, retries)
             else:
-                _run_on_client(client, groups, todo, log, bar, callbacks, time_limit,
+                _run_on_client(client, groups, todo, log, batch_end, user, time_limit,
                                retries)
             return log.table()
-        t_start, ran = time.perf_counter(), False
         for g, runs in _work_units(groups, todo, None):
-            if stop_requested():
-                raise Interrupted("stopped between batches")
-            if time_limit is not None and ran and time.perf_counter() - t_start > time_limit:
+            if any(cb.stop_before_batch(g.name) for cb in sweep):
                 break
-            log.append(run_batch(g, runs, callbacks=callbacks))
-            ran = True
-            bar.update(len(runs))
-            bar.set_postfix(group=g.name)
+            log.append(run_batch(g, runs, callbacks=user))
+            batch_end(g, runs)
     finally:
-        bar.close()
+        for cb in sweep:
+            cb.on_run_end()
     return log.table()
 
 
@@ -402,17 +362,31 @@ def _identity(value: Any) -> Any:
 
 
 def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list[int]],
-                   log: Any, bar: Any, callbacks: Sequence[Callable],
-                   time_limit: float | None, retries: int) -> None:
+                   log: Any, batch_end: Callable[[Group, list[int]], None],
+                   callbacks: Sequence[Callable], time_limit: float | None,
+                   retries: int) -> None:
     """:func:`run_groups` on a Dask client: at most two batches per worker in flight (so
     a stop or a time limit takes effect soon), each group sent to the workers once (as a
     task, so a lost copy is recomputed), batches of a group that ``needs`` others held
     back until those are finished, every finished batch written here at once."""
     from collections import deque
+    from concurrent.futures import CancelledError
 
     from distributed import wait
 
-    backend = client.submit(_jax_backend, pure=False).result()
+    from .checks import Fault
+
+    def lost(err: BaseException | None) -> Fault:
+        saved = len(log.finished())
+        why = f" ({' '.join(str(err).split())[:80]})" if err is not None else ""
+        return Fault(f"lost the dask scheduler{why}: {saved} finished runs are saved in the "
+                     "run log; restart the scheduler and its workers, and run the same "
+                     "command again to resume")
+
+    try:
+        backend = _first_result(client, client.submit(_jax_backend, pure=False))
+    except (CancelledError, OSError) as err:
+        raise lost(err) from err
     units = deque(_work_units(groups, todo, backend))
     open_units = {g.name: 0 for g in groups}
     for g, _ in units:
@@ -424,6 +398,8 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
         while units or in_flight:
             if stop_requested():
                 raise Interrupted("stopped between batches")
+            if client.status != "running":
+                raise lost(None)
             n_workers = max(1, len(client.nthreads()))
             time_up = (time_limit is not None and time.perf_counter() - t_start > time_limit)
             while units and len(in_flight) < 2 * n_workers and not (time_up and ran):
@@ -449,13 +425,46 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
                 g, runs = in_flight.pop(fut)
                 log.append(fut.result())  # a batch that failed after its retries raises
                 open_units[g.name] -= 1
-                bar.update(len(runs))
-                bar.set_postfix(group=g.name)
+                batch_end(g, runs)
+    except (CancelledError, OSError) as err:  # the scheduler is gone: its futures with it
+        if client.status == "running" and not isinstance(err, CancelledError):
+            raise
+        raise lost(err) from err
     except BaseException:
-        client.cancel(list(in_flight))
+        if client.status == "running":
+            client.cancel(list(in_flight))
         raise
     finally:
-        client.cancel(list(shipped.values()))
+        if client.status == "running":
+            client.cancel(list(shipped.values()))
+
+
+def _first_result(client: Any, future: Any) -> Any:
+    """The result of the first task sent to ``client``: waits (saying so once after
+    :data:`pyqhn.cluster.WORKER_WAIT_S` seconds) while the scheduler has no worker, and
+    stops on a stop request (Ctrl-C) instead of blocking."""
+    import sys
+
+    from distributed import TimeoutError as DaskTimeout
+
+    from . import cluster
+
+    t0, told = time.perf_counter(), False
+    while True:
+        if stop_requested():
+            future.cancel()
+            raise Interrupted("stopped while waiting for dask workers")
+        try:
+            return future.result(timeout=0.25)
+        except (DaskTimeout, TimeoutError):
+            pass
+        if not told and time.perf_counter() - t0 > cluster.WORKER_WAIT_S:
+            told = True
+            n = len(client.nthreads())
+            address = getattr(client.scheduler, "address", "the scheduler")
+            print(f"dask scheduler {address}: {n} workers after "
+                  f"{time.perf_counter() - t0:.0f} s; waiting for workers (start them with "
+                  f"`dask worker {address}`); Ctrl-C stops", file=sys.stderr, flush=True)
 
 
 def circuit_groups(
@@ -467,7 +476,7 @@ def circuit_groups(
     optimizer: Optimizer | None = None,
     objective: str = "mle",
     n_train: int | None = None,
-    engine: str = "exact",
+    engine: str | Engine = "exact",
     batch_size: int | None = None,
 ) -> list[Group]:
     """One group per circuit, all on one cost table (arguments as :func:`train_multistart`)."""
@@ -486,7 +495,7 @@ def circuit_groups(
             raise InputError(f"circuit {c.name} has {c.n_qubits} qubits but the cost table "
                              f"has 2**{n} entries; build the circuits for {n} qubits")
     optimizer = optimizer or lbfgs_optimizer()
-    eng = get_engine(engine)
+    eng = get_engine(engine) if isinstance(engine, str) else engine
     return [Group(c.name, c, make_objective(objective, eng, c, cost, n_train=n_train,
                                             gradient=optimizer.uses_gradient),
                   optimizer, runs, seed=seed, engine=eng, batch_size=batch_size)
@@ -494,12 +503,15 @@ def circuit_groups(
 
 
 def multistart_settings(cost: np.ndarray, *, seed: int, optimizer: Optimizer,
-                        objective: str, n_train: int | None, engine: str) -> dict[str, Any]:
-    """The run-log settings of :func:`train_multistart` (the cost table by fingerprint)."""
+                        objective: str, n_train: int | None,
+                        engine: str | Engine) -> dict[str, Any]:
+    """The run-log settings of :func:`train_multistart` (the cost table by fingerprint;
+    the engine by name)."""
     from .runlog import fingerprint
 
     return dict(cost=fingerprint(np.asarray(cost, dtype=np.float64)), seed=seed,
-                engine=engine, objective=objective, n_train=n_train,
+                engine=engine if isinstance(engine, str) else engine.name,
+                objective=objective, n_train=n_train,
                 optimizer=optimizer.name,
                 **{f"optimizer.{k}": v for k, v in optimizer.settings.items()})
 
@@ -514,7 +526,7 @@ def train_multistart(
     optimizer: Optimizer | None = None,
     objective: str = "mle",
     n_train: int | None = None,
-    engine: str = "exact",
+    engine: str | Engine = "exact",
     batch_size: int | None = None,
     progress: bool = True,
     client: Any = None,
@@ -531,7 +543,8 @@ def train_multistart(
         objective: ``"mle"`` (the energy ``E(θ)``), ``"elbo"`` or ``"selbo"``
             (:mod:`pyqhn.objectives`; these need ``n_train``).
         n_train: training points behind the cost table (ELBO/SELBO likelihood scale).
-        engine: engine name (:func:`pyqhn.engines.get_engine`).
+        engine: an :class:`pyqhn.engines.Engine`, or its name
+            (:func:`pyqhn.engines.get_engine`).
         batch_size: runs optimised together (default :func:`default_batch_size`).
         progress: show a progress bar.
         client: a ``dask.distributed.Client`` or :class:`pyqhn.cluster.ClusterSpec` to
@@ -543,6 +556,10 @@ def train_multistart(
     """
     from .optimizers import lbfgs_optimizer
 
+    if isinstance(client, str):  # checked before the folder is made
+        from .cluster import parse_cluster
+
+        client = parse_cluster(client)
     optimizer = optimizer or lbfgs_optimizer()
     seed = check_int(seed, "seed", minimum=0)
     groups = circuit_groups(cost, circuits, runs, seed=seed, optimizer=optimizer,

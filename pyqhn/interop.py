@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import InputError, check_angles, check_int
+from .checks import MAX_QUBITS, InputError, check_angles, check_int, need_module
 from .circuits import Circuit, gate_list
 
 __all__ = [
@@ -55,12 +55,8 @@ def _one_row(circuit: Circuit, theta: Any) -> np.ndarray:
 
 
 def _need(module: str, extra: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise ImportError(f"{module} is not installed; pip install -e '.[{extra}]'") from err
+    """``module``, or :class:`pyqhn.checks.MissingExtra` naming the extra to install."""
+    return need_module(module, extra, f"pyqhn.interop ({module.split('.')[0]})")
 
 
 def _build_qiskit(circuit: Circuit, angles: Any, measure: bool) -> Any:
@@ -99,9 +95,7 @@ def to_qiskit(circuit: Circuit, theta: Any | None = None, *, measure: bool = Fal
         ``Statevector(qc).probabilities()[k]`` is pyqhn's ``p_θ(k)``.
     """
     if theta is None:
-        from qiskit.circuit import ParameterVector
-
-        params = ParameterVector("θ", circuit.n_params)
+        params = _need("qiskit.circuit", "qiskit").ParameterVector("θ", circuit.n_params)
         angles = iter([params[i] for i in _gate_order(circuit)])
     else:
         row = _one_row(circuit, theta)
@@ -165,27 +159,61 @@ def to_pennylane(circuit: Circuit) -> Callable[[Any], None]:
     return ansatz
 
 
+#: Most qubits whose outcome index fits an int64 (bit 63 would be the sign bit).
+MAX_INDEX_QUBITS = 63
+
+SAMPLER_OUTPUTS = ("auto", "index", "bits")
+
+
 def _bits_to_index(array: np.ndarray) -> np.ndarray:
-    """Qiskit ``BitArray.array`` ``(..., shots, bytes)`` (big-endian bytes) to int64."""
+    """Qiskit ``BitArray.array`` ``(..., shots, bytes)`` (big-endian bytes) to int64; only
+    for at most :data:`MAX_INDEX_QUBITS` qubits."""
     weights = (256 ** np.arange(array.shape[-1] - 1, -1, -1)).astype(np.int64)
     return array.astype(np.int64) @ weights
 
 
-def qiskit_sampler(circuit: Circuit, sampler: Any | None = None) -> Callable[..., np.ndarray]:
+def _bits_to_rows(array: np.ndarray, n: int) -> np.ndarray:
+    """Qiskit ``BitArray.array`` ``(..., shots, bytes)`` to bit rows ``(..., shots, n)``
+    uint8, parameter 0 (the most significant bit, site ``n``) first, as
+    :func:`pyqhn.bits.index_to_bits` and the MPS engine's ``sample_bits``."""
+    return np.unpackbits(np.asarray(array, dtype=np.uint8), axis=-1)[..., -n:]
+
+
+def qiskit_sampler(circuit: Circuit, sampler: Any | None = None, *,
+                   output: str = "auto") -> Callable[..., np.ndarray]:
     """A shot source from a Qiskit ``SamplerV2`` primitive.
 
-    Returns ``sample(theta (..., P), n_shots, seed) -> int64 (..., n_shots)``, the form
-    every shot-based estimator and sampled objective of pyqhn takes (e.g.
-    :func:`pyqhn.estimators.shot_energy`): outcome indices in pyqhn's order. The circuit
-    is built once with parameters and every parameter set is bound in one primitive call.
+    Returns ``sample(theta (..., P), n_shots, seed)``, the form every shot-based estimator
+    and sampled objective of pyqhn takes (e.g. :func:`pyqhn.estimators.shot_energy`):
+
+    * ``output="index"``: int64 outcome indices ``(..., n_shots)`` in pyqhn's order (site 1
+      the least significant bit); at most :data:`MAX_INDEX_QUBITS` = 63 qubits;
+    * ``output="bits"``: bit rows ``(..., n_shots, n)`` uint8, parameter 0 first
+      (:func:`pyqhn.bits.index_to_bits`; as ``MpsEngine.sample_bits``), any width;
+    * ``output="auto"`` (default): indices up to 63 qubits, bit rows above.
+
+    The circuit is built once with parameters and every parameter set is bound in one
+    primitive call.
 
     Args:
         circuit: the ansatz.
         sampler: a ``SamplerV2`` (Aer's, an IBM backend's …). ``None``: a fresh
             ``qiskit_aer.primitives.SamplerV2(seed=seed)`` per call, so results are
-            reproducible; a sampler you pass uses its own seeding.
+            reproducible; its method is Aer's automatic choice up to
+            :data:`pyqhn.checks.MAX_QUBITS` qubits and the matrix-product-state method
+            above (a state vector no longer fits). A sampler you pass uses its own seeding.
+        output: ``"auto"``, ``"index"`` or ``"bits"`` (above).
     """
+    if output not in SAMPLER_OUTPUTS:
+        raise InputError(f"output must be one of {SAMPLER_OUTPUTS}, got {output!r}")
+    n = circuit.n_qubits
+    as_bits = output == "bits" or (output == "auto" and n > MAX_INDEX_QUBITS)
+    if not as_bits and n > MAX_INDEX_QUBITS:
+        raise InputError(f"{n}-qubit outcomes do not fit an int64 index (at most "
+                         f"{MAX_INDEX_QUBITS} qubits); use output='bits' for bit rows")
     qc = to_qiskit(circuit, None, measure=True)
+    options = ({"backend_options": {"method": "matrix_product_state"}} if n > MAX_QUBITS
+               else None)
 
     def sample(theta: Any, n_shots: int, seed: int | None = 0) -> np.ndarray:
         flat, lead = check_angles(circuit, theta)
@@ -193,10 +221,11 @@ def qiskit_sampler(circuit: Circuit, sampler: Any | None = None) -> Callable[...
         prim = sampler
         if prim is None:
             aer = _need("qiskit_aer.primitives", "qiskit")
-            prim = aer.SamplerV2(seed=None if seed is None else int(seed))
+            prim = aer.SamplerV2(seed=None if seed is None else int(seed), options=options)
         result = prim.run([(qc, flat)], shots=shots).result()[0]
-        bits = result.data.meas
-        idx = _bits_to_index(np.asarray(bits.array)).reshape(len(flat), shots)
-        return idx.reshape(*lead, shots)
+        array = np.asarray(result.data.meas.array)
+        if as_bits:
+            return _bits_to_rows(array, n).reshape(*lead, shots, n)
+        return _bits_to_index(array).reshape(*lead, shots)
 
     return sample

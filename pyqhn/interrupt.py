@@ -16,9 +16,13 @@ import signal
 import sys
 import threading
 
-__all__ = ["request_stop", "stop_requested", "clear_stop", "install_sigint_handler"]
+__all__ = ["Interrupted", "request_stop", "stop_requested", "clear_stop", "install_sigint_handler"]
 
 _STOP = threading.Event()
+
+
+class Interrupted(KeyboardInterrupt):
+    """A sweep stopped on request; every finished run is in its run log."""
 
 
 def request_stop() -> None:

@@ -10,7 +10,7 @@ sits where is the model's *layout* (:data:`LAYOUTS`), data rather than special c
 :meth:`AugmentedBiNN.parameter_names` lists it, and decoding, the loss, the inert-input
 shortcut of :mod:`pyqhn.cost` and the baselines all follow it.
 
-``"original"`` (default: the original authors' notebooks, CONVENTIONS.md)
+``"original"`` (default: the original authors' notebooks, ``../shared/CONVENTIONS.md``)
     all weights layer by layer, ``W_1, …, W_L``, each ``W_l[i, o]`` row-major (inputs ×
     outputs, input ``i`` major); then the biases in REVERSE layer order ``b_L, …, b_1``;
     then the choice bits LAST: hidden width, hidden activation, weight encoding. For the
@@ -50,7 +50,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bits import bits_to_index, bits_to_string, index_to_bits
+from .bits import bits_to_index, bits_to_string
 from .checks import InputError
 from .datasets import Dataset, as_dataset
 
@@ -73,7 +73,6 @@ __all__ = [
     "paper_model",
     "PAPER_PROBLEMS",
     "group_samples",
-    "index_description",
 ]
 
 
@@ -98,7 +97,8 @@ ACTIVATIONS = {
 #: The weight encodings of the paper's Fig. 5, as (value of bit 0, value of bit 1).
 ENCODINGS: tuple[tuple[float, float], ...] = ((0.0, 1.0), (-1.0, 1.0), (-2.0, 1.0), (-3.0, 1.0))
 
-#: The MNIST logistic-regression encodings with where each comes from (Fig. 4, CONVENTIONS.md):
+#: The MNIST logistic-regression encodings with where each comes from (Fig. 4,
+#: ``../shared/CONVENTIONS.md``):
 #: {−3, 1} reproduces the original authors' published 17-qubit table (the default),
 #: {−1, 1} is what the notebook in their repository writes, {0, 1} is the paper's text.
 MNIST_ENCODINGS: dict[tuple[float, float], str] = {
@@ -728,9 +728,3 @@ def paper_model(problem: str, size: int = 4, *, layout: str = "original",
     if problem == "mnist-encoding":
         return mnist_encoding_model(size, layout)
     raise InputError(f"unknown problem {problem!r}; choose from {', '.join(PAPER_PROBLEMS)}")
-
-
-def index_description(model: AugmentedBiNN, index: int) -> dict[str, Any]:
-    """:meth:`AugmentedBiNN.describe` of cost-table index ``index``."""
-    return model.describe(index_to_bits(int(index), model.n_qubits))
-

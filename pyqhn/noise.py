@@ -1,4 +1,4 @@
-"""The depolarizing noise model of the original study (CONVENTIONS.md, "Noise model").
+"""The depolarizing noise model of the original study (``../shared/CONVENTIONS.md``, "Noise model").
 
 * After every 1-qubit gate (Ry and Rz separately): the 1-qubit depolarizing channel
   ``ρ → (1-λ1) ρ + (λ1/3) (XρX + YρY + ZρZ)``.

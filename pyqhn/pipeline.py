@@ -93,8 +93,12 @@ def cached_cost_table(model: Any, data: Dataset, path: str | Path | None) -> np.
         if path.exists():
             try:
                 cost, meta = load_cost(path)
-                if meta.get("key") == key:
+                if meta.get("key") == key and cost.size == 2 ** model.n_qubits:
                     return cost
+                if meta.get("key") == key:
+                    warnings.warn(f"the cached cost table {path} has {cost.size} entries, not "
+                                  f"2**{model.n_qubits}; enumerating it again", RuntimeWarning,
+                                  stacklevel=2)
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
                 warnings.warn(f"the cached cost table {path} cannot be read ({err}); "
                               "enumerating it again", RuntimeWarning, stacklevel=2)

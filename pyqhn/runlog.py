@@ -34,6 +34,18 @@ lines, then runs.csv rows, each flushed and fsynced. A crash can only cut the la
 of a file: opening the folder detects a partial last line, drops it with a
 :class:`RunLogWarning`, and the runs it belonged to are run again. Nothing finished is
 ever lost.
+
+Damage from outside (a disk error, a hand edit) is repaired where it can be, with a
+:class:`RunLogWarning`, and refused otherwise with one sentence naming the file and what
+to do (:class:`pyqhn.checks.InputError`), never read as results: a line of ``runs.csv``
+or ``history.jsonl`` that is not a row or a record is dropped and its run is run again,
+as is a run with no angles or no history; a ``runlog.json``, ``angles.npz`` or runs
+header that cannot be read, or a folder where one of these files belongs, is refused. A
+write that fails (a full disk) raises :class:`pyqhn.checks.Fault` saying how many runs
+are saved, and leaves no temporary file.
+
+Where the driver hands its records: the :class:`Log` protocol, kept by :class:`RunLog`
+(a folder) and :class:`MemoryLog` (in memory, for ``out=None``).
 """
 
 from __future__ import annotations
@@ -46,15 +58,17 @@ import os
 import socket
 import time
 import warnings
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
-from .checks import InputError
+from .checks import Fault, InputError
 
 __all__ = [
     "FORMAT",
@@ -71,6 +85,8 @@ __all__ = [
     "write_json",
     "write_table",
     "write_arrays",
+    "Log",
+    "MemoryLog",
 ]
 
 #: Version of the folder format written into ``runlog.json``.
@@ -147,12 +163,67 @@ def _fsync_append(path: Path, text: str) -> None:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise InputError(f"{path} is a folder where pyqhn writes a file; remove it, or use "
+                         "another output folder")
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no stray .tmp after a full disk or an interrupt
+        raise
+
+
+def _refuse_folder(path: Path) -> None:
+    """A folder where a file of the run log belongs is refused (one sentence)."""
+    if path.is_dir():
+        raise InputError(f"{path} is a folder where the run log keeps a file; remove it "
+                         "(its runs will be run again), or use a fresh output folder")
+
+
+def _why(err: BaseException) -> str:
+    """An exception as a short clause for a one-line message."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _lines(path: Path) -> list[bytes]:
+    """The newline-terminated lines of ``path`` (a partial last line was dropped already)."""
+    data = path.read_bytes() if path.is_file() else b""
+    return [line + b"\n" for line in data.split(b"\n")[:-1]]
+
+
+def _history_key(line: bytes) -> tuple[str, int] | None:
+    """``(group, run)`` of a ``history.jsonl`` line, ``None`` if it is no run record."""
+    try:
+        rec = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(rec, dict) or not isinstance(rec.get("group"), str):
+        return None
+    run = rec.get("run")
+    if not isinstance(run, int) or isinstance(run, bool) or run < 0:
+        return None
+    return rec["group"], run
+
+
+def _row_ok(fields: list[str], header: list[str]) -> bool:
+    """Whether a ``runs.csv`` row has the header's width, a group, a run index ≥ 0 and a
+    number as final energy."""
+    if len(fields) != len(header):
+        return False
+    row = dict(zip(header, fields, strict=True))
+    try:
+        run = float(row["run"])
+        if row["e_final"]:  # empty: a run whose energy was NaN
+            float(row["e_final"])
+    except ValueError:
+        return False
+    return bool(row["group"]) and np.isfinite(run) and run >= 0 and run == int(run)
 
 
 def _drop_partial_last_line(path: Path) -> int:
@@ -184,25 +255,47 @@ def _csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], header:
 
 
 def read_runs(folder: str | Path) -> pd.DataFrame:
-    """The runs table of ``folder`` (plain ``pandas.read_csv``; duplicates dropped)."""
+    """The runs table of ``folder`` (plain ``pandas.read_csv``; duplicates dropped).
+
+    Raises:
+        InputError: the file is damaged (opening the folder with :class:`RunLog`, i.e.
+            rerunning the command, repairs what it can).
+    """
     path = Path(folder) / _RUNS
+    _refuse_folder(path)
     if not path.exists() or path.stat().st_size == 0:
         return pd.DataFrame(columns=list(CORE_COLUMNS))
-    table = pd.read_csv(path)
+    try:
+        table = pd.read_csv(path)
+        runs = table["run"].astype(np.int64)
+        table["group"].astype(str)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise InputError(f"{path} is damaged ({_why(err)}); run the same command again to "
+                         "repair it, or use a fresh output folder") from err
+    table["run"] = runs
     return table.drop_duplicates(["group", "run"], keep="first").reset_index(drop=True)
 
 
 def read_angles(folder: str | Path) -> dict[str, np.ndarray]:
     """``{group: (R, P) final angles}``; row ``r`` is run ``r`` (NaN if not finished)."""
     path = Path(folder) / _ANGLES
+    _refuse_folder(path)
     if not path.exists():
         return {}
+    what = ("it holds the final angles of the finished runs: delete it to run them again, "
+            "or use a fresh output folder")
     try:
+        if not zipfile.is_zipfile(path):
+            raise ValueError("not an .npz archive")
         with np.load(path, allow_pickle=False) as f:
-            return {k: np.asarray(f[k], dtype=np.float64) for k in f.files}
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path} cannot be read ({err}); the folder's angles are lost: "
-                         "use a fresh output folder") from err
+            angles = {k: np.asarray(f[k]) for k in f.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        raise InputError(f"{path} cannot be read ({_why(err)}); {what}") from err
+    for k, a in angles.items():
+        if a.ndim != 2 or a.dtype.kind not in "fiu":
+            raise InputError(f"{path} holds a {a.dtype} array of shape {a.shape} for group "
+                             f"{k!r}, not (runs, angles) numbers; {what}")
+    return {k: a.astype(np.float64) for k, a in angles.items()}
 
 
 def read_histories(folder: str | Path) -> dict[tuple[str, int], dict[str, Any]]:
@@ -212,22 +305,18 @@ def read_histories(folder: str | Path) -> dict[tuple[str, int], dict[str, Any]]:
     of repeated lines the last one counts.
     """
     path = Path(folder) / _HISTORY
+    _refuse_folder(path)
     finished = set(_keys(read_runs(folder)))
     out: dict[tuple[str, int], dict[str, Any]] = {}
-    if not path.exists():
-        return out
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break  # a partial last line: not a finished run
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            key = (str(rec.pop("group")), int(rec.pop("run")))
-            if key in finished:
-                out[key] = {k: np.asarray(v) if isinstance(v, list) else v
-                            for k, v in rec.items()}
+    for line in _lines(path):  # a partial last line is no finished run
+        key = _history_key(line)
+        if key is None:
+            continue  # a damaged line (RunLog drops it with a warning)
+        rec = json.loads(line)
+        del rec["group"], rec["run"]
+        if key in finished:
+            out[key] = {k: np.asarray(v) if isinstance(v, list) else v
+                        for k, v in rec.items()}
     return out
 
 
@@ -301,13 +390,25 @@ class RunLog:
     def _check_settings(self) -> None:
         meta_path = self.folder / _META
         mine = {"kind": self.kind, **self.settings}
+        results = [n for n in (_RUNS, _HISTORY, _ANGLES, "config.json")
+                   if (self.folder / n).exists()]
+        if meta_path.is_dir():
+            raise InputError(f"{meta_path} is a folder where the run log keeps its settings; "
+                             "remove it, or use a fresh output folder")
         if meta_path.exists():
             try:
-                meta = json.loads(meta_path.read_text())
+                meta = json.loads(meta_path.read_bytes().decode("utf-8"))
                 theirs = {"kind": meta["kind"], **meta["settings"]}
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise InputError(f"{meta_path} is not a pyqhn run log ({err}); use a fresh "
-                                 "output folder") from err
+            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as err:
+                if results:
+                    raise InputError(
+                        f"{meta_path} is damaged ({_why(err)}); it records the settings the "
+                        f"runs in {self.folder} were made with: restore it, or use a fresh "
+                        "output folder") from err
+                warnings.warn(f"{meta_path} was damaged ({_why(err)}) and the folder holds "
+                              "no runs; wrote it again", RunLogWarning, stacklevel=4)
+                meta_path.unlink()
+                return self._check_settings()
             diff = [k for k in dict.fromkeys([*theirs, *mine]) if theirs.get(k) != mine.get(k)]
             if diff:
                 detail = ", ".join(f"{k} ({_short(theirs.get(k))} there, "
@@ -316,31 +417,93 @@ class RunLog:
                     f"{self.folder} holds runs made with other settings: {detail}. Use a "
                     "fresh output folder, or the same settings to resume.")
             return
-        if (self.folder / _RUNS).exists() or (self.folder / "config.json").exists():
+        if results:
             raise SettingsMismatchError(
-                f"{self.folder} holds results without a runlog.json (written by an older "
-                "pyqhn or by hand); they cannot be checked against these settings. Use a "
-                "fresh output folder.")
+                f"{self.folder} holds results ({', '.join(results)}) without a runlog.json "
+                "(deleted, or written by an older pyqhn or by hand); they cannot be checked "
+                "against these settings: restore runlog.json, or use a fresh output folder.")
         meta = {"format": FORMAT, "kind": self.kind, "settings": self.settings,
                 "pyqhn": _version()}
         _atomic_write_bytes(meta_path, (json.dumps(meta, indent=2) + "\n").encode())
 
+    def _warn(self, message: str) -> None:
+        warnings.warn(message, RunLogWarning, stacklevel=4)
+
     def _repair(self) -> None:
+        for name in (_RUNS, _HISTORY, _ANGLES):
+            _refuse_folder(self.folder / name)
         for name in (_RUNS, _HISTORY):
             dropped = _drop_partial_last_line(self.folder / name)
             if dropped:
-                warnings.warn(f"{self.folder / name} ended in a partial line ({dropped} "
-                              "bytes, a write cut by a crash); dropped it: the runs it "
-                              "belonged to will be run again", RunLogWarning, stacklevel=3)
+                self._warn(f"{self.folder / name} ended in a partial line ({dropped} bytes, "
+                           "a write cut by a crash); dropped it: the runs it belonged to "
+                           "will be run again")
         self._angles = read_angles(self.folder)
+        self._clean_runs()
+        history = self._clean_history()
         table = read_runs(self.folder)
-        missing = [k for k in _keys(table) if not self._has_angles(*k)]
-        if missing:  # rows without angles cannot be used: run them again
-            warnings.warn(f"{len(missing)} rows of {self.folder / _RUNS} have no angles in "
-                          f"{_ANGLES}; they will be run again", RunLogWarning, stacklevel=3)
-            lost = set(missing)
+        rows = set(_keys(table))
+        orphans = history - rows
+        if orphans:  # committed up to history.jsonl only: a cut batch, or rows lost
+            self._warn(f"{len(orphans)} runs in {self.folder / _HISTORY} have no row in "
+                       f"{_RUNS} (a batch cut by a crash, or rows lost); they will be run "
+                       "again")
+        no_angles = [k for k in _keys(table) if not self._has_angles(*k)]
+        no_history = [k for k in _keys(table) if k not in history and self._has_angles(*k)]
+        for lost, what in ((no_angles, f"no angles in {_ANGLES}"),
+                           (no_history, f"no record in {_HISTORY}")):
+            if lost:
+                self._warn(f"{len(lost)} rows of {self.folder / _RUNS} have {what}; they "
+                           "will be run again")
+        if no_angles or no_history:  # rows that cannot be used: run them again
+            lost = set(no_angles) | set(no_history)
             keep = [k not in lost for k in _keys(table)]
             self._rewrite_runs(table[keep].to_dict(orient="records"), list(table.columns))
+
+    def _clean_runs(self) -> None:
+        """Refuse a runs table without its header; drop (with a warning) lines that are no
+        row of it."""
+        path = self.folder / _RUNS
+        lines = _lines(path)
+        if not lines:
+            return
+        try:
+            header = next(csv.reader([lines[0].decode("utf-8")]))
+        except (UnicodeDecodeError, csv.Error):
+            header = []
+        missing = [c for c in ("group", "run", "e_final") if c not in header]
+        if missing or len(set(header)) != len(header):
+            raise InputError(f"{path} does not start with the runs table's header (group, "
+                             "circuit, …, run, …): it is damaged; move it away to run its "
+                             "runs again, or use a fresh output folder")
+        good, bad = [lines[0]], 0
+        for line in lines[1:]:
+            try:
+                fields = next(csv.reader([line.decode("utf-8")]))
+            except (UnicodeDecodeError, csv.Error, StopIteration):
+                fields = []
+            if _row_ok(fields, header):
+                good.append(line)
+            else:
+                bad += 1
+        if bad:
+            self._warn(f"{path}: dropped {bad} damaged lines that are no rows of the table; "
+                       "their runs will be run again")
+            _atomic_write_bytes(path, b"".join(good))
+
+    def _clean_history(self) -> set[tuple[str, int]]:
+        """Drop (with a warning) lines of ``history.jsonl`` that are no run records; returns
+        the ``(group, run)`` of the records kept."""
+        path = self.folder / _HISTORY
+        lines = _lines(path)
+        keys = [_history_key(line) for line in lines]
+        bad = sum(k is None for k in keys)
+        if bad:
+            self._warn(f"{path}: dropped {bad} damaged lines that are no run records; their "
+                       "runs will be run again")
+            _atomic_write_bytes(path, b"".join(
+                line for line, k in zip(lines, keys, strict=True) if k is not None))
+        return {k for k in keys if k is not None}
 
     def _has_angles(self, group: str, run: int) -> bool:
         a = self._angles.get(group)
@@ -379,22 +542,34 @@ class RunLog:
         """Commit finished runs: angles, history lines, then runs.csv rows (see module)."""
         if not records:
             return
+        angles = dict(self._angles)  # committed to self._angles once written
         for rec in records:
             x = np.asarray(rec.x, dtype=np.float64)
-            old = self._angles.get(rec.group)
+            old = angles.get(rec.group)
+            if old is not None and old.shape[1] != x.size:
+                raise InputError(
+                    f"{self.folder / _ANGLES} holds {old.shape[1]} angles per run for group "
+                    f"{rec.group!r}, but its runs have {x.size}: the file belongs to other "
+                    "runs; delete it to run them again, or use a fresh output folder")
             rows = max(rec.run + 1, 0 if old is None else old.shape[0])
-            if old is None or old.shape != (rows, x.size):
-                grown = np.full((rows, x.size), np.nan)
-                if old is not None:
-                    if old.shape[1] != x.size:
-                        raise ValueError(f"group {rec.group!r} has runs with {old.shape[1]} "
-                                         f"and {x.size} angles")
-                    grown[: old.shape[0]] = old
-                self._angles[rec.group] = old = grown
-            old[rec.run] = x
+            grown = np.full((rows, x.size), np.nan)
+            if old is not None:
+                grown[: old.shape[0]] = old
+            grown[rec.run] = x
+            angles[rec.group] = grown
+        try:
+            self._write(records, angles)
+        except OSError as err:
+            saved = max(0, len(_lines(self.folder / _RUNS)) - 1)
+            raise Fault(f"cannot write {err.filename or self.folder} ({err.strerror or err}): "
+                        f"{saved} finished runs are saved in {self.folder}; free space (or "
+                        "fix the folder) and run the same command again to resume") from err
+
+    def _write(self, records: Sequence[RunRecord], angles: dict[str, np.ndarray]) -> None:
         buf = io.BytesIO()
-        np.savez(buf, **self._angles)
+        np.savez(buf, **angles)
         _atomic_write_bytes(self.folder / _ANGLES, buf.getvalue())
+        self._angles = angles
         _fsync_append(self.folder / _HISTORY, "".join(
             json.dumps({"group": r.group, "run": int(r.run), **_jsonable(dict(r.series))})
             + "\n" for r in records))
@@ -452,3 +627,64 @@ def _version() -> str:
     from . import __version__
 
     return __version__
+
+
+@runtime_checkable
+class Log(Protocol):
+    """Where the driver (:func:`pyqhn.driver.run_groups`) puts finished runs and reads
+    them back: :class:`RunLog` (a folder) and :class:`MemoryLog` (memory)."""
+
+    def finished(self) -> set[tuple[str, int]]:
+        """``{(group, run)}`` of every finished run."""
+        ...
+
+    def append(self, records: Sequence[RunRecord]) -> None:
+        """Add the records of one finished batch."""
+        ...
+
+    def table(self) -> pd.DataFrame:
+        """The runs table (:data:`CORE_COLUMNS` first), one row per finished run."""
+        ...
+
+    def angles(self) -> dict[str, np.ndarray]:
+        """``{group: (R, P)}`` final angles, NaN rows for runs not finished."""
+        ...
+
+    def histories(self) -> dict[tuple[str, int], dict[str, Any]]:
+        """``{(group, run): {series name: values}}`` (``"f"``: objective per step)."""
+        ...
+
+
+class MemoryLog:
+    """A run log kept in memory (``out=None``): the same reading methods as :class:`RunLog`."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict] = []
+        self._angles: dict[str, dict[int, np.ndarray]] = {}
+        self._series: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def finished(self) -> set[tuple[str, int]]:
+        return {(r["group"], int(r["run"])) for r in self._rows}
+
+    def append(self, records: Sequence[RunRecord]) -> None:
+        for rec in records:
+            self._rows.append(dict(rec.row, group=rec.group, run=rec.run))
+            self._angles.setdefault(rec.group, {})[rec.run] = np.asarray(rec.x)
+            self._series[(rec.group, rec.run)] = {k: np.asarray(v) if isinstance(v, list)
+                                                  else v for k, v in rec.series.items()}
+
+    def table(self) -> pd.DataFrame:
+        cols = list(dict.fromkeys([*CORE_COLUMNS, *(k for r in self._rows for k in r)]))
+        return pd.DataFrame(self._rows, columns=cols)
+
+    def angles(self) -> dict[str, np.ndarray]:
+        out = {}
+        for g, runs in self._angles.items():
+            a = np.full((max(runs) + 1, next(iter(runs.values())).size), np.nan)
+            for r, x in runs.items():
+                a[r] = x
+            out[g] = a
+        return out
+
+    def histories(self) -> dict[tuple[str, int], dict[str, Any]]:
+        return dict(self._series)

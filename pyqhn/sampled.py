@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 
 from .checks import InputError, check_int
+from .engines.base import BitSampler
+from .estimators import shifted_params
 from .objectives import Objective
 
 __all__ = [
@@ -130,7 +132,7 @@ class ShotCounter:
 
 
 def _check_sampler(engine) -> None:
-    if not hasattr(engine, "sample_bits"):
+    if not isinstance(engine, BitSampler):
         raise InputError(f"the {getattr(engine, 'name', engine)!r} engine cannot sample bit "
                          "rows; use get_engine('mps')")
 
@@ -238,10 +240,11 @@ def shot_parameter_shift_objective(engine, circuit, cost: BitCost, *, shots: int
     _check_sampler(engine)
     shots = check_int(shots, "shots", minimum=1)
     p = circuit.n_params
-    shifts = np.concatenate([np.zeros((1, p)), np.eye(p) * np.pi / 2, -np.eye(p) * np.pi / 2])
 
     def point(row: np.ndarray, point_seed: int):
-        bits = engine.sample_bits(circuit, row[None] + shifts, shots, seed=point_seed)
+        # rows: θ, then θ + π/2·e_i (i = 1..P), then θ − π/2·e_i (the one shift rule)
+        rows = np.concatenate([row[None], shifted_params(row).reshape(2 * p, p)])
+        bits = engine.sample_bits(circuit, rows, shots, seed=point_seed)
         e = cost_of_samples(cost, bits.reshape(-1, bits.shape[-1]),
                             batch=batch).reshape(1 + 2 * p, shots).mean(axis=1)
         return e[0], 0.5 * (e[1:1 + p] - e[1 + p:]), 1 + 2 * p, (1 + 2 * p) * shots

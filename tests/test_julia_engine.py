@@ -135,8 +135,12 @@ class FakePyqhnEngine:
 
 @pytest.fixture
 def fake_julia(monkeypatch):
+    """A stand-in for the Julia module, and a set-up check that calls the stack ready (so the
+    command line's pre-check of ``--engine julia`` lets it through)."""
     fake = FakePyqhnEngine()
     monkeypatch.setattr(julia_engine, "julia_module", lambda: fake)
+    monkeypatch.setattr(julia_setup, "julia_status",
+                        lambda: julia_setup.JuliaStatus(reason=None, julia="fake"))
     return fake
 
 
@@ -721,7 +725,7 @@ def test_doctor_install_failure_is_one_sentence_and_exit_1(monkeypatch, tmp_path
                                           sources=julia_setup.JULIA_SOURCES)
     monkeypatch.setattr(julia_setup, "julia_status",
                         functools.lru_cache(maxsize=1)(lambda: installable))
-    monkeypatch.setattr(julia_engine, "julia_module", _failing_install(error))
+    monkeypatch.setattr(julia_setup, "julia_module", _failing_install(error))
     res = CliRunner().invoke(main, ["doctor", "--install"])
     log = tmp_path / "pyqhn-install.log"
     assert res.exit_code == 1 and isinstance(res.exception, SystemExit)  # no traceback

@@ -396,7 +396,7 @@ def test_registry_and_settings_are_json():
             spsa_optimizer(max_steps=5), qnspsa_optimizer(lambda x, y: np.ones(len(x)),
                                                           max_steps=5),
             optimkit_lbfgs_optimizer(), bbo_probabilistic_descent_optimizer()]
-    assert tuple(o.name for o in opts) == OPTIMIZERS
+    assert tuple(o.name for o in opts) == tuple(OPTIMIZERS)
     for opt in opts:
         assert isinstance(opt, Optimizer)
         json.dumps(dict(opt.settings), allow_nan=False)

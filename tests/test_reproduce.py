@@ -148,7 +148,7 @@ def test_landscape_options_reach_the_earlier_problems(tmp_path):
 
 
 def test_fig6_quick_weight_spectrum(tmp_path):
-    from pyqhn.experiments.fourier_fig import _walsh_weight_spectrum
+    from pyqhn.fourier import weight_spectrum
 
     out = tmp_path / "fig6"
     _invoke(["reproduce", "fig6", "--quick", "--no-progress", "--out", str(out)])
@@ -160,22 +160,22 @@ def test_fig6_quick_weight_spectrum(tmp_path):
             cost = f["cost"]
         w = np.array(task["W"])
         assert w.shape == (task["n_qubits"] + 1,) and np.all(w >= 0)
-        # Parseval: Σ_S W(S) = mean(C²); and the NumPy transform agrees
+        # Parseval: Σ_S W(S) = mean(C²); and it is the spectrum of the cached table
         assert w.sum() == pytest.approx(np.mean(cost**2), rel=1e-10)
-        np.testing.assert_allclose(w, _walsh_weight_spectrum(cost), rtol=1e-8, atol=1e-15)
+        np.testing.assert_allclose(w, weight_spectrum(cost), rtol=1e-8, atol=1e-15)
         assert summary["c_star"][task["name"]] == pytest.approx(float(cost.min()))
     # paper: MNIST weight concentrates on single-site strings (S = 1)
     assert summary["tasks"][2]["peak_S"] == 1
 
 
 def test_walsh_spectrum_of_known_function():
-    from pyqhn.experiments.fourier_fig import _walsh_weight_spectrum
+    from pyqhn.fourier import weight_spectrum
 
     # C(k) = 1 + 2·z_1 + 0.5·z_1 z_3 with z_j = (−1)^{bit j−1}: W = [1, 4, 0.25, 0]
     k = np.arange(8)
     z = 1 - 2 * ((k[:, None] >> np.arange(3)) & 1)
     cost = 1 + 2 * z[:, 0] + 0.5 * z[:, 0] * z[:, 2]
-    np.testing.assert_allclose(_walsh_weight_spectrum(cost), [1, 4, 0.25, 0], atol=1e-12)
+    np.testing.assert_allclose(weight_spectrum(cost), [1, 4, 0.25, 0], atol=1e-12)
 
 
 def test_fig7_quick_overfitting(tmp_path):

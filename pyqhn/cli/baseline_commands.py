@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from . import Command
+from .command import Command
 from .options import cluster_options, parse_pair
 
 #: Problem names: the figures, and the names ``pyqhn enumerate`` uses for them.

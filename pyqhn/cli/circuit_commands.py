@@ -6,8 +6,16 @@ from typing import Any
 
 import click
 
-from . import Command
-from .options import FiniteFloat, check_blocks, cluster_options, load_cost_option
+from ..engines import ENGINES
+from ..optimizers import OPTIMIZERS, OptimizerOptions
+from .command import Command
+from .options import (
+    FiniteFloat,
+    check_blocks,
+    cluster_options,
+    load_cost_option,
+    require_julia,
+)
 
 #: Largest noise strength p: λ2 = p·0.00375 must stay a probability (≤ 15/16).
 MAX_NOISE = 250.0
@@ -30,10 +38,10 @@ MAX_NOISE = 250.0
               show_default=True,
               help="Angle order in --theta: flat (Ry of all blocks, then Rz) or site-major "
                    "(site by site, as some of the original noisy scripts' params.txt).")
-@click.option("--engine", "engine_name", type=click.Choice(["python", "julia"]),
+@click.option("--engine", "engine_name", type=click.Choice(["python", *ENGINES]),
               default="python", show_default=True,
-              help="python: exact engine (density engine with --noise); julia: PastaQ.jl "
-                   "(see `pyqhn doctor`).")
+              help="python: the exact engine, or density with --noise. "
+                   + ENGINES.help() + ".")
 def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
            noise: float | None, theta_layout: str, engine_name: str) -> None:
     """Print E(θ) for every parameter row, one per line, full precision."""
@@ -42,6 +50,8 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
     from ..engines import get_engine
     from ..noise import NoiseModel
 
+    if engine_name in ENGINES.names(having="julia"):
+        require_julia(f"--engine {engine_name}")
     cost = load_cost_option(cost_file)
     n = n_qubits_of_cost(cost)
     circuit = product_circuit(n) if product else brickwork_circuit(n, blocks)
@@ -50,9 +60,9 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--theta") from err
     noise_model = NoiseModel.from_strength(noise) if noise else None
-    engine = (get_engine("julia", noise=noise_model) if engine_name == "julia" else
-              get_engine("exact") if noise_model is None else
-              get_engine("density", noise=noise_model))
+    if engine_name == "python":
+        engine_name = "exact" if noise_model is None else "density"
+    engine = get_engine(engine_name, noise=noise_model)
     for v in engine.energy(circuit, theta, cost):
         click.echo(repr(float(v)))
 
@@ -89,50 +99,42 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Runs optimised together (default: all on a GPU, 8 on a CPU).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@click.option("--engine", type=click.Choice(["exact", "julia"]), default="exact",
-              show_default=True,
-              help="exact: JAX; julia: PastaQ.jl with Zygote gradients (`pyqhn doctor`).")
+@click.option("--engine", "engine_name", type=click.Choice(list(ENGINES)), default="exact",
+              show_default=True, help=ENGINES.help() + ".")
 @click.option("--optimizer", "optimizer_name",
-              type=click.Choice(["lbfgs", "optimkit-lbfgs", "bbo-probabilistic-descent"]),
+              type=click.Choice(OPTIMIZERS.names(lacking="fidelity")),
               default="lbfgs", show_default=True,
-              help="lbfgs: pyqhn's batched L-BFGS; optimkit-lbfgs / bbo-probabilistic-descent: "
-                   "the original runs' Julia optimisers (one run at a time).")
+              help=OPTIMIZERS.help(OPTIMIZERS.names(lacking="fidelity")) + ".")
 @cluster_options
 def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
           seed: int, max_iter: int | None, gtol: float, line_search: str, memory: int,
           objective: str, n_train: int | None, batch_size: int | None, no_progress: bool,
-          engine: str, optimizer_name: str, cluster: Any = None) -> None:
+          engine_name: str, optimizer_name: str, cluster: Any = None) -> None:
     """Multi-start training (L-BFGS by default); one row per run in OUT/runs.csv."""
     from ..checks import n_qubits_of_cost
     from ..circuits import brickwork_circuit, product_circuit
     from ..driver import train_multistart
-    from ..optimizers import (
-        JULIA_OPTIMIZERS,
-        bbo_probabilistic_descent_optimizer,
-        lbfgs_optimizer,
-        optimkit_lbfgs_optimizer,
-    )
+    from ..engines import get_engine
 
     if not blocks and not product:
         raise click.UsageError("name at least one circuit: --blocks B and/or --product")
     if objective != "mle" and n_train is None:
         raise click.BadParameter(f"the {objective} objective needs the number of training "
                                  "points behind the cost table", param_hint="--n-train")
+    if engine_name in ENGINES.names(having="julia"):
+        require_julia(f"--engine {engine_name}")
+    if optimizer_name in OPTIMIZERS.names(having="julia"):
+        require_julia(f"--optimizer {optimizer_name}")
     cost = load_cost_option(cost_file)
     n = n_qubits_of_cost(cost)
     circuits = ([product_circuit(n)] if product else []) + [
         brickwork_circuit(n, b) for b in blocks]
-    if optimizer_name == "bbo-probabilistic-descent":
-        optimizer = bbo_probabilistic_descent_optimizer(
-            max_steps=2000 if max_iter is None else max(max_iter, 1))
-    elif optimizer_name == "optimkit-lbfgs":
-        optimizer = optimkit_lbfgs_optimizer(gtol=gtol,
-                                             max_iter=500 if max_iter is None else max_iter)
-    else:
-        optimizer = lbfgs_optimizer(gtol=gtol, max_iter=500 if max_iter is None else max_iter,
-                                    line_search=line_search, memory_size=memory)
-    if optimizer_name in JULIA_OPTIMIZERS and batch_size is None:
-        batch_size = 1  # Julia optimisers take one point at a time; no padded copies
+    # the one lookup of each name; below this only objects travel
+    optimizer = OPTIMIZERS.create(optimizer_name, OptimizerOptions(
+        max_iter=max_iter, gtol=gtol, memory=memory, line_search=line_search))
+    engine = get_engine(engine_name)
+    if optimizer.one_point_per_call and batch_size is None:
+        batch_size = 1  # one point at a time (the Julia optimisers): no padded copies
     table = train_multistart(cost, circuits, runs, out=out_dir, seed=seed,
                              optimizer=optimizer, objective=objective, n_train=n_train,
                              engine=engine, batch_size=batch_size,

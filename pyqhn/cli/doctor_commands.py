@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import Command
+from .command import Command
 
 
 @click.command(cls=Command)

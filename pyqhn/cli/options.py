@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 __all__ = ["FiniteFloat", "check_blocks", "cluster_options", "parse_pair", "check_output_file",
-           "load_cost_option"]
+           "load_cost_option", "require_julia"]
 
 
 class FiniteFloat(click.ParamType):
@@ -99,8 +99,28 @@ def load_cost_option(path: str, option: str = "--cost"):
     try:
         cost, _ = load_cost(path)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        raise click.BadParameter(f"{path}: {err}", param_hint=option) from err
+        text = str(err)  # the cost module's messages name the file already
+        raise click.BadParameter(text if str(path) in text else f"{path}: {text}",
+                                 param_hint=option) from err
     return cost
+
+
+def require_julia(what: str) -> None:
+    """Refuse, before any work, an option that needs the Julia stack when it cannot start
+    here (:func:`pyqhn.engines.julia_setup.julia_status`); a stack that juliacall can
+    install on first use passes."""
+    import importlib.util
+
+    from ..checks import Fault, MissingExtra
+    from ..engines.julia_setup import julia_status
+
+    status = julia_status()
+    if status.ready or status.installable:
+        return
+    if importlib.util.find_spec("juliacall") is None:
+        raise MissingExtra(f'{what} needs the julia extra (juliacall is not installed): pip '
+                           'install "pyqhn[julia]", then run `pyqhn doctor --install`')
+    raise Fault(f"{what}: the Julia engine is unavailable: {status.reason}")
 
 
 def cluster_options(f: Callable) -> Callable:

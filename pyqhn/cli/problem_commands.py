@@ -7,7 +7,7 @@ import time
 
 import click
 
-from . import Command
+from .command import Command
 from .options import check_output_file, load_cost_option, parse_pair
 
 _PROBLEMS = ("gaussian-activation", "gaussian-width", "mnist", "mnist-encoding")

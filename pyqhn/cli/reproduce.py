@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ..plotting import circuit_label
-from . import Command, Group
+from .command import Command, CommandGroup
 from .options import cluster_options, parse_pair
 
 LANDSCAPE_FIGURES = ("fig2", "fig3", "fig4", "fig5")
@@ -42,7 +42,7 @@ _PAPER_RUNS = {**dict.fromkeys(LANDSCAPE_FIGURES, 200), "fig7": 100, "fig8": 300
                "fig10": 100, "fig11": 10, "fig12": 300, "fig13": 300}
 
 
-@click.group(cls=Group)
+@click.group(cls=CommandGroup)
 def reproduce() -> None:
     """Reproduce the paper's figures (one command each; --quick for CI-sized runs)."""
 
@@ -345,7 +345,7 @@ def mnist8x8_command(quick, out, runs, max_steps, blocks, optimizer, problem, se
         raise InputError(f"--blocks must be a comma list of integers, got {blocks!r}") from None
     cfg = with_overrides(cfg, runs=runs, max_steps=max_steps, blocks=depths,
                          optimizer=optimizer, problem=problem)
-    summary = run_mnist8x8(out, config=cfg, progress=not no_progress,
+    summary = run_mnist8x8(out, quick=quick, config=cfg, progress=not no_progress,
                            time_limit=_minutes(time_limit))
     s = summary["classical_search"]
     click.echo(f"mnist8x8: {summary['n_qubits']} qubits, {summary['shots']} shots; classical "

@@ -14,19 +14,22 @@ method                          ``theta (..., P)``   returns
 =============================== ==================== ===========================
 
 Index ``k`` of probabilities, costs and samples has site 1 as its least significant bit
-(CONVENTIONS.md, :mod:`pyqhn.bits`). :func:`get_engine` picks an engine by name; the
-concrete engines live in :mod:`.exact` (JAX, differentiable), :mod:`.density` (noisy),
-:mod:`.reference` (dense NumPy) and :mod:`.julia` (optional PastaQ), imported lazily.
+(``../shared/CONVENTIONS.md``, :mod:`pyqhn.bits`). Every method returns NumPy arrays.
+:class:`BitSampler` is the protocol of engines that draw bit rows at any number of qubits
+(the MPS engine), without enumerating ``2**n`` probabilities.
 
-This module imports no JAX: :func:`sample_from_probabilities`, the one sampler from
-probability vectors, is usable without it.
+This module is the interface only: it imports no engine and no JAX.
+:func:`pyqhn.engines.get_engine` picks an engine by name from the registry
+(:data:`pyqhn.engines.ENGINES`), importing its module on first use.
+:func:`sample_from_probabilities`, the one sampler from probability vectors (the default
+:meth:`Engine.sample`), is usable without JAX.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -40,13 +43,7 @@ from ..checks import (
 )
 from ..circuits import Circuit
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..noise import NoiseModel
-
-__all__ = ["ENGINES", "Engine", "get_engine", "sample_from_probabilities"]
-
-#: Engine names accepted by :func:`get_engine`.
-ENGINES = ("exact", "density", "reference", "julia", "mps")
+__all__ = ["BitSampler", "Engine", "sample_from_probabilities"]
 
 #: Probabilities below this (rounding of a noisy ρ's diagonal) are clipped to 0 when
 #: sampling; anything more negative is a numerical breakdown.
@@ -243,47 +240,27 @@ class Engine(abc.ABC):
         return f"{type(self).__name__}()"
 
 
-def get_engine(name: str, *, noise: NoiseModel | None = None, method: str = "auto") -> Engine:
-    """The engine called ``name`` (one of :data:`ENGINES`).
+@runtime_checkable
+class BitSampler(Protocol):
+    """An engine that samples bit rows and scores them at any number of qubits (no
+    ``2**n`` enumeration): what the sampled objectives (:mod:`pyqhn.sampled`) need.
 
-    Args:
-        name: ``"exact"`` (JAX, differentiable), ``"density"`` (depolarizing noise),
-            ``"reference"`` (dense NumPy), ``"julia"`` (optional PastaQ: noise-free with
-            Zygote gradients, or noisy) or ``"mps"`` (exact MPS sampling at any size,
-            :mod:`.mps`).
-        noise: a :class:`pyqhn.noise.NoiseModel`, only for ``"density"`` and ``"julia"``
-            (``None`` means noiseless).
-        method: the exact engine's contraction (``"auto"``, ``"mps"``, ``"statevector"``);
-            the other engines take only ``"auto"``.
+    ``isinstance(engine, BitSampler)`` checks that the methods exist. Bit rows are
+    ``(..., N)`` uint8 in :mod:`pyqhn.bits` order (column ``i`` = model parameter ``i`` =
+    site ``N - i``); all returns are NumPy.
     """
-    if not isinstance(name, str) or name not in ENGINES:
-        raise InputError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
-    if noise is not None and name not in ("density", "julia"):
-        raise InputError(
-            f"the {name!r} engine is noise-free; use engine='density' (or 'julia') for noise"
-        )
-    if method != "auto" and name != "exact":
-        raise InputError(
-            f"method={method!r} selects the exact engine's contraction; the {name!r} engine "
-            "takes no method (leave it 'auto')"
-        )
-    if name == "exact":
-        from .exact import ExactEngine
 
-        return ExactEngine(method)
-    if name == "density":
-        from ..noise import NoiseModel
-        from .density import DensityEngine
+    name: str
 
-        return DensityEngine(NoiseModel.noiseless() if noise is None else noise)
-    if name == "reference":
-        from .reference import ReferenceEngine
+    def sample_bits(self, circuit: Circuit, theta, n_shots: int, *,
+                    seed: int | np.random.Generator = 0) -> np.ndarray:
+        """Bit rows ``(..., n_shots, N)`` uint8 for angles ``(..., P)``."""
+        ...
 
-        return ReferenceEngine()
-    if name == "mps":
-        from .mps import MpsEngine
+    def log_prob(self, circuit: Circuit, theta, bits) -> np.ndarray:
+        """``log p_θ`` ``(S,)`` of bit rows ``(S, N)`` for one parameter set ``(P,)``."""
+        ...
 
-        return MpsEngine()
-    from .julia import JuliaEngine
-
-    return JuliaEngine(noise)
+    def fidelity(self, circuit: Circuit, theta1, theta2) -> np.ndarray:
+        """``|⟨ψ_θ1|ψ_θ2⟩|²`` ``(...)`` for angles ``(..., P)`` each."""
+        ...

@@ -24,7 +24,7 @@ Representation (exact, no truncation):
   the cost table, at the cut with the smallest bond near the middle.
 
 Index convention: site ``j`` is bit ``j-1`` of ``k`` (site 1 least significant), as in
-CONVENTIONS.md and :mod:`pyqhn.bits`.
+``../shared/CONVENTIONS.md`` and :mod:`pyqhn.bits`.
 
 Backends: ``"jax"`` (default; float64, enabled by ``import pyqhn``) is jitted once per
 ``(circuit, noise)`` (a few seconds) and vmapped over parameter sets: pass ``theta`` of

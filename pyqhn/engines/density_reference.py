@@ -2,10 +2,10 @@
 
 Slow and simple on purpose: the matrix-product engine in :mod:`pyqhn.engines.density` is
 tested against it. ``ρ`` is kept as a ``(2,)*2n`` tensor; row index ``k`` and column index
-``k'`` follow CONVENTIONS.md (site 1 the least significant bit), so
+``k'`` follow ``../shared/CONVENTIONS.md`` (site 1 the least significant bit), so
 ``rho.reshape(2**n, 2**n)`` is the usual matrix. Channels are applied literally as written
-in CONVENTIONS.md (Kraus/Pauli sums), independently of the Pauli-transfer matrices the fast
-engine uses.
+in ``../shared/CONVENTIONS.md`` (Kraus/Pauli sums), independently of the Pauli-transfer
+matrices the fast engine uses.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ float64/complex128 on whatever device JAX uses (CPU or GPU, unchanged).
 
 The module functions (:func:`state`, :func:`probabilities`, :func:`energy`,
 :func:`energy_and_grad`, :func:`energy_fn`, :func:`energy_and_grad_fn`, :func:`sample`) are
-the pure core and return JAX arrays (the ``*_fn`` callables NumPy ones); inputs are
+the pure core and return NumPy arrays, as every engine's methods do (only
+:func:`probabilities` of a JAX tracer stays in JAX, for differentiation); inputs are
 validated by :mod:`pyqhn.checks`. :class:`ExactEngine` is the same engine behind the common
 :class:`pyqhn.engines.base.Engine` interface (NumPy in, NumPy out).
 """
@@ -40,6 +41,7 @@ import numpy as np
 from ..checks import InputError, angle_batch, check_angles, check_cost, check_n_qubits
 from ..circuits import Circuit, cx_pairs, split_params
 from .base import Engine, sample_from_probabilities
+from .kernels import exact_site_groups, layer_unitaries, site_roles
 
 __all__ = [
     "METHODS",
@@ -87,22 +89,12 @@ class ContractionPlan(NamedTuple):
     flops: float
 
 
-def _site_events(circuit: Circuit) -> list[list[tuple[int, str]]]:
-    """Per site (0-based), the blocks (1-based, ≥ 2) where it is a CX control or target."""
-    events: list[list[tuple[int, str]]] = [[] for _ in range(circuit.n_qubits)]
-    for d in range(2, circuit.blocks + 1):
-        for c, t in cx_pairs(circuit, d):
-            events[c - 1].append((d, "control"))
-            events[t - 1].append((d, "target"))
-    return events
-
-
 @functools.lru_cache(maxsize=256)
 def contraction_plan(circuit: Circuit, method: str = "auto") -> ContractionPlan:
     """Choose the contraction for ``circuit`` (cached). ``method``: auto, mps, statevector."""
     _check_method(method)
     n = circuit.n_qubits
-    events = _site_events(circuit)
+    events = site_roles(circuit)
     bonds = tuple(
         2 ** sum(1 for _, role in events[j] if role == "control") for j in range(n - 1)
     )
@@ -172,47 +164,11 @@ def _chunk_size(max_chunk: int, batch: int) -> int:
 # ---------------------------------------------------------------------------------------
 
 
-def layer_unitaries(ry: jnp.ndarray, rz: jnp.ndarray) -> jnp.ndarray:
-    """``Rz(φ)·Ry(θ)`` for every (block, site): ``(B, n, 2, 2)`` complex (PastaQ's gates;
-    the MPS engine builds its site tensors from the same matrices)."""
-    c, s = jnp.cos(ry / 2), jnp.sin(ry / 2)
-    ph = jnp.exp(-0.5j * rz)  # Rz = diag(ph, conj(ph))
-    row0 = jnp.stack([ph * c, -ph * s], axis=-1)
-    row1 = jnp.stack([jnp.conj(ph) * s, jnp.conj(ph) * c], axis=-1)
-    return jnp.stack([row0, row1], axis=-2)
-
-
 def _mps_site_tensors(circuit: Circuit, u: jnp.ndarray) -> list[jnp.ndarray]:
-    """Exact site tensors ``(χ_left, 2, χ_right)`` of the final state.
-
-    Sites with the same sequence of CX roles share tensor shapes and are built together,
-    with a leading site axis: a few operations per block instead of one per site, which
-    keeps XLA's compile time low.
-    """
-    events = _site_events(circuit)
-    groups: dict[tuple, list[int]] = {}
-    for j, ev in enumerate(events):
-        groups.setdefault(tuple(ev), []).append(j)
+    """Exact site tensors ``(χ_left, 2, χ_right)`` of the final state, site 1 first
+    (:func:`.kernels.exact_site_groups`)."""
     tensors: list[jnp.ndarray | None] = [None] * circuit.n_qubits
-    for ev, sites in groups.items():
-        idx = np.asarray(sites)
-        v = u[0, idx, :, 0]  # (g, 2): U_1 |0⟩; block 1's CXs act trivially on |0…0⟩
-        roles = []
-        ev_by_block = dict(ev)
-        for d in range(2, circuit.blocks + 1):
-            role = ev_by_block.get(d)
-            if role == "control":  # v[g, ..., b, s] = δ(b, s) v[g, ..., s]
-                v = v[..., None, :] * jnp.eye(2, dtype=v.dtype)
-            elif role == "target":  # v[g, ..., a, s] = v[g, ..., s XOR a]
-                v = jnp.stack([v, v[..., ::-1]], axis=-2)
-            if role:
-                roles.append(role)
-            ud = u[d - 1, idx]  # (g, 2, 2)
-            v = jnp.einsum("g...s,gts->g...t", v, ud)
-        left = [1 + i for i, r in enumerate(roles) if r == "target"]
-        right = [1 + i for i, r in enumerate(roles) if r == "control"]
-        v = jnp.transpose(v, [0] + left + [len(roles) + 1] + right)
-        v = v.reshape(len(sites), 2 ** len(left), 2, 2 ** len(right))
+    for sites, v in exact_site_groups(circuit, u):
         for k, j in enumerate(sites):
             tensors[j] = v[k]
     return tensors
@@ -333,24 +289,25 @@ def _run(circuit: Circuit, flat, what: str, method: str, *args):
 
 
 def _batched(circuit: Circuit, theta, what: str, method: str, *args):
-    """Validate ``theta (..., P)``, run ``what`` on ``(R, P)`` and restore the batch shape."""
+    """Validate ``theta (..., P)``, run ``what`` on ``(R, P)`` and restore the batch shape;
+    NumPy outputs (the engines' one return type)."""
     flat, lead = check_angles(circuit, theta)
     out = _run(circuit, flat, what, method, *args)
     if isinstance(out, tuple):
-        return tuple(o.reshape(lead + o.shape[1:]) for o in out)
-    return out.reshape(lead + out.shape[1:])
+        return tuple(np.asarray(o).reshape(lead + o.shape[1:]) for o in out)
+    return np.asarray(out).reshape(lead + out.shape[1:])
 
 
 def _cost(circuit: Circuit, cost) -> jnp.ndarray:
     return jnp.asarray(check_cost(cost, circuit.n_qubits))
 
 
-def state(circuit: Circuit, theta, *, method: str = "auto") -> jnp.ndarray:
+def state(circuit: Circuit, theta, *, method: str = "auto") -> np.ndarray:
     """Final state ``ψ_θ``: ``(..., n_params)`` angles to ``(..., 2**n)`` complex128."""
     return _batched(circuit, theta, "state", method)
 
 
-def probabilities(circuit: Circuit, theta, *, method: str = "auto") -> jnp.ndarray:
+def probabilities(circuit: Circuit, theta, *, method: str = "auto") -> np.ndarray:
     """Outcome probabilities ``|ψ_θ(k)|²``: ``(..., n_params)`` to ``(..., 2**n)`` float64.
 
     Differentiable with JAX (compose it with any function of the distribution): on a JAX
@@ -369,7 +326,7 @@ def _jax_probabilities(circuit: Circuit, method: str) -> Callable:
     return lambda th: _probability_matrix(circuit, plan, th).reshape(-1)
 
 
-def energy(circuit: Circuit, theta, cost, *, method: str = "auto") -> jnp.ndarray:
+def energy(circuit: Circuit, theta, cost, *, method: str = "auto") -> np.ndarray:
     """``E(θ) = Σ_k |ψ_θ(k)|² C[k]``: ``(..., n_params)`` angles to ``(...)`` energies.
 
     Args:

@@ -16,13 +16,13 @@ Angles travel to Julia as a ``P × R`` matrix (one column per parameter set) and
 come back as ``(R,)`` energies, ``P × R`` gradients and ``2**n × R`` probabilities, which
 are transposed here; the base class restores any batch shape (``(P,)`` → 0-d).
 
-Julia starts on the first evaluation; :func:`julia_module` says why it cannot
-(:mod:`pyqhn.engines.julia_setup`) and otherwise lets juliacall install what it lacks.
+Julia starts on the first evaluation; :func:`julia_module` (defined beside the set-up
+checks in :mod:`pyqhn.engines.julia_setup`, re-exported here) says why it cannot and
+otherwise lets juliacall install what it lacks.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections import OrderedDict
 from typing import Any
@@ -33,33 +33,14 @@ from ..checks import InputError
 from ..circuits import Circuit
 from ..noise import NoiseModel
 from .base import Engine
-from .julia_setup import JULIA_SOURCES, julia_status, julia_unavailable_reason
+from .julia_setup import JuliaUnavailable, julia_module, julia_unavailable_reason
 
 __all__ = ["JuliaEngine", "JuliaUnavailable", "julia_module", "julia_unavailable_reason"]
+# JuliaUnavailable, julia_module and julia_unavailable_reason are re-exported from
+# julia_setup (one direction of import: julia -> julia_setup).
 
 #: Cost operators (MPOs) kept per engine, keyed by the table's hash.
 _COST_CACHE_SIZE = 4
-
-
-class JuliaUnavailable(RuntimeError):
-    """The Julia stack cannot start here; the message says why and what to do."""
-
-
-@functools.lru_cache(maxsize=1)
-def julia_module() -> Any:
-    """The Julia module ``PyqhnEngine``, loaded into juliacall's ``Main`` on first call.
-
-    Importing juliacall resolves pyqhn's ``juliapkg.json`` (downloading Julia and the
-    packages when missing, which needs internet); nothing here overrides juliacall's
-    settings. Raises :class:`JuliaUnavailable` when no install can help.
-    """
-    status = julia_status()
-    if not status.ready and not status.installable:
-        raise JuliaUnavailable(f"the Julia engine is unavailable: {status.reason}")
-    from juliacall import Main as jl  # noqa: N813
-
-    jl.include(str(JULIA_SOURCES))
-    return jl.PyqhnEngine
 
 
 def _columns(theta: np.ndarray) -> np.ndarray:

@@ -48,9 +48,11 @@ __all__ = [
     "JULIA_SOURCES",
     "JuliaInstallFailed",
     "JuliaStatus",
+    "JuliaUnavailable",
     "PlannedJulia",
     "install_julia_stack",
     "install_log_path",
+    "julia_module",
     "julia_packages",
     "julia_status",
     "julia_unavailable_reason",
@@ -378,8 +380,6 @@ def install_julia_stack(log: Path | None = None) -> JuliaStatus:
     status = julia_status()
     if not status.ready and not status.installable:
         raise RuntimeError(f"cannot install the Julia stack: {status.reason}")
-    from .julia import julia_module
-
     log = install_log_path(status) if log is None else log
     julia_status.cache_clear()
     try:
@@ -398,3 +398,24 @@ def install_julia_stack(log: Path | None = None) -> JuliaStatus:
     finally:
         julia_status.cache_clear()
     return julia_status()
+
+
+class JuliaUnavailable(RuntimeError):
+    """The Julia stack cannot start here; the message says why and what to do."""
+
+
+@functools.lru_cache(maxsize=1)
+def julia_module() -> Any:
+    """The Julia module ``PyqhnEngine``, loaded into juliacall's ``Main`` on first call.
+
+    Importing juliacall resolves pyqhn's ``juliapkg.json`` (downloading Julia and the
+    packages when missing, which needs internet); nothing here overrides juliacall's
+    settings. Raises :class:`JuliaUnavailable` when no install can help.
+    """
+    status = julia_status()
+    if not status.ready and not status.installable:
+        raise JuliaUnavailable(f"the Julia engine is unavailable: {status.reason}")
+    from juliacall import Main as jl  # noqa: N813
+
+    jl.include(str(JULIA_SOURCES))
+    return jl.PyqhnEngine

@@ -9,7 +9,8 @@ Representation. The state is ``A`` of shape ``(N, χ, 2, χ)`` complex128: site 
 one dimension ``χ`` so that the site loop is one ``lax.scan``. The boundary bonds use
 index 0 only: ``ψ(s_1 … s_N) = (A[0][:, s_1, :] ⋯ A[N-1][:, s_N, :])[0, 0]``.
 
-Exact construction (default). As in :mod:`pyqhn.engines.exact`, the first block's CXs act
+Exact construction (default). As in :mod:`pyqhn.engines.exact` (both build the site
+tensors with :func:`.kernels.exact_site_groups`), the first block's CXs act
 on ``|0…0⟩`` and drop out, and every later CX ``(j, j+1)`` is split as
 ``|0⟩⟨0|⊗I + |1⟩⟨1|⊗X``: a bond of dimension 2 between its sites. The bond across a cut
 is ``2**(number of CXs across it)``: ``χ = 1`` (product, 1 block), 2 (2 and 3 blocks), 4
@@ -47,7 +48,7 @@ from ..bits import bits_to_index
 from ..checks import InputError, check_angles, check_int, check_n_qubits
 from ..circuits import Circuit, cx_pairs, split_params
 from .base import Engine, _check_circuit
-from .exact import layer_unitaries
+from .kernels import exact_site_groups, layer_unitaries, site_roles
 
 __all__ = [
     "MPS",
@@ -81,20 +82,10 @@ class MPS(NamedTuple):
 # ------------------------------------------------------------------------- structure
 
 
-def _site_roles(circuit: Circuit) -> list[tuple[tuple[int, str], ...]]:
-    """Per site (0-based), the blocks ``d ≥ 2`` where it is a CX control or target."""
-    roles: list[list[tuple[int, str]]] = [[] for _ in range(circuit.n_qubits)]
-    for d in range(2, circuit.blocks + 1):
-        for c, t in cx_pairs(circuit, d):
-            roles[c - 1].append((d, "control"))
-            roles[t - 1].append((d, "target"))
-    return [tuple(r) for r in roles]
-
-
 def exact_bond(circuit: Circuit) -> int:
     """The largest bond of the exact MPS: ``2**(most CXs across one cut, blocks ≥ 2)``."""
     _check_circuit(circuit)
-    roles = _site_roles(circuit)
+    roles = site_roles(circuit)
     return max((2 ** sum(1 for _, r in ev if r == "control") for ev in roles), default=1)
 
 
@@ -105,32 +96,10 @@ def _exact_tensors(circuit: Circuit, theta: jax.Array) -> jax.Array:
     block whatever ``N``), padded and scattered into place.
     """
     ry, rz = split_params(circuit, theta)
-    u = layer_unitaries(ry, rz)
     n, chi = circuit.n_qubits, exact_bond(circuit)
-    groups: dict[tuple, list[int]] = {}
-    for j, ev in enumerate(_site_roles(circuit)):
-        groups.setdefault(ev, []).append(j)
     out = jnp.zeros((n, chi, 2, chi), dtype=jnp.complex128)
-    for ev, sites in groups.items():
-        idx = np.asarray(sites)
-        v = u[0, idx, :, 0]  # (g, 2): U_1|0⟩
-        by_block = dict(ev)
-        roles = []
-        for d in range(2, circuit.blocks + 1):
-            role = by_block.get(d)
-            if role == "control":  # v[g, …, b, s] = δ(b, s) v[g, …, s]
-                v = v[..., None, :] * jnp.eye(2, dtype=v.dtype)
-            elif role == "target":  # v[g, …, a, s] = v[g, …, s XOR a]
-                v = jnp.stack([v, v[..., ::-1]], axis=-2)
-            if role:
-                roles.append(role)
-            v = jnp.einsum("g...s,gts->g...t", v, u[d - 1, idx])
-        left = [1 + i for i, r in enumerate(roles) if r == "target"]
-        right = [1 + i for i, r in enumerate(roles) if r == "control"]
-        v = jnp.transpose(v, [0, *left, len(roles) + 1, *right])
-        cl, cr = 2 ** len(left), 2 ** len(right)
-        v = v.reshape(len(sites), cl, 2, cr)
-        out = out.at[idx, :cl, :, :cr].set(v)
+    for idx, v in exact_site_groups(circuit, layer_unitaries(ry, rz)):
+        out = out.at[idx, :v.shape[1], :, :v.shape[3]].set(v)
     return out
 
 

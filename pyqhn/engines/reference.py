@@ -3,7 +3,7 @@
 Slow and simple on purpose: every fast engine is tested against these. The state is an
 array of shape ``(2,)*n`` whose axis ``n - j`` is site ``j`` (C order, site ``n`` first), so
 ``state.reshape(-1)[k]`` is the amplitude of index ``k`` with site 1 the least significant
-bit (CONVENTIONS.md). :class:`ReferenceEngine` puts them behind the common
+bit (``../shared/CONVENTIONS.md``). :class:`ReferenceEngine` puts them behind the common
 :class:`pyqhn.engines.base.Engine` interface (a Python loop over the rows of a batch).
 """
 

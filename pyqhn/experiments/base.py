@@ -85,6 +85,13 @@ def execute(
             to train on (:func:`pyqhn.driver.run_groups`); ``None``: this process.
     """
     out = Path(out)
+    if isinstance(client, str):  # 'local:2' …: checked before the folder is made
+        from ..cluster import parse_cluster
+
+        client = parse_cluster(client)
+    if (out / "summary.json").is_dir():  # refused before any work, not after it
+        raise InputError(f"{out / 'summary.json'} is a folder where the summary goes; remove "
+                         "it, or use another output folder")
     with RunLog(out, settings, kind=kind) as log:
         t0 = time.perf_counter()
         groups, context = build(out)

@@ -18,44 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fourier import weight_spectrum
 from ..runlog import write_table
 from .base import execute
 from .landscape import build_problem, spec_for
 
-__all__ = ["TASKS", "weight_spectrum", "run_fig6"]
+__all__ = ["TASKS", "run_fig6"]
 
 #: (label, landscape figure whose problem is used)
 TASKS = (("Gaussian, activation (N=14)", "fig2"), ("Gaussian, width (N=15)", "fig3"),
          ("MNIST 0/1 (N=17)", "fig4"))
-
-
-def _walsh_weight_spectrum(cost: np.ndarray) -> np.ndarray:
-    """``W(S)``, ``S = 0..N``, by an in-place fast Walsh–Hadamard transform (NumPy)."""
-    f = np.asarray(cost, dtype=np.float64).copy()
-    n = int(round(np.log2(f.size)))
-    for b in range(n):
-        g = f.reshape(-1, 2, 2**b)
-        a, c = g[:, 0].copy(), g[:, 1].copy()
-        g[:, 0], g[:, 1] = a + c, a - c
-    f /= f.size
-    size = np.zeros(f.size, dtype=np.int64)
-    for b in range(n):
-        size += (np.arange(f.size) >> b) & 1
-    return np.bincount(size, weights=f**2, minlength=n + 1)
-
-
-def weight_spectrum(cost: np.ndarray) -> np.ndarray:
-    """``(N + 1,)`` weights ``W(S)`` of a ``(2**N,)`` cost table (``pyqhn.fourier`` if present).
-
-    ``Σ_S W(S) = mean(C²)`` (Parseval), a check the tests use.
-    """
-    try:
-        from ..fourier import weight_spectrum as ws
-    except ImportError:
-        return _walsh_weight_spectrum(cost)
-    w = np.asarray(ws(np.asarray(cost, dtype=np.float64)), dtype=np.float64)
-    n = int(round(np.log2(np.size(cost))))
-    return w if w.shape == (n + 1,) else _walsh_weight_spectrum(cost)
 
 
 def run_fig6(out: str | Path, *, quick: bool = False, progress: bool = True) -> dict:

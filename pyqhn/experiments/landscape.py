@@ -11,7 +11,7 @@ One shared pipeline (:func:`run_landscape`) for the four problems:
    success_probability, success_interval, mean_energy, …]``) and the figure
    ``DIR/<figure>.png|pdf``.
 
-Paper settings (CONVENTIONS.md), built by default as the original code built them:
+Paper settings (``../shared/CONVENTIONS.md``), built by default as the original code built them:
 fig2 N=14 (Gaussians, activation choice), fig3 N=15 (+ hidden width), both on 10,000
 training points in the notebooks' bit layout (W1, W2, b2, b1, [N_hid,] activation), ε = 0.03,
 product state and N_layer = 1..4 (blocks 2, 4, 6, 8); fig4 N=17 (MNIST 0 vs 1, 4×4,
@@ -370,9 +370,11 @@ def run_landscape(
     def summarise(log: RunLog, cost: np.ndarray, out: Path) -> dict:
         from ..baselines import best_over_choices
 
-        names = [f"blocks={b}" if b else "product" for b in spec.blocks] + list(spec.baselines)
         table = log.table()
         table = table[table["run"] < spec.runs]
+        blocks_shown, methods_shown = _shown_groups(table, spec)
+        names = ([f"blocks={b}" if b else "product" for b in blocks_shown]
+                 + list(methods_shown))
         table = pd.concat([table, best_over_choices(table)], ignore_index=True)
         table = table[table["group"].isin(names)]
         # the exhaustive search is the C* line itself (one deterministic run): table only
@@ -402,7 +404,7 @@ def run_landscape(
                                   for e in problem.model.encodings]),
             cost_source=spec.cost_file or "enumerated on the dataset",
             settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
-                          blocks=list(spec.blocks), baselines=list(spec.baselines),
+                          blocks=list(blocks_shown), baselines=list(methods_shown),
                           baseline_budget=spec.baseline_budget),
             paper=spec.paper,
             wall_time=dict(figure=time.perf_counter() - t0),
@@ -412,6 +414,23 @@ def run_landscape(
     return execute(out, kind=spec.figure, settings=landscape_settings(spec, seed, problem),
                    build=build, summarise=summarise, progress=progress,
                    time_limit=time_limit, client=client)
+
+
+def _shown_groups(table: pd.DataFrame, spec: LandscapeSpec) -> tuple[list[int], list[str]]:
+    """The circuits (blocks, 0 = product) and baselines a summary shows: those ``spec``
+    asks for and those earlier calls left in the folder (``pyqhn baseline`` and
+    ``pyqhn reproduce`` may add to one folder, with other methods each time), in display
+    order: product, brickworks by depth, then the baselines in :data:`METHODS` order."""
+    from ..baselines import METHODS
+
+    groups = set(table["group"].astype(str))
+    blocks = set(spec.blocks) | {0 for g in groups if g == "product"}
+    blocks |= {int(g.split("=", 1)[1]) for g in groups
+               if g.startswith("blocks=") and g.split("=", 1)[1].isdigit()}
+    methods = set(spec.baselines) | (groups & set(METHODS))
+    if "method" in table:
+        methods |= set(table["method"].dropna().astype(str)) & set(METHODS)
+    return sorted(blocks), [m for m in METHODS if m in methods]
 
 
 def _jsonable(obj: Any) -> Any:

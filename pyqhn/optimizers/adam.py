@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
-import optax
 
 from ..checks import check_float, check_int
 from .base import (
@@ -81,6 +79,9 @@ def adam_optimizer(*, learning_rate: float, max_steps: int, gtol: float = 0.0) -
     learning_rate = check_float(learning_rate, "learning_rate", low=0.0, low_inclusive=False)
     max_steps = check_int(max_steps, "max_steps", minimum=0)
     gtol = check_float(gtol, "gtol", low=0.0)
+    import jax.numpy as jnp  # here, not at import: `pyqhn --help` lists optimisers without JAX
+    import optax
+
     tx = optax.adam(learning_rate)
 
     def stopped(f: np.ndarray, gnorm: np.ndarray, n_iter: np.ndarray) -> np.ndarray:

@@ -77,6 +77,12 @@ class Optimizer:
         init: ``(fun, x0 (R, P) float, seeds (R,) int) -> state``.
         step: ``(fun, state) -> state``: one iteration of every run not done.
         settings: the hyper-parameters, JSON-able (a driver records them in its run log).
+        evaluates_subsets: ``fun`` is called with the points of some runs only (``M ≤ R``
+            rows whose runs ``fun`` is not told): a driver pads such calls to ``R`` rows
+            for one compiled shape, and an objective with one cost table per run cannot
+            be used (direct search, the Julia optimisers).
+        one_point_per_call: ``fun`` is called with one point ``(1, P)`` at a time (the
+            Julia optimisers): a batch of one run avoids padded copies.
     """
 
     name: str
@@ -84,6 +90,8 @@ class Optimizer:
     init: Callable[[Callable, np.ndarray, np.ndarray], Any]
     step: Callable[[Callable, Any], Any]
     settings: Mapping[str, Any]
+    evaluates_subsets: bool = False
+    one_point_per_call: bool = False
 
 
 def as_runs(x0: Any) -> np.ndarray:

@@ -317,7 +317,7 @@ def direct_search_optimizer(
         "forcing_constant": forcing_constant, "wrap": wrap,
     }
     return Optimizer(name="direct-search", uses_gradient=False, init=init, step=step,
-                     settings=settings)
+                     settings=settings, evaluates_subsets=True)
 
 
 def _seeded_with(optimizer: Optimizer, rngs: tuple[np.random.Generator, ...]) -> Optimizer:

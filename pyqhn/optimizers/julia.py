@@ -174,7 +174,7 @@ def _replay_optimizer(name: str, uses_gradient: bool, backend: Backend,
         return show(state.trajectories, cursor, state.done)
 
     return Optimizer(name=name, uses_gradient=uses_gradient, init=init, step=step,
-                     settings=settings)
+                     settings=settings, evaluates_subsets=True, one_point_per_call=True)
 
 
 def optimkit_lbfgs_optimizer(*, gtol: float = 1e-6, max_iter: int = 500, memory: int = 8,
