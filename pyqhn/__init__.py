@@ -22,11 +22,11 @@ _EXPORTS = {
     "Circuit": "circuits", "brickwork_circuit": "circuits", "product_circuit": "circuits",
     "random_params": "circuits", "get_engine": "engines", "NoiseModel": "noise",
     "train_multistart": "driver", "run_groups": "driver", "Group": "driver",
-    "RunLog": "runlog", "InputError": "checks",
+    "RunLog": "runlog", "InputError": "checks", "QHNClassifier": "classifier",
 }
 _SUBMODULES = ("datasets", "models", "cost", "circuits", "engines", "objectives",
                "optimizers", "driver", "runlog", "analysis", "pipeline", "plotting",
-               "interop", "estimators", "noise", "bits", "fourier", "checks")
+               "interop", "estimators", "noise", "bits", "fourier", "checks", "classifier")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 

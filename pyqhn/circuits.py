@@ -101,6 +101,21 @@ class Circuit:
         """The paper's N_layer = blocks / 2 (0 for the product state)."""
         return 0.0 if not self.entangling else self.blocks / 2
 
+    @property
+    def label(self) -> str:
+        """What the command line and the figures print: ``product``, ``N_layer=L`` (the
+        paper's name, an even number of blocks ``2L``) or ``blocks=B`` (odd ``B``).
+        :meth:`from_name` reads it back."""
+        if not self.entangling:
+            return "product"
+        return f"N_layer={self.blocks // 2}" if self.blocks % 2 == 0 else self.name
+
+    @classmethod
+    def from_name(cls, name: str, n_qubits: int) -> Circuit:
+        """The circuit a name describes (:func:`circuit_from_name`; every :attr:`name` and
+        :attr:`label` round-trips)."""
+        return circuit_from_name(name, n_qubits)
+
 
 def brickwork_circuit(n_qubits: int, blocks: int) -> Circuit:
     """The brickwork ansatz of the original study with ``blocks`` blocks (paper: 2·N_layer)."""
@@ -113,15 +128,22 @@ def product_circuit(n_qubits: int) -> Circuit:
 
 
 def circuit_from_name(name: str, n_qubits: int) -> Circuit:
-    """Parse ``product``, ``blocks=B`` / ``bB`` or ``layers=L`` / ``lL`` (blocks = 2L)."""
-    s = name.strip().lower()
-    if s in ("product", "prod", "p"):
+    """The one parser of circuit names: ``product`` (``N_layer=0``), ``blocks=B`` / ``bB``,
+    or the paper's ``N_layer=L`` (as printed by :attr:`Circuit.label` and the figures,
+    also ``$N_{\\rm layer} = L$``), ``layers=L`` / ``lL`` (blocks = 2L). Spaces and case
+    do not matter."""
+    if not isinstance(name, str):
+        raise InputError(f"a circuit name must be a string, got {name!r}")
+    s = "".join(name.lower().split()).strip("$").replace("{\\rm", "").replace("}", "")
+    s = s.replace("n_layer", "layers=").replace("==", "=")
+    if s in ("product", "prod", "p", "layers=0"):
         return product_circuit(n_qubits)
     for prefix, factor in (("blocks=", 1), ("b", 1), ("layers=", 2), ("l", 2)):
         if s.startswith(prefix) and s[len(prefix):].isdigit():
             return brickwork_circuit(n_qubits, factor * int(s[len(prefix):]))
     raise InputError(
-        f"unknown circuit {name!r}: use 'product', 'blocks=B' (or 'bB') or 'layers=L' (or 'lL')"
+        f"unknown circuit {name!r}: use 'product', 'N_layer=L' (2L blocks, the paper's name), "
+        "'blocks=B' (or 'bB') or 'layers=L' (or 'lL')"
     )
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from .bits import index_to_bits
 from .checks import MAX_QUBITS, InputError, check_cost, check_int, read_npz_array
 from .datasets import Dataset
-from .models import AugmentedBiNN, group_samples
+from .models import AugmentedBiNN, class_counts
 
 __all__ = [
     "BIT_ORDER",
@@ -93,8 +93,8 @@ def inert_parameters(model: AugmentedBiNN, data: Dataset) -> list[int]:
     return sorted(p for f in zero for p in model.first_layer_weight_params(int(f)))
 
 
-@partial(jax.jit, static_argnums=(0, 2, 6))
-def _loss_of_range(model, start, count, xu, n0, n1, relevant):
+@partial(jax.jit, static_argnums=(0, 2, 5))
+def _loss_of_range(model, start, count, xu, counts, relevant):
     """Loss of the ``count`` consecutive sub-table indices from ``start``.
 
     The sub-table enumerates the ``relevant`` parameters (first = most significant); every
@@ -109,7 +109,7 @@ def _loss_of_range(model, start, count, xu, n0, n1, relevant):
         bits = rel_bits
     else:
         bits = jnp.zeros((count, n_total)).at[:, jnp.asarray(relevant)].set(rel_bits)
-    return model._grouped_loss(bits, xu, n0, n1)
+    return model._counts_loss(bits, xu, counts)
 
 
 def cost_table(
@@ -133,12 +133,13 @@ def cost_table(
         >>> C = cost_table(mnist_encoding_model(), mnist_pair((3, 7)))   # (2**19,), Fig. 5
     """
     n = check_table_size(model.n_qubits, max_bytes)
-    xu, n0, n1 = group_samples(data, model.n_inputs)
+    xu, counts = class_counts(data, model)
     inert = set(inert_parameters(model, data)) if skip_inert else set()
     relevant = tuple(i for i in range(n) if i not in inert)
     total = 2 ** len(relevant)
     if chunk_size is None:
         per_network = 8 * xu.shape[0] * max(model.layers[1:]) * (4 + len(model.activations))
+        per_network *= model.n_classes // 2
         chunk_size = max(1, _CHUNK_BYTES // per_network)
         chunk_size = 2 ** int(np.floor(np.log2(chunk_size)))
     chunk = min(check_int(chunk_size, "chunk_size", minimum=1), total)
@@ -146,7 +147,7 @@ def cost_table(
     for start in range(0, total, chunk):
         s = min(start, total - chunk)  # last chunk overlaps: no recompilation
         sub[s : s + chunk] = np.asarray(
-            _loss_of_range(model, s, chunk, xu, n0, n1, relevant)
+            _loss_of_range(model, s, chunk, xu, counts, relevant)
         )
     if not inert:
         return sub

@@ -54,7 +54,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Dataset:
-    """A labelled dataset: ``x`` (n_samples, n_features) float64, ``y`` (n_samples,) int64."""
+    """A labelled dataset: ``x`` (n_samples, n_features) float64, ``y`` (n_samples,) int64
+    class indices ``0 … k−1`` (0 and 1 for the binary problems)."""
 
     x: np.ndarray
     y: np.ndarray
@@ -73,17 +74,19 @@ class Dataset:
         if y.dtype.kind not in "biuf":
             found = ", ".join(repr(v) for v in list(dict.fromkeys(y.ravel().tolist()))[:3])
             raise InputError(f"{where} are {y.dtype.kind == 'O' and 'objects' or 'strings'} "
-                             f"({found}, …); the paper's binary models need labels 0 and 1: "
-                             "map your two classes to 0 and 1")
+                             f"({found}, …); the models need class indices 0 … k−1 (labels 0 and 1 "
+                             "for two classes): map your classes to them, or use "
+                             "pyqhn.QHNClassifier, which maps labels of any type")
         if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise InputError(f"{where} hold NaN or infinite values; the paper's binary "
-                             "models need labels 0 and 1")
+            raise InputError(f"{where} hold NaN or infinite values; the models need "
+                             "class indices 0 … k−1 (labels 0 and 1 for two classes)")
         if np.any(y.astype(np.int64) != y):
-            raise InputError(f"{where} must be integer class labels 0 and 1, got "
-                             f"{np.unique(y)[:5]}; map your two classes to 0 and 1")
-        if not np.all((y == 0) | (y == 1)):
-            raise InputError(f"y must hold binary labels 0 and 1, got {np.unique(y)[:5]}; "
-                             "map your two classes to 0 and 1")
+            raise InputError(f"{where} must be integer class indices 0 … k−1, got "
+                             f"{np.unique(y)[:5]}; map your classes to them")
+        if np.any(y < 0):
+            raise InputError(f"{where} must be class indices 0, 1, … (binary labels 0 and 1 for "
+                             f"two classes), got {np.unique(y)[:5]}; map your classes to "
+                             "0 … k−1 (pyqhn.QHNClassifier does this for any labels)")
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y.astype(np.int64))
 

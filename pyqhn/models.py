@@ -27,9 +27,16 @@ Both layouts describe the same networks: the two tables are permutations of each
 A weight bit ``σ`` becomes ``lo + (hi − lo)·σ`` for the chosen encoding ``(lo, hi)``
 (``(−1, 1)`` is the notebooks' σ → 2σ−1). Hidden layers use the chosen activation; a hidden
 width ``w`` keeps the first ``w`` units of every hidden layer (the others output 0, their
-weights are ignored). The output layer has one unit with ``output_activation`` (sigmoid);
-the loss is the mean over samples of ``(p − y)²`` (``"mse"``) or binary cross-entropy of
-the logit (``"cross_entropy"``).
+weights are ignored). The output layer has one unit with ``output_activation`` (sigmoid)
+for two classes; the loss is the mean over samples of ``(p − y)²`` (``"mse"``) or binary
+cross-entropy of the logit (``"cross_entropy"``). With ``k > 1`` output units (``k``
+classes, labels ``0 … k−1``) the loss is the softmax cross-entropy of the ``k`` logits
+(``"cross_entropy"`` only). ``logit_scale="fan-in"`` divides the output logits by
+``√fan-in`` (the output layer's inputs) before the link: with ±1 weights on ``d``
+standardised features ``z`` is O(√d), a sigmoid or softmax saturates and one misclassified
+sample costs O(√d); the scaled link keeps the loss O(1) (as
+:class:`pyqhn.sampled_models.LinkChoiceLogistic`'s scaled sigmoid). Predictions
+(``z > 0``, or the largest logit) do not depend on the scale; the cost does.
 
 The four problems of the paper, built as the original code built them by default (bit
 layouts in each factory's docstring): :func:`gaussian_activation_model` (N=14),
@@ -73,6 +80,8 @@ __all__ = [
     "paper_model",
     "PAPER_PROBLEMS",
     "group_samples",
+    "class_counts",
+    "LOGIT_SCALES",
 ]
 
 
@@ -112,6 +121,9 @@ LAYOUTS = ("original", "choices-first")
 
 _LOSSES = ("mse", "cross_entropy")
 
+#: Output logit scales (:class:`AugmentedBiNN` ``logit_scale``).
+LOGIT_SCALES = ("none", "fan-in")
+
 
 def encoding_label(encoding: tuple[float, float], *, mnist: bool = True) -> str:
     """``"{lo,hi}"``, plus where it comes from when ``mnist`` and it is one of
@@ -150,8 +162,11 @@ class AugmentedBiNN:
         activations: names (keys of :data:`ACTIVATIONS`) the hidden activation is chosen from.
         widths: hidden widths chosen from (``None``: the full width, no choice bits).
         encodings: ``(lo, hi)`` value pairs the weight encoding is chosen from.
-        loss: ``"mse"`` or ``"cross_entropy"`` (the latter needs a sigmoid output).
-        output_activation: the output unit's activation.
+        loss: ``"mse"`` or ``"cross_entropy"`` (the latter needs a sigmoid output; with
+            ``k > 1`` output units it is the softmax cross-entropy).
+        output_activation: the output unit's activation (one output unit).
+        logit_scale: ``"none"`` or ``"fan-in"`` (output logits divided by ``√fan-in``
+            before the sigmoid or softmax; module docstring).
         name: a label used in metadata.
         layout: where each parameter sits, ``"original"`` (default) or ``"choices-first"``
             (:data:`LAYOUTS`, module docstring).
@@ -165,13 +180,21 @@ class AugmentedBiNN:
     output_activation: str = "sigmoid"
     name: str = ""
     layout: str = "original"
+    logit_scale: str = "none"
 
     def __post_init__(self) -> None:
         layers = tuple(int(v) for v in self.layers)
         if len(layers) < 2 or any(v < 1 for v in layers):
             raise InputError(f"layers must be at least (n_inputs, 1) with positive sizes: {layers}")
-        if layers[-1] != 1:
-            raise InputError(f"the output layer must have one unit (binary labels), got {layers}")
+        if layers[-1] == 2:
+            raise InputError(f"two classes need one output unit (its sigmoid is P(y=1)); use "
+                             f"k >= 3 output units for k classes, got {layers}")
+        if layers[-1] > 1 and self.loss != "cross_entropy":
+            raise InputError(f"{layers[-1]} output units (classes) need "
+                             "loss='cross_entropy' (softmax)")
+        if self.logit_scale not in LOGIT_SCALES:
+            raise InputError(f"unknown logit_scale {self.logit_scale!r}; choose from "
+                             f"{LOGIT_SCALES}")
         acts = tuple(self.activations)
         for a in (*acts, self.output_activation):
             if a not in ACTIVATIONS:
@@ -230,6 +253,16 @@ class AugmentedBiNN:
     @property
     def n_inputs(self) -> int:
         return self.layers[0]
+
+    @property
+    def n_outputs(self) -> int:
+        """Output units: 1 for two classes (sigmoid), ``k`` for ``k ≥ 3`` (softmax)."""
+        return self.layers[-1]
+
+    @property
+    def n_classes(self) -> int:
+        """Classes the model separates: 2 with one output unit, else ``n_outputs``."""
+        return max(2, self.layers[-1])
 
     def _layer_pairs(self) -> list[tuple[int, int]]:
         """(inputs, outputs) of every layer."""
@@ -468,7 +501,8 @@ class AugmentedBiNN:
 
     def _logits_or_output(self, bits: jax.Array, x: jax.Array) -> jax.Array:
         """Pre-activation of the output unit, (M, S), for float bits (M, N) in this model's
-        layout and x (S, d)."""
+        layout and x (S, d); ``(M, k, S)`` with ``k > 1`` output units. Includes the
+        ``logit_scale``."""
         bits = self._to_canonical(bits)
         act, wid, enc = self._codes(bits, jnp)
         lo = jnp.asarray([e[0] for e in self.encodings])[enc][:, None]
@@ -489,7 +523,9 @@ class AugmentedBiNN:
                 z = jnp.einsum("mdo,mds->mos", w, h)
             z = z + bias[:, :, None]
             if lay == n_layers - 1:
-                return z[:, 0, :]
+                if self.logit_scale == "fan-in":
+                    z = z / math.sqrt(a)
+                return z[:, 0, :] if b == 1 else z
             if len(self.activations) == 1:
                 h = ACTIVATIONS[self.activations[0]](z)
             else:
@@ -503,14 +539,27 @@ class AugmentedBiNN:
         raise AssertionError("unreachable")
 
     def output(self, bits: Any, x: Any) -> jax.Array:
-        """Network output (M, S) (after the output activation) for bits (M, N), x (S, d)."""
+        """Network output (M, S) (after the output activation) for bits (M, N), x (S, d);
+        with ``k > 1`` output units the softmax probabilities ``(M, k, S)``."""
         z = self._logits_or_output(jnp.asarray(bits, dtype=jnp.float64), jnp.asarray(x))
+        if self.n_outputs > 1:
+            return jax.nn.softmax(z, axis=1)
         return ACTIVATIONS[self.output_activation](z)
 
     def _grouped_loss(self, bits: jax.Array, xu: jax.Array, n0: jax.Array, n1: jax.Array):
         """Mean loss (M,) over samples grouped as unique rows xu with class counts n0, n1."""
+        return self._counts_loss(bits, xu, jnp.stack([n0, n1], axis=1))
+
+    def _counts_loss(self, bits: jax.Array, xu: jax.Array, counts: jax.Array) -> jax.Array:
+        """Mean loss (M,) over samples grouped as unique rows ``xu (U, d)`` with class
+        counts ``counts (U, n_classes)``."""
         z = self._logits_or_output(bits, xu)
-        total = jnp.sum(n0) + jnp.sum(n1)
+        total = jnp.sum(counts)
+        if self.n_outputs > 1:  # softmax cross-entropy: Σ_c n_c (logsumexp z − z_c)
+            lse = jax.scipy.special.logsumexp(z, axis=1)  # (M, U)
+            per = jnp.sum(counts, axis=1) * lse - jnp.einsum("mcu,uc->mu", z, counts)
+            return jnp.sum(per, axis=1) / total
+        n0, n1 = counts[:, 0], counts[:, 1]
         if self.loss == "cross_entropy":
             per = (n0 + n1) * _softplus(z) - n1 * z
         else:
@@ -521,8 +570,19 @@ class AugmentedBiNN:
     def cost(self, bits: np.ndarray, data: Dataset) -> np.ndarray:
         """Training loss of each bit row: bits (M, N) in {0, 1} → (M,) float64."""
         bits = self._check_bits(bits)
-        xu, n0, n1 = group_samples(data, self.n_inputs)
-        return np.asarray(_loss_jit(self, jnp.asarray(bits, jnp.float64), xu, n0, n1))
+        xu, counts = class_counts(data, self)
+        return np.asarray(_loss_jit(self, jnp.asarray(bits, jnp.float64), xu, counts))
+
+    def cost_function(self, data: Dataset) -> Any:
+        """``bits (M, N) -> (M,)`` training losses on ``data``, its samples grouped once
+        (a bit cost for :mod:`pyqhn.sampled`, evaluated many times on the same data)."""
+        xu, counts = class_counts(data, self)
+
+        def cost(bits: np.ndarray) -> np.ndarray:
+            b = jnp.asarray(self._check_bits(bits), jnp.float64)
+            return np.asarray(_loss_jit(self, b, xu, counts))
+
+        return cost
 
     def classifier(self, bits: np.ndarray) -> BiNNClassifier:
         """The network of one bit row (N,) as a classifier with ``predict`` / ``accuracy``."""
@@ -530,6 +590,26 @@ class AugmentedBiNN:
         if bits.shape[0] != 1:
             raise InputError("classifier takes one bit row")
         return BiNNClassifier(self, bits[0])
+
+
+def class_counts(data: Dataset, model: AugmentedBiNN) -> tuple[jax.Array, jax.Array]:
+    """Unique feature rows ``(U, d)`` and their class counts ``(U, model.n_classes)``: the
+    loss depends on the data only through these (labels ``0 … n_classes − 1``)."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a pyqhn.datasets.Dataset, got {type(data).__name__}")
+    if data.n_features != model.n_inputs:
+        raise InputError(f"the model takes {model.n_inputs} inputs but the data have "
+                         f"{data.n_features} features")
+    if data.n_samples == 0:
+        raise InputError("the dataset is empty; the loss needs at least one sample")
+    k = model.n_classes
+    if np.any((data.y < 0) | (data.y >= k)):
+        raise InputError(f"labels must be 0 … {k - 1} for a model with {model.n_outputs} "
+                         f"output unit(s) ({k} classes), got {np.unique(data.y)[:6]}")
+    xu, inv = np.unique(data.x, axis=0, return_inverse=True)
+    counts = np.zeros((len(xu), k))
+    np.add.at(counts, (inv.reshape(-1), data.y), 1.0)
+    return jnp.asarray(xu), jnp.asarray(counts)
 
 
 def group_samples(data: Dataset, n_inputs: int | None = None) -> tuple[jax.Array, ...]:
@@ -556,8 +636,8 @@ def group_samples(data: Dataset, n_inputs: int | None = None) -> tuple[jax.Array
 
 
 @partial(jax.jit, static_argnums=0)
-def _loss_jit(model: AugmentedBiNN, bits, xu, n0, n1):
-    return model._grouped_loss(bits, xu, n0, n1)
+def _loss_jit(model: AugmentedBiNN, bits, xu, counts):
+    return model._counts_loss(bits, xu, counts)
 
 
 @dataclass(frozen=True)
@@ -568,11 +648,16 @@ class BiNNClassifier:
     ``P(y=0), P(y=1)`` where ``P(y=1) = σ(z)``, ``z`` the output unit's pre-activation (for
     the paper's sigmoid output this is the network's output); ``score(X, y)`` → accuracy;
     ``classes_ = [0, 1]``. ``output(X)`` is the network's output unit after its activation.
+    With ``k > 1`` output units: ``decision_function`` ``(n, k)`` logits, ``predict_proba``
+    their softmax, ``predict`` the largest, ``classes_ = [0 … k−1]``.
     """
 
     model: AugmentedBiNN
     bits: np.ndarray
-    classes_: np.ndarray = field(default_factory=lambda: np.array([0, 1]), init=False)
+    classes_: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "classes_", np.arange(self.model.n_classes))
 
     def _x(self, x: Any) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
@@ -582,22 +667,34 @@ class BiNNClassifier:
         return x
 
     def decision_function(self, x: Any) -> np.ndarray:
-        """Pre-activation ``z`` of the output unit, ``(n,)``; the label is ``z > 0``."""
+        """Pre-activation ``z`` of the output unit, ``(n,)``; the label is ``z > 0``.
+        ``(n, k)`` logits with ``k > 1`` output units."""
         bits = jnp.asarray(self.bits[None, :], dtype=jnp.float64)
-        return np.asarray(self.model._logits_or_output(bits, jnp.asarray(self._x(x))))[0]
+        z = np.asarray(self.model._logits_or_output(bits, jnp.asarray(self._x(x))))[0]
+        return z.T if z.ndim == 2 else z
 
     def output(self, x: Any) -> np.ndarray:
-        """The network's output ``(n,)`` (after the output activation)."""
-        return np.asarray(self.model.output(self.bits[None, :], self._x(x)))[0]
+        """The network's output ``(n,)`` (after the output activation); ``(n, k)`` softmax
+        probabilities with ``k > 1`` output units."""
+        out = np.asarray(self.model.output(self.bits[None, :], self._x(x)))[0]
+        return out.T if out.ndim == 2 else out
 
     def predict_proba(self, x: Any) -> np.ndarray:
-        """Class probabilities ``(n, 2)``: ``[1 − σ(z), σ(z)]``."""
-        p1 = 1.0 / (1.0 + np.exp(-self.decision_function(x)))
+        """Class probabilities ``(n, 2)``: ``[1 − σ(z), σ(z)]``; ``(n, k)`` softmax."""
+        z = self.decision_function(x)
+        if z.ndim == 2:
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        p1 = 1.0 / (1.0 + np.exp(-z))
         return np.stack([1.0 - p1, p1], axis=1)
 
     def predict(self, x: Any) -> np.ndarray:
-        """Class labels ``(n,)`` int64: 1 where ``z > 0`` (output above ½ for a sigmoid)."""
-        return (self.decision_function(x) > 0).astype(np.int64)
+        """Class labels ``(n,)`` int64: 1 where ``z > 0`` (output above ½ for a sigmoid);
+        the largest logit with ``k > 1`` output units."""
+        z = self.decision_function(x)
+        if z.ndim == 2:
+            return z.argmax(axis=1).astype(np.int64)
+        return (z > 0).astype(np.int64)
 
     def score(self, x: Any, y: Any) -> float:
         """Accuracy on ``(X, y)``: the fraction of samples classified correctly."""

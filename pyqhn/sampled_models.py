@@ -23,7 +23,10 @@ parameter ``d + 1`` the bias; value ``2σ − 1``. ``N = d + 2`` (66 for 8×8).
 
 The ≥ 200-qubit problem is an :class:`pyqhn.models.AugmentedBiNN` (8×8 → 3 hidden units
 with a sigmoid/ReLU choice → 1, weights ±1: N = 1 + 192 + 3 + 3 + 1 = 200), see
-:func:`hidden_layer_model`. Both expose ``n_qubits``, ``cost(bits, data)`` and
+:func:`hidden_layer_model`. Both share :class:`pyqhn.models.AugmentedBiNN`'s interface
+(``n_qubits``, ``n_inputs``, ``n_classes``, ``cost(bits, data)``, ``cost_function``,
+``parameter_names``, ``decode``, ``describe``, ``classifier``), so either is an ordinary
+model of :class:`pyqhn.pipeline.Problem` (sampled beyond enumeration), and
 :func:`predictions`.
 """
 
@@ -82,9 +85,62 @@ class LinkChoiceLogistic:
     def output(self, bits, x) -> jax.Array:
         """``p(y = 1)`` ``(M, S)``."""
         b = jnp.asarray(self._check(bits), dtype=jnp.float64)
-        z = _logits(b, jnp.asarray(x))
+        return jax.nn.sigmoid(self._logits_or_output(b, jnp.asarray(x)))
+
+    # --- the interface of pyqhn.models.AugmentedBiNN (Problem, QHNClassifier, decoding)
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    @property
+    def n_classes(self) -> int:
+        return 2
+
+    def parameter_names(self) -> list[str]:
+        """``activation[0]``, ``W1[i,0]`` for every input, ``b1[0]`` (parameter 0 first)."""
+        return (["activation[0]"] + [f"W1[{i},0]" for i in range(self.n_inputs)]
+                + ["b1[0]"])
+
+    def _logits_or_output(self, bits, x) -> jax.Array:
+        """The link's argument ``z·s`` ``(M, S)`` (``s = 1/√d`` for the scaled sigmoid)."""
+        b = jnp.asarray(bits, dtype=jnp.float64)
         scale = jnp.where(b[:, :1] > 0, 1.0 / np.sqrt(self.n_inputs), 1.0)
-        return jax.nn.sigmoid(z * scale)
+        return _logits(b, jnp.asarray(x)) * scale
+
+    def cost_function(self, data: Dataset):
+        """``bits (M, N) -> (M,)`` mean cross-entropy on ``data`` (a bit cost)."""
+        return lambda bits: self.cost(bits, data)
+
+    def decode(self, bits) -> list[dict]:
+        """Readable networks of bit rows ``(M, N)`` (keys as
+        :meth:`pyqhn.models.AugmentedBiNN.decode`; ``activation`` names the link)."""
+        from .bits import bits_to_string
+
+        b = self._check(np.asarray(bits).reshape(-1, self.n_qubits))
+        out = []
+        for row in b:
+            values = 2.0 * row.astype(np.float64) - 1.0
+            out.append(dict(bits=bits_to_string(row), index=None,
+                            activation=ACTIVATION_NAMES[int(row[0])], width=None,
+                            encoding=[-1.0, 1.0], weights=[values[1:-1, None].tolist()],
+                            biases=[[float(values[-1])]]))
+        return out
+
+    def describe(self, bits) -> dict:
+        """One bit row ``(N,)`` decoded, plus a ``text`` line."""
+        d = self.decode(np.asarray(bits)[None])[0]
+        w = " ".join(f"{v[0]:g}" for v in d["weights"][0])
+        d["text"] = (f"{d['bits']}: activation={d['activation']}, encoding={{-1,1}}, "
+                     f"W1=[{w}] b1=[{d['biases'][0][0]:g}]")
+        return d
+
+    def classifier(self, bits):
+        """The network of one bit row as a classifier (:class:`pyqhn.models.BiNNClassifier`)."""
+        from .models import BiNNClassifier
+
+        b = self._check(np.asarray(bits).reshape(1, -1))
+        return BiNNClassifier(self, b[0])
 
 
 @jax.jit

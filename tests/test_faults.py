@@ -340,8 +340,11 @@ def test_string_labels_are_refused_in_one_sentence():
         assert "pets.csv" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(InputError, match="labels 0 and 1"):
         Problem(gaussian_activation_model(), (x, ["a", "b", "a", "b"]))
+    # three classes are a data set (multi-class models, QHNClassifier), but not for a model
+    # with one output unit
+    assert Dataset(x, np.array([0, 1, 2, 1])).y.max() == 2
     with pytest.raises(InputError, match="0 and 1"):
-        Dataset(x, np.array([0, 1, 2, 1]))
+        Problem(gaussian_activation_model(), (x, np.array([0, 1, 2, 1])))
 
 
 # -------------------------------------------------------- 13. beyond enumeration

@@ -4,6 +4,7 @@ formulas, and the classical bit-flip search of ``mnist8x8``."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pyqhn import datasets
 from pyqhn.experiments.mnist8x8 import local_search
@@ -60,3 +61,24 @@ def test_local_search_ends_in_single_flip_minima():
 
     every = index_to_bits(np.arange(2**n), n)
     assert cost.min() <= model.cost(every, data).min() + 1e-12
+
+
+def test_link_choice_logistic_is_an_ordinary_model_of_problem():
+    """The 66-qubit model shares AugmentedBiNN's interface: Problem trains it from
+    samples, and its best network decodes and classifies."""
+    import pyqhn
+
+    rng = np.random.default_rng(3)
+    x = rng.random((80, 6))
+    y = (x @ np.array([1, -1, 1, -1, 1, -1.0]) > 0).astype(int)
+    model = LinkChoiceLogistic(6)
+    res = pyqhn.Problem(model, (x, y)).train(["product"], runs=1, shots=100, max_iter=20,
+                                             progress=False)
+    assert res.regime == "sampled" and res.best_network()["activation"] in (
+        "sigmoid", "scaled-sigmoid")
+    bits = res.best_bits()
+    clf = res.best_classifier()
+    expected = (np.asarray(model.output(bits[None], x))[0] > 0.5).astype(int)
+    np.testing.assert_array_equal(clf.predict(x), expected)
+    assert res.best_cost() == pytest.approx(float(model.cost(bits[None], pyqhn.Dataset(x, y))[0]))
+    assert len(model.parameter_names()) == model.n_qubits == 8

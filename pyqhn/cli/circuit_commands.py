@@ -67,14 +67,51 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
         click.echo(repr(float(v)))
 
 
+#: Optimisers of ``train`` on a cost table (the registry's), and of sampled training on data
+#: (:meth:`pyqhn.pipeline.Problem.train`); the names only the latter takes.
+_TABLE_OPTIMIZERS = list(OPTIMIZERS.names(lacking="fidelity"))
+_SAMPLED_OPTIMIZERS = ["score-function", "spsa", "qnspsa", "parameter-shift"]
+_SAMPLED_ONLY = [n for n in _SAMPLED_OPTIMIZERS if n not in _TABLE_OPTIMIZERS]
+
+
 @click.command(cls=Command)
-@click.option("--cost", "cost_file", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Cost table: .npz (key 'cost') or text, one value per line.")
+@click.option("--cost", "cost_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Cost table: .npz (key 'cost') or text, one value per line. Or train on "
+                   "your own data with --data (or --problem).")
+@click.option("--data", "data_file", default=None, metavar="FILE",
+              help="Your data: .csv with a header row (label column: --target, default the "
+                   "last), .npz with arrays X and y, or X.npy with --target y.npy.")
+@click.option("--target", default=None, metavar="COLUMN",
+              help="Label column of a .csv (or array of a .npz, or labels .npy file).")
+@click.option("--model", "model_spec", default=None, metavar="SPEC",
+              help="Model for --data: 'linear' (default: weights and biases ±1, one output "
+                   "for two classes, one per class beyond), 'key=value;…' with keys hidden, "
+                   "activations, widths, encodings (lo:hi,…), loss, logit_scale, layout, "
+                   "or a .toml file with those keys.")
+@click.option("--problem", "problem_factory", default=None, metavar="MODULE:FUNCTION",
+              help="A Python function returning (model, data) to train on.")
+@click.option("--test-fraction", type=FiniteFloat(0.0, 1.0, low_open=True), default=None,
+              help="Hold out this fraction of --data (stratified, seeded) and print the "
+                   "test accuracy.")
+@click.option("--no-standardize", is_flag=True,
+              help="Use the --data features as they are (default: standardised to mean 0, "
+                   "variance 1 on the training part, as ±1 weights need).")
+@click.option("--circuit", "circuit_names", multiple=True, metavar="NAME",
+              help="Circuit by name: product, N_layer=L (2L blocks), blocks=B; repeat for "
+                   "several. With --data default: product and N_layer=1.")
+@click.option("--shots", type=click.IntRange(min=2), default=None,
+              help="Train from this many samples per estimate (MPS engine). Default: exact "
+                   "when the 2**N table is small (N <= 20), else 1000 shots.")
+@click.option("--epsilon", type=FiniteFloat(0.0, low_open=True), default=None,
+              help="Success threshold E - C* < epsilon (default 1% of C*).")
+@click.option("--learning-rate", type=FiniteFloat(0.0, low_open=True), default=None,
+              help="Sampled training: Adam's learning rate (default 0.1) or SPSA's.")
 @click.option("--blocks", type=int, multiple=True, callback=check_blocks,
               help="Brickwork blocks B (N_layer = B/2); repeat for several circuits.")
 @click.option("--product", is_flag=True, help="Also (or only) train the product-state ansatz.")
-@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Random initialisations per circuit.")
+@click.option("--runs", type=click.IntRange(min=1), default=None,
+              help="Random initialisations per circuit (default 10 on --cost; with --data 8 "
+                   "when exact, 1 when sampled).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Run folder (created; rerun the same command to resume).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -102,15 +139,58 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
 @click.option("--engine", "engine_name", type=click.Choice(list(ENGINES)), default="exact",
               show_default=True, help=ENGINES.help() + ".")
 @click.option("--optimizer", "optimizer_name",
-              type=click.Choice(OPTIMIZERS.names(lacking="fidelity")),
-              default="lbfgs", show_default=True,
-              help=OPTIMIZERS.help(OPTIMIZERS.names(lacking="fidelity")) + ".")
+              type=click.Choice(_TABLE_OPTIMIZERS + _SAMPLED_ONLY),
+              default=None,
+              help="On --cost (default lbfgs): " + OPTIMIZERS.help(tuple(_TABLE_OPTIMIZERS))
+                   + ". Sampled training on --data/--problem: score-function (default; "
+                   "Adam), spsa, qnspsa, parameter-shift.")
 @cluster_options
-def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out_dir: str,
+def train(cost_file: str | None, data_file: str | None, target: str | None,
+          model_spec: str | None, problem_factory: str | None, test_fraction: float | None,
+          no_standardize: bool, circuit_names: tuple[str, ...], shots: int | None,
+          epsilon: float | None, learning_rate: float | None,
+          blocks: tuple[int, ...], product: bool, runs: int | None, out_dir: str,
           seed: int, max_iter: int | None, gtol: float, line_search: str, memory: int,
           objective: str, n_train: int | None, batch_size: int | None, no_progress: bool,
-          engine_name: str, optimizer_name: str, cluster: Any = None) -> None:
-    """Multi-start training (L-BFGS by default); one row per run in OUT/runs.csv."""
+          engine_name: str, optimizer_name: str | None, cluster: Any = None) -> None:
+    """Multi-start training (L-BFGS by default); one row per run in OUT/runs.csv.
+
+    On a cost table (--cost), or on your own data (--data FILE, or --problem
+    MODULE:FUNCTION): then the model's cost is enumerated when small and sampled otherwise,
+    the best network is written to OUT/network.json and the accuracies to
+    OUT/summary.json."""
+    sources = [o for o, v in (("--cost", cost_file), ("--data", data_file),
+                              ("--problem", problem_factory)) if v is not None]
+    if len(sources) != 1:
+        raise click.UsageError("give exactly one of --cost (a cost table), --data (your "
+                               "data file) or --problem (module:function)"
+                               + (f"; got {' and '.join(sources)}" if sources else ""))
+    if cost_file is None:
+        for given, option in ((engine_name != "exact", "--engine"),
+                              (line_search != "hager-zhang", "--line-search"),
+                              (memory != 8, "--memory"), (n_train is not None, "--n-train")):
+            if given:
+                raise click.BadParameter("applies to --cost only (training on data uses the "
+                                         "exact engine's L-BFGS or the MPS sampler)",
+                                         param_hint=option)
+        _train_on_data(data_file, target, model_spec, problem_factory, test_fraction,
+                       no_standardize, circuit_names, blocks, product, shots, epsilon,
+                       learning_rate, runs, out_dir, seed, max_iter, optimizer_name,
+                       objective, no_progress, cluster, gtol, batch_size)
+        return
+    for given, option in ((circuit_names, "--circuit"), (shots, "--shots"),
+                          (epsilon, "--epsilon"), (learning_rate, "--learning-rate"),
+                          (target, "--target"), (model_spec, "--model"),
+                          (test_fraction, "--test-fraction"), (no_standardize or None,
+                                                                "--no-standardize")):
+        if given:
+            raise click.BadParameter("applies to --data or --problem, not to --cost",
+                                     param_hint=option)
+    if optimizer_name in _SAMPLED_ONLY:
+        raise click.BadParameter(f"{optimizer_name} trains from samples; on a cost table use "
+                                 f"{', '.join(_TABLE_OPTIMIZERS)}", param_hint="--optimizer")
+    optimizer_name = optimizer_name or "lbfgs"
+    runs = 10 if runs is None else runs
     from ..checks import n_qubits_of_cost
     from ..circuits import brickwork_circuit, product_circuit
     from ..driver import train_multistart
@@ -142,3 +222,56 @@ def train(cost_file: str, blocks: tuple[int, ...], product: bool, runs: int, out
     best = table.groupby("circuit", sort=False)["e_final"].agg(["count", "min", "mean"])
     click.echo(best.to_string())
     click.echo(f"min C = {float(cost.min())!r}; runs in {out_dir}/runs.csv")
+
+
+def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction,
+                   no_standardize, circuit_names, blocks, product, shots, epsilon,
+                   learning_rate, runs, out_dir, seed, max_iter, optimizer_name, objective,
+                   no_progress, cluster, gtol, batch_size) -> None:
+    """``train --data`` / ``--problem``: every option checked, then one Problem trained."""
+    import numpy as np
+
+    from ..circuits import Circuit
+    from ..datasets import as_dataset
+    from .own_data import load_factory, prepare_data, split_data, train_on_data
+
+    if objective != "mle":
+        raise click.BadParameter("training on data minimises E(θ); use mle (elbo/selbo: "
+                                 "enumerate the table and use --cost)", param_hint="--objective")
+    if optimizer_name in ("optimkit-lbfgs", "bbo-probabilistic-descent"):
+        raise click.BadParameter("the Julia optimisers train on --cost tables only",
+                                 param_hint="--optimizer")
+    names = list(circuit_names) + (["product"] if product else []) + [
+        f"blocks={b}" for b in blocks] or ["product", "N_layer=1"]
+    for name in names:
+        try:
+            Circuit.from_name(name, 1)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--circuit") from err
+    if problem_factory is not None:
+        for given, option in ((target, "--target"), (model_spec, "--model")):
+            if given is not None:
+                raise click.BadParameter("--problem gives the model and the data itself",
+                                         param_hint=option)
+        model, data = load_factory(problem_factory)
+        data = as_dataset(data)
+        classes, y = np.unique(data.y, return_inverse=True)
+        x_train, y_train, x_test, y_test = split_data(data.x, y.reshape(-1), test_fraction,
+                                                      seed)
+        extra: dict[str, Any] = {"problem": problem_factory}
+    else:
+        model, x_train, y_train, x_test, y_test, classes, extra = prepare_data(
+            data_file, target, model_spec, test_fraction, not no_standardize, seed)
+    summary = train_on_data(model, x_train, y_train, x_test, y_test, classes=classes,
+                            circuits=names, runs=runs, shots=shots, optimizer=optimizer_name,
+                            epsilon=epsilon, out=out_dir, seed=seed, max_iter=max_iter,
+                            learning_rate=learning_rate, progress=not no_progress,
+                            client=cluster, extra=extra, gtol=gtol, batch_size=batch_size)
+    click.echo(f"{summary['n_qubits']} qubits ({summary['regime']}), best {summary['best_circuit']}"
+               f" run {summary['best_run']}: training cost {summary['train_cost']:.6g}")
+    click.echo(f"network: {summary['network']}")
+    click.echo(f"train accuracy {summary['train_accuracy']:.4f}"
+               + (f", test accuracy {summary['test_accuracy']:.4f}"
+                  if summary["test_accuracy"] is not None else ""))
+    click.echo(f"wrote {out_dir}/summary.json, {out_dir}/network.json, {out_dir}/runs.csv "
+               f"({summary['wall_time']:.0f} s)")

@@ -16,8 +16,22 @@ _TABLE_SUFFIXES = ["npz", "txt", "dat", "csv"]
 
 
 @click.command("enumerate", cls=Command)
-@click.option("--problem", type=click.Choice(_PROBLEMS), required=True,
-              help="One of the paper's four problems (N = 14, 15, 17, 19 at size 4).")
+@click.option("--problem", type=click.Choice(_PROBLEMS), default=None,
+              help="One of the paper's four problems (N = 14, 15, 17, 19 at size 4); or "
+                   "your own data with --data.")
+@click.option("--data", "data_file", default=None, metavar="FILE",
+              help="Your data (.csv with a header row, .npz with X and y, or X.npy with "
+                   "--target y.npy), as for `pyqhn train --data`.")
+@click.option("--target", default=None, metavar="COLUMN",
+              help="Label column of --data (default: the last column).")
+@click.option("--model", "model_spec", default=None, metavar="SPEC",
+              help="Model for --data, as for `pyqhn train` (default: the ±1 linear model).")
+@click.option("--test-fraction", type=click.FloatRange(0.0, 1.0, min_open=True,
+                                                       max_open=True), default=None,
+              help="Hold out this fraction of --data; the optimum's test accuracy is "
+                   "reported.")
+@click.option("--no-standardize", is_flag=True,
+              help="Use the --data features as they are (default: standardised).")
 @click.option("--layout", type=click.Choice(_LAYOUTS), default="original", show_default=True,
               help="Bit layout: 'original' = the authors' notebooks (weights, biases in "
                    "reverse layer order, choice bits last); 'choices-first' = choice bits "
@@ -40,7 +54,9 @@ _TABLE_SUFFIXES = ["npz", "txt", "dat", "csv"]
               help="Cost table to write (.npz with key 'cost', or .txt one value per line).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print only one JSON object (n_qubits, min_cost, argmin, optimum, …).")
-def enumerate_cmd(problem: str, layout: str, digits: str | None, size: int, resize: str,
+def enumerate_cmd(problem: str | None, data_file: str | None, target: str | None,
+                  model_spec: str | None, test_fraction: float | None, no_standardize: bool,
+                  layout: str, digits: str | None, size: int, resize: str,
                   encoding: tuple[float, float] | None, seed: int, n_samples: int | None,
                   out: str, as_json: bool) -> None:
     """Enumerate all 2**N networks of a paper problem and save the cost table.
@@ -58,6 +74,16 @@ def enumerate_cmd(problem: str, layout: str, digits: str | None, size: int, resi
     from ..cost import cost_table, optimum_report, save_cost
 
     check_output_file(out, "--out", _TABLE_SUFFIXES)
+    if (problem is None) == (data_file is None):
+        raise click.UsageError("give one of --problem (a paper problem) or --data (your data)")
+    if data_file is not None:
+        _enumerate_data(data_file, target, model_spec, test_fraction, no_standardize, seed,
+                        out, as_json)
+        return
+    for given, option in ((target, "--target"), (model_spec, "--model"),
+                          (test_fraction, "--test-fraction")):
+        if given is not None:
+            raise click.BadParameter("applies to --data only", param_hint=option)
     test = None
     gaussian = problem.startswith("gaussian")
     for given, option, applies in ((digits, "--digits", not gaussian),
@@ -106,12 +132,55 @@ def enumerate_cmd(problem: str, layout: str, digits: str | None, size: int, resi
     click.echo(f"{problem}: N = {model.n_qubits}, 2**N = {cost.size} networks in {seconds:.2f} s"
                f" ({data.n_samples} samples, {layout} layout, encoding "
                f"{' or '.join(meta_data['encodings'])})")
+    _echo_optimum(report, out)
+
+
+def _echo_optimum(report: dict, out: str) -> None:
+    """The optimum lines of ``enumerate``'s report (cost, network, accuracies, file)."""
     click.echo(f"min cost {report['min_cost']:.10g} at index {report['argmin']}")
     click.echo(f"optimum {report['optimum']}")
     click.echo(f"train accuracy {report['train_accuracy']:.4f}"
                + (f", test accuracy {report['test_accuracy']:.4f}" if "test_accuracy" in report
                   else ""))
     click.echo(f"wrote {out}")
+
+
+def _enumerate_data(data_file: str, target: str | None, model_spec: str | None,
+                    test_fraction: float | None, no_standardize: bool, seed: int, out: str,
+                    as_json: bool) -> None:
+    """``enumerate --data``: the cost table of a model on your data (small N only)."""
+    from ..cost import check_table_size, cost_table, optimum_report, save_cost
+    from ..datasets import Dataset
+    from ..pipeline import EXACT_MAX_QUBITS
+    from .own_data import prepare_data
+
+    model, x_train, y_train, x_test, y_test, classes, extra = prepare_data(
+        data_file, target, model_spec, test_fraction, not no_standardize, seed)
+    if model.n_qubits > EXACT_MAX_QUBITS:
+        try:
+            check_table_size(model.n_qubits)
+        except MemoryError as err:
+            raise click.UsageError(
+                f"{err} The model has {model.n_qubits} bits: train it from samples instead "
+                f"(pyqhn train --data {data_file} ...), or choose a smaller --model.") from None
+    train = Dataset(x_train, y_train)
+    test = Dataset(x_test, y_test) if len(y_test) else None
+    t0 = time.perf_counter()
+    cost = cost_table(model, train)
+    seconds = time.perf_counter() - t0
+    save_cost(out, cost, data=str(data_file), target=target, model=repr(model),
+              parameter_names=model.parameter_names(),
+              classes=[c.item() if hasattr(c, "item") else c for c in classes])
+    report = optimum_report(model, cost, train, test)
+    detail = report.pop("optimum")
+    report.update(optimum=detail["text"], optimum_detail=detail, seconds=seconds, out=out,
+                  parameter_names=model.parameter_names(), model_spec=extra["model_spec"])
+    if as_json:
+        click.echo(json.dumps(report, default=str))
+        return
+    click.echo(f"{data_file}: N = {model.n_qubits}, 2**N = {cost.size} networks in "
+               f"{seconds:.2f} s ({train.n_samples} training samples)")
+    _echo_optimum(report, out)
 
 
 @click.command("fourier", cls=Command)

@@ -328,10 +328,12 @@ reproduce.add_command(_vi_command())
               default=None, help="Default score-function (Adam); the talk used qnspsa.")
 @click.option("--problem", type=click.Choice(["logistic", "hidden"]), default=None,
               help="logistic: 66 qubits (default); hidden: 64-3-1 network, 200 qubits.")
+@click.option("--digits", default=None,
+              help="MNIST digit pair 'a,b' (b → label 1); default 0,1 as the talk.")
 @_opt_seed
 @_opt_progress
 @_opt_time_limit
-def mnist8x8_command(quick, out, runs, max_steps, blocks, optimizer, problem, seed,
+def mnist8x8_command(quick, out, runs, max_steps, blocks, optimizer, problem, digits, seed,
                      no_progress, time_limit):
     """Beyond enumeration: logistic regression on 8x8 MNIST 0 vs 1 with ±1 weights and an
     activation qubit (66 qubits), trained from 1500 MPS shots per estimate; 2 and 4 blocks."""
@@ -343,12 +345,21 @@ def mnist8x8_command(quick, out, runs, max_steps, blocks, optimizer, problem, se
         depths = None if blocks is None else tuple(int(b) for b in blocks.split(","))
     except ValueError:
         raise InputError(f"--blocks must be a comma list of integers, got {blocks!r}") from None
+    pair = None
+    if digits is not None:
+        from ..datasets import _parse_digits
+
+        try:
+            pair = _parse_digits(digits)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--digits") from err
     cfg = with_overrides(cfg, runs=runs, max_steps=max_steps, blocks=depths,
-                         optimizer=optimizer, problem=problem)
+                         optimizer=optimizer, problem=problem, digits=pair)
     summary = run_mnist8x8(out, quick=quick, config=cfg, progress=not no_progress,
                            time_limit=_minutes(time_limit))
     s = summary["classical_search"]
-    click.echo(f"mnist8x8: {summary['n_qubits']} qubits, {summary['shots']} shots; classical "
+    click.echo(f"mnist8x8: digits {summary['digits'][0]} vs {summary['digits'][1]}, "
+               f"{summary['n_qubits']} qubits, {summary['shots']} shots; classical "
                f"search test accuracy {s['test_accuracy']:.4f}")
     for c in summary["circuits"]:
         click.echo(f"  {c['name']:>9}: most probable {c['test_accuracy_most_probable']:.4f} "

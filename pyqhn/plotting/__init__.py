@@ -25,12 +25,16 @@ def circuit_label(name: str, mathtext: bool = True) -> str:
     """The paper's name of a circuit: ``"blocks=B"`` (B even) → ``"N_layer = B/2"`` (mathtext,
     or ``"N_layer=B/2"`` in plain text for a terminal), ``"product"`` and any other name
     unchanged."""
-    if name.startswith("blocks="):
-        blocks = name.split("=", 1)[1]
-        if blocks.isdigit() and int(blocks) % 2 == 0:
-            n_layer = int(blocks) // 2
-            return rf"$N_{{\rm layer}} = {n_layer}$" if mathtext else f"N_layer={n_layer}"
-    return name
+    from ..checks import InputError
+    from ..circuits import circuit_from_name
+
+    try:
+        label = circuit_from_name(name, 1).label
+    except InputError:
+        return name  # not a circuit (a classical search's group name …)
+    if mathtext and label.startswith("N_layer="):
+        return rf"$N_{{\rm layer}} = {label.split('=', 1)[1]}$"
+    return label
 
 
 def roundoff_floor(w: np.ndarray) -> float:
