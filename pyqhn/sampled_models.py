@@ -91,10 +91,12 @@ class LinkChoiceLogistic:
 
     @property
     def n_outputs(self) -> int:
+        """Output units: 1 (one logit for two classes)."""
         return 1
 
     @property
     def n_classes(self) -> int:
+        """Classes: 2 (labels 0 and 1)."""
         return 2
 
     def parameter_names(self) -> list[str]:

@@ -1,7 +1,8 @@
-"""The documentation: every tutorial notebook (``examples/*.ipynb``) executes, the site
-builds with ``mkdocs build --strict`` (broken links, unknown docstring parameters and
-pages missing from the navigation fail it), every public module is in the API reference,
-and every public name has a docstring."""
+"""The documentation: the site builds with ``mkdocs build --strict`` from the executed
+tutorial notebooks (``examples/*.ipynb``, executed once a session with
+``tests/test_examples.py``; a broken link or cross-reference, an unknown docstring
+parameter or a page missing from the navigation fails it), every public module is in the
+API reference, and every public name has a docstring."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 import pyqhn
 
@@ -36,56 +35,13 @@ def public_modules() -> list[str]:
     return names
 
 
-def _execute(path: Path, out_dir: Path) -> Path:
-    import nbformat
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(path, as_version=4)
-    work = out_dir / f"{path.stem}.work"
-    work.mkdir(exist_ok=True)  # notebooks run here, so nothing lands in examples/
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(work)}}).execute()
-    target = out_dir / path.name
-    nbformat.write(notebook, target)
-    return target
-
-
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    """``{notebook name: executed copy}``, each notebook executed at most once a session."""
-    out_dir = tmp_path_factory.mktemp("notebooks")
-    done: dict[str, Path] = {}
-
-    def run(path: Path) -> Path:
-        if path.name not in done:
-            done[path.name] = _execute(path, out_dir)
-        return done[path.name]
-
-    run.out_dir = out_dir
-    return run
-
-
-def test_there_are_tutorials():
-    assert {"fig2_pipeline.ipynb", "qiskit_sampling.ipynb"} <= {p.name for p in NOTEBOOKS}
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_tutorial_notebook_executes(path, executed):
-    import nbformat
-
-    notebook = nbformat.read(executed(path), as_version=4)
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert code and all(c.get("execution_count") for c in code)  # every cell ran
-    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
-    assert not errors
-
-
-def test_docs_build_strict(executed, tmp_path):
-    """``mkdocs build --strict`` from the executed notebooks (each runs once a session)."""
+def test_docs_build_strict(executed_notebook, tmp_path):
+    """``mkdocs build --strict`` from the executed notebooks (each runs once a session,
+    shared with ``tests/test_examples.py``)."""
     for path in NOTEBOOKS:
-        executed(path)
+        executed_notebook(path)
     site = tmp_path / "site"
-    env = {**os.environ, "PYQHN_DOCS_NOTEBOOKS": str(executed.out_dir),
+    env = {**os.environ, "PYQHN_DOCS_NOTEBOOKS": str(executed_notebook.out_dir),
            "PYQHN_DOCS_EXECUTE": "false", "NO_MKDOCS_2_WARNING": "1",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
