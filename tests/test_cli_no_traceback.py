@@ -58,7 +58,11 @@ def _bad_values(param: click.Parameter) -> list[str]:
         return ["/nonexistent/x.npz"]
     bad = {"cluster_text": ["nope:3", "local:0", "tcp://nohost"],
            "digits": ["x,y", "3,3", "1,2,3"], "encoding": ["1", "a,b", "1,1"],
-           "blocks": ["x", "0"], "objectives": ["nope"], "datasets": ["nope"]}
+           "blocks": ["x", "0"], "objectives": ["nope"], "datasets": ["nope"],
+           "data_file": ["/nonexistent/x.csv", "FILE"], "target": ["nope"],
+           "model_spec": ["nope", "/nonexistent/model.toml"],
+           "problem_factory": ["nope", "no_such_module:factory", "os:getcwd"],
+           "circuit_names": ["nope", "N_layer=x"]}
     return bad[name]
 
 
@@ -70,12 +74,27 @@ def files(tmp_path):
     np.savetxt(theta, np.zeros((1, 6)))
     (tmp_path / "FILE").write_text("a file\n")
     (tmp_path / "DIR").mkdir()
-    return {"cost": str(cost), "theta": str(theta), "tmp": tmp_path}
+    rows = np.random.default_rng(1).normal(size=(20, 2))
+    data = tmp_path / "data.csv"
+    data.write_text("a,b,label\n" + "".join(f"{a},{b},{int(a > 0)}\n" for a, b in rows))
+    return {"cost": str(cost), "theta": str(theta), "data": str(data), "tmp": tmp_path}
 
 
-def _base(path: tuple[str, ...], files) -> list[str]:
+#: ``train`` options that apply to your own data: probed on a ``train --data`` invocation.
+DATA_OPTIONS = ("--data", "--target", "--model", "--circuit", "--shots", "--epsilon",
+                "--learning-rate", "--test-fraction")
+
+
+def _base(path: tuple[str, ...], files, option: str | None = None) -> list[str]:
     """A valid invocation of the command (before the option under test)."""
     out = str(files["tmp"] / "out")
+    if path == ("train",) and option in DATA_OPTIONS:
+        return ["train", "--data", files["data"], "--out", out, "--no-progress"]
+    if path == ("baseline",) and option in DATA_OPTIONS:
+        return ["baseline", "--data", files["data"], "--method", "sa", "--runs", "2",
+                "--out", out, "--no-progress"]
+    if path == ("train",) and option == "--problem":
+        return ["train", "--out", out, "--no-progress"]
     return {
         ("energy",): ["energy", "--cost", files["cost"], "--theta", files["theta"]],
         ("train",): ["train", "--cost", files["cost"], "--blocks", "1", "--out", out,
@@ -127,7 +146,7 @@ CASES = [(path, param.opts[0] if isinstance(param, click.Option) else param.name
 @pytest.mark.parametrize("path, option, value", CASES,
                          ids=[f"{' '.join(p)} {o}={v}" for p, o, v in CASES])
 def test_bad_option_value_is_one_sentence(files, tripwires, path, option, value):
-    args = _base(path, files)
+    args = _base(path, files, option)
     if value in ("FILE", "DIR"):
         value = str(files["tmp"] / value)
     if value == "plot.xyz":

@@ -141,15 +141,20 @@ def _record(group: str, run: int, p: int) -> RunRecord:
                      {"f": [1.0]})
 
 
+def _run_files(folder) -> dict[str, bytes]:
+    """The run folder's files and their bytes (not the lock, which names its holder)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != ".lock"}
+
+
 def test_angles_of_another_width_are_refused_before_anything_is_written(tmp_path):
     with RunLog(tmp_path, {}, kind="t") as log:
         log.append([_record("g", 0, 3)])
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    before = _run_files(tmp_path)
     with RunLog(tmp_path, {}, kind="t") as log:
         with pytest.raises(InputError, match="angles.npz holds 3 angles per run") as err:
             log.append([_record("g", 1, 5)])
     assert "\n" not in str(err.value) and "delete it" in str(err.value)
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert _run_files(tmp_path) == before
     np.savez(tmp_path / "angles.npz", g=np.zeros(3))  # 1-D: no (runs, angles) table
     with pytest.raises(InputError, match=r"shape \(3,\) for group 'g'"):
         RunLog(tmp_path, {}, kind="t")

@@ -140,3 +140,49 @@ def test_reproduce_mnist8x8_takes_digits(tmp_path):
     res = CliRunner().invoke(main, ["reproduce", "mnist8x8", "--digits", "3,3", "--out",
                                     str(tmp_path / "m")])
     assert res.exit_code == 2 and "--digits" in res.output
+
+
+def test_baseline_on_a_csv_searches_the_model_bits_within_the_budget(tmp_path):
+    data = _csv(tmp_path / "mail.csv")
+    out = tmp_path / "searches"
+    args = ["baseline", "--data", str(data), "--target", "kind", "--test-fraction", "0.25",
+            "--runs", "6", "--budget", "40", "--out", str(out), "--no-progress"]
+    res = CliRunner().invoke(main, [*args, "--method", "random", "--method", "exhaustive"])
+    assert res.exit_code == 0, res.output
+    # a second call with another method adds it; the earlier methods stay in the summary
+    res = CliRunner().invoke(main, [*args, "--method", "sa"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    methods = {m["method"]: m for m in summary["methods"]}
+    assert set(methods) == {"random", "exhaustive", "sa"} and summary["n_qubits"] == 5
+    # exhaustive search evaluates all 2**5 networks once and finds C*
+    assert methods["exhaustive"]["runs"] == 1 and methods["exhaustive"]["successes"] == 1
+    assert methods["exhaustive"]["mean_evaluations"] == 32
+    assert methods["exhaustive"]["best_cost"] == pytest.approx(summary["c_star"], abs=1e-12)
+    for name in ("random", "sa"):
+        assert methods[name]["runs"] == 6 and methods[name]["mean_evaluations"] <= 40
+        assert methods[name]["best_cost"] >= summary["c_star"] - 1e-12
+    assert summary["classes"] == ["ham", "spam"] and summary["test_accuracy"] > 0.85
+    network = json.loads((out / "network.json").read_text())
+    assert network["classes"] == ["ham", "spam"] and network["text"] == summary["network"]
+
+
+@pytest.mark.parametrize("extra, option", [
+    (["--quick"], "--quick"), (["--digits", "3,7"], "--digits"),
+    (["--problem", "fig4"], "--problem"), (["--model", "nope"], "--model")])
+def test_baseline_on_data_refuses_paper_options_and_bad_models(tmp_path, extra, option):
+    data = _csv(tmp_path / "mail.csv")
+    res = CliRunner().invoke(main, ["baseline", "--data", str(data), "--target", "kind",
+                                    "--method", "sa", "--out", str(tmp_path / "o"), *extra])
+    assert res.exit_code == 2, res.output
+    assert option in res.output and not (tmp_path / "o").exists()
+
+
+def test_baseline_refuses_a_model_beyond_enumeration_before_any_work(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 24))
+    np.savez(tmp_path / "wide.npz", X=x, y=(x[:, 0] > 0).astype(int))
+    res = CliRunner().invoke(main, ["baseline", "--data", str(tmp_path / "wide.npz"),
+                                    "--method", "sa", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "25 bits" in res.output and "pyqhn train --data" in res.output

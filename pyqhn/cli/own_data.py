@@ -340,3 +340,68 @@ def prepare_data(data_file: str, target: str | None, model_spec: str | None,
         x_train, x_test = (x_train - mean) / scale, (x_test - mean) / scale
         extra["standardize"] = dict(mean=mean.tolist(), scale=scale.tolist())
     return model, x_train, y_train, x_test, y_test, classes, extra
+
+
+def baseline_on_data(model: Any, x_train: np.ndarray, y_train: np.ndarray,
+                     x_test: np.ndarray, y_test: np.ndarray, *, classes: np.ndarray,
+                     methods: tuple[str, ...], runs: int, budget: int, seed: int,
+                     epsilon: float | None, out: str, progress: bool, client: Any,
+                     extra: dict[str, Any]) -> dict[str, Any]:
+    """``pyqhn baseline --data``: the classical searches (:mod:`pyqhn.baselines`) over the
+    bits of ``model`` on the training part, into the run folder ``out``; ``summary.json``
+    (per method: runs, successes ``C(best) − C* < ε``, the best cost, its test accuracy) and
+    ``network.json`` (the best BiNN found) beside the run log. Enumerable models only: the
+    searches and ``C*`` use the ``(2**N,)`` table."""
+    import pandas as pd
+
+    from ..baselines import baseline_groups, best_over_choices
+    from ..bits import index_to_bits
+    from ..checks import InputError
+    from ..driver import run_groups
+    from ..pipeline import EXACT_MAX_QUBITS, Problem, default_epsilon
+    from ..runlog import RunLog, write_json
+
+    problem = Problem(model, (x_train, y_train))
+    if not problem.enumerable:
+        raise InputError(f"--model: the model has {problem.n_bits} bits, and the baselines "
+                         f"search its enumerated table (at most {EXACT_MAX_QUBITS} bits): "
+                         "choose a smaller model, or train it from samples with `pyqhn train "
+                         "--data`")
+    cost = problem.cost_table()
+    c_star = float(cost.min())
+    eps = default_epsilon(c_star) if epsilon is None else float(epsilon)
+    groups = baseline_groups(methods, cost=cost, model=model, data=problem.dataset, runs=runs,
+                             seed=seed, budget=budget)
+    settings = dict(kind="baseline-data", problem=problem.fingerprint(), seed=seed,
+                    budget=budget)
+    with RunLog(out, settings, kind="baseline") as log:
+        table = run_groups(groups, log, progress=progress, client=client)
+    ste = best_over_choices(table)
+    table = pd.concat([table[table["method"] != "ste"], ste] if len(ste)
+                      else [table], ignore_index=True)
+    table["best_cost"] = cost[table["best_index"].astype(np.int64).to_numpy()]
+    rows = []
+    for method, t in table.groupby("method", sort=False):
+        wins = int(np.sum(t["best_cost"] - c_star < eps))
+        rows.append(dict(method=str(method), runs=len(t), successes=wins,
+                         success_probability=wins / len(t),
+                         best_cost=float(t["best_cost"].min()),
+                         mean_evaluations=float(t["n_evals"].mean())))
+    best = table.loc[table["best_cost"].idxmin()]
+    bits = index_to_bits(int(best["best_index"]), problem.n_bits)
+    clf = problem.classifier(bits)
+    network = problem.describe(bits)
+    summary = dict(
+        n_qubits=problem.n_bits, n_train=int(len(y_train)), n_test=int(len(y_test)),
+        classes=[_plain(c) for c in classes], c_star=c_star, epsilon=eps, budget=budget,
+        seed=seed, methods=rows, best_method=str(best["method"]),
+        best_cost=float(best["best_cost"]),
+        train_accuracy=float(np.mean(clf.predict(x_train) == y_train)),
+        test_accuracy=(float(clf.score(x_test, y_test)) if len(y_test) else None),
+        network=network["text"], **extra)
+    write_json(Path(out) / "summary.json", summary)
+    write_json(Path(out) / "network.json", dict(network, classes=summary["classes"],
+                                                parameter_names=model.parameter_names(),
+                                                **{k: v for k, v in extra.items()
+                                                   if k in ("features", "standardize")}))
+    return summary
