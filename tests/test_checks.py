@@ -40,7 +40,8 @@ def test_checks_imports_only_numpy():
                for a in n.names}
     modules |= {n.module.split(".")[0] for n in ast.walk(tree)
                 if isinstance(n, ast.ImportFrom) and n.module}
-    assert modules <= {"__future__", "numbers", "typing", "zipfile", "numpy"}, modules
+    assert modules <= {"__future__", "importlib", "numbers", "pathlib", "typing", "zipfile",
+                       "numpy"}, modules
     assert all(n.level == 0 for n in ast.walk(tree) if isinstance(n, ast.ImportFrom))
 
 
