@@ -37,5 +37,9 @@ def _register() -> None:
     main.add_command(baseline_commands.baseline)
     main.add_command(doctor_commands.doctor)
 
+    from .benchmark_commands import benchmark
+
+    main.add_command(benchmark)
+
 
 _register()

@@ -1,0 +1,70 @@
+"""Figures of a benchmark folder: success against budget, TTS99 against N."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_success", "plot_tts"]
+
+
+def plot_success(bench: pd.DataFrame, path: str | Path) -> Path:
+    """Mean success (criterion a) over the instances of each N against budget, one panel
+    per N, one line per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a = bench[bench["criterion"] == "a"]
+    ns = sorted(a["n_qubits"].unique())
+    fig, axes = plt.subplots(1, max(1, len(ns)), figsize=(3.2 * max(1, len(ns)), 3.2),
+                             squeeze=False, sharey=True)
+    for ax, n in zip(axes[0], ns, strict=False):
+        sub = a[a["n_qubits"] == n]
+        for method, g in sub.groupby("method"):
+            m = g.groupby("budget")["success"].mean()
+            ax.plot(m.index, m.to_numpy(), marker="o", ms=3, label=method)
+        ax.set_xscale("log", base=2)
+        ax.set_title(f"N = {n}")
+        ax.set_xlabel("budget (BiNN evaluations)")
+    axes[0, 0].set_ylabel("success (best BiNN within ε)")
+    axes[0, -1].legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_tts(summary: pd.DataFrame, path: str | Path) -> Path:
+    """Median TTS99 (criterion a) against N per method, quartiles as error bars; a
+    median that is infinite (most instances unsolved) breaks the line there."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = summary[summary["criterion"] == "a"]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for method, g in s.groupby("method"):
+        g = g.sort_values("n_qubits")
+        med = g["tts_median"].to_numpy(float)
+        if not np.isfinite(med).any():
+            continue
+        med = np.where(np.isfinite(med), med, np.nan)
+        lo = np.nan_to_num(med - g["tts_q1"].to_numpy(float))
+        q3 = g["tts_q3"].to_numpy(float)
+        hi = np.where(np.isfinite(q3), q3 - med, 0.0)
+        hi = np.nan_to_num(hi)
+        ax.errorbar(g["n_qubits"], med, yerr=[lo, hi], marker="o", ms=3, capsize=2,
+                    label=method)
+    ax.set_yscale("log")
+    ax.set_xlabel("N (qubits = bits of the BiNN)")
+    ax.set_ylabel("TTS99 (BiNN evaluations)")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
