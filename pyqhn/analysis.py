@@ -22,7 +22,8 @@ CONFIDENCE = 0.95
 
 def wilson_interval(successes: int, trials: int,
                     confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Wilson score interval ``(low, high)`` of a success probability; ``(nan, nan)`` for
+    """Wilson score interval ``(low, high)`` of a success probability ``successes /
+    trials`` at ``confidence`` (95 % by default, :data:`CONFIDENCE`); ``(nan, nan)`` for
     no trials."""
     if trials <= 0:
         return float("nan"), float("nan")

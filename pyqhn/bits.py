@@ -72,7 +72,8 @@ def parameter_of_site(j: int, n: int) -> int:
 
 
 def bits_to_string(bits: np.ndarray) -> str:
-    """A bit row as a string, parameter 0 first (the binary numeral of the index)."""
+    """A bit row ``(n,)`` as a string of ``n`` characters, parameter 0 first (the binary
+    numeral of the index)."""
     return "".join(str(int(b)) for b in np.asarray(bits).ravel())
 
 

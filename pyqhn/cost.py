@@ -220,7 +220,7 @@ def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
 
 
 def optimum(cost: np.ndarray) -> tuple[int, float]:
-    """``(argmin index, min cost)``; the first index among ties."""
+    """``(argmin index, min cost)`` of a ``(2**N,)`` table; the first index among ties."""
     c = check_cost(cost)
     k = int(np.argmin(c))
     return k, float(c[k])

@@ -92,10 +92,12 @@ class Dataset:
 
     @property
     def n_samples(self) -> int:
+        """``n``, the number of points (rows of ``x``)."""
         return int(self.x.shape[0])
 
     @property
     def n_features(self) -> int:
+        """``d``, the number of features (columns of ``x``)."""
         return int(self.x.shape[1])
 
     def __len__(self) -> int:
@@ -176,7 +178,8 @@ def two_moons(
     seed: int | Sequence[int] | np.random.Generator | None = 0,
     noise: float = 0.1,
 ) -> Dataset:
-    """Two interleaved half circles (class 0 upper, class 1 lower), Gaussian noise ``noise``."""
+    """Two interleaved half circles (class 0 upper, class 1 lower), Gaussian noise ``noise``:
+    a :class:`Dataset` of ``n_samples`` 2-D points, labels drawn 50/50, seeded."""
     n = _check_n(n_samples)
     rng = _rng(seed)
     y = rng.integers(0, 2, size=n)
@@ -198,7 +201,9 @@ def ring(
     ring_radius: float = 1.5,
     noise: float = 0.1,
 ) -> Dataset:
-    """Class 1 in a disc of radius ``inner_radius``; class 0 on a ring of radius ``ring_radius``."""
+    """Class 1 in a disc of radius ``inner_radius``; class 0 on a ring of radius
+    ``ring_radius`` (Gaussian noise ``noise``): a :class:`Dataset` of ``n_samples`` 2-D
+    points, labels drawn 50/50, seeded."""
     n = _check_n(n_samples)
     rng = _rng(seed)
     y = rng.integers(0, 2, size=n)

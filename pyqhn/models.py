@@ -226,18 +226,22 @@ class AugmentedBiNN:
 
     @property
     def activation_bits(self) -> int:
+        """Bits choosing the activation: ``ceil(log2(len(activations)))`` (0 for one)."""
         return _n_code_bits(len(self.activations))
 
     @property
     def width_bits(self) -> int:
+        """Bits choosing the hidden width (0 without a width choice)."""
         return 0 if self.widths is None else _n_code_bits(len(self.widths))
 
     @property
     def encoding_bits(self) -> int:
+        """Bits choosing the weight encoding (0 for one encoding)."""
         return _n_code_bits(len(self.encodings))
 
     @property
     def n_choice_bits(self) -> int:
+        """All choice bits: activation + width + encoding."""
         return self.activation_bits + self.width_bits + self.encoding_bits
 
     @property
@@ -252,6 +256,7 @@ class AugmentedBiNN:
 
     @property
     def n_inputs(self) -> int:
+        """``d``, the number of input features (``layers[0]``)."""
         return self.layers[0]
 
     @property
@@ -710,6 +715,7 @@ class BiNNClassifier:
         return self.score(data.x, data.y)
 
     def describe(self) -> dict[str, Any]:
+        """The model's description of this BiNN's bits (:meth:`AugmentedBiNN.describe`)."""
         return self.model.describe(self.bits)
 
 

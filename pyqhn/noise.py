@@ -77,6 +77,7 @@ class NoiseModel:
 
     @property
     def is_noiseless(self) -> bool:
+        """Whether both channels are the identity (``lambda1 == lambda2 == 0``)."""
         return self.lambda1 == 0.0 and self.lambda2 == 0.0
 
     def pauli_factors(self) -> tuple[float, float]:

@@ -664,9 +664,11 @@ class MemoryLog:
         self._series: dict[tuple[str, int], dict[str, Any]] = {}
 
     def finished(self) -> set[tuple[str, int]]:
+        """``{(group, run)}`` of every run recorded."""
         return {(r["group"], int(r["run"])) for r in self._rows}
 
     def append(self, records: Sequence[RunRecord]) -> None:
+        """Record finished runs: their row, final angles and traced series."""
         for rec in records:
             self._rows.append(dict(rec.row, group=rec.group, run=rec.run))
             self._angles.setdefault(rec.group, {})[rec.run] = np.asarray(rec.x)
@@ -674,10 +676,12 @@ class MemoryLog:
                                                   else v for k, v in rec.series.items()}
 
     def table(self) -> pd.DataFrame:
+        """The runs table: one row per run, the core columns of :mod:`pyqhn.runlog` first."""
         cols = list(dict.fromkeys([*CORE_COLUMNS, *(k for r in self._rows for k in r)]))
         return pd.DataFrame(self._rows, columns=cols)
 
     def angles(self) -> dict[str, np.ndarray]:
+        """``{group: (R, P)}`` final angles, row ``r`` = run ``r`` (NaN for a missing run)."""
         out = {}
         for g, runs in self._angles.items():
             a = np.full((max(runs) + 1, next(iter(runs.values())).size), np.nan)
@@ -687,4 +691,6 @@ class MemoryLog:
         return out
 
     def histories(self) -> dict[tuple[str, int], dict[str, Any]]:
+        """``{(group, run): {series: values}}``: the objective per step (``f``) and any
+        traced series."""
         return dict(self._series)

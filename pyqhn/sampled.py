@@ -119,10 +119,13 @@ class ShotCounter:
     shots: dict[int, int] = field(default_factory=dict)
 
     def add(self, run: int, circuits: int, shots: int) -> None:
+        """Count ``circuits`` more circuits and ``shots`` more shots for run ``run``."""
         self.circuits[run] = self.circuits.get(run, 0) + int(circuits)
         self.shots[run] = self.shots.get(run, 0) + int(shots)
 
     def columns(self, runs: np.ndarray) -> dict[str, np.ndarray]:
+        """``{"n_circuits": (R,), "n_shots": (R,)}`` int counts of the runs ``runs`` (R,),
+        0 for a run never counted."""
         return dict(n_circuits=np.array([self.circuits.get(int(r), 0) for r in runs]),
                     n_shots=np.array([self.shots.get(int(r), 0) for r in runs]))
 

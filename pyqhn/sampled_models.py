@@ -57,10 +57,12 @@ class LinkChoiceLogistic:
 
     @property
     def n_qubits(self) -> int:
+        """``N = n_inputs + 2``: one bit per weight, the bias, and the link choice."""
         return self.n_inputs + 2
 
     @property
     def activations(self) -> tuple[str, str]:
+        """Names of the two output links, indexed by the choice bit's value."""
         return ACTIVATION_NAMES
 
     def _check(self, bits) -> np.ndarray:
@@ -89,10 +91,12 @@ class LinkChoiceLogistic:
 
     @property
     def n_outputs(self) -> int:
+        """Output units: 1 (one logit for two classes)."""
         return 1
 
     @property
     def n_classes(self) -> int:
+        """Classes: 2 (labels 0 and 1)."""
         return 2
 
     def parameter_names(self) -> list[str]:

@@ -31,3 +31,39 @@ def reference_mnist():
         pytest.skip(f"reference artifacts not found at {path} (needs ../shared/reference)")
     with np.load(path) as f:
         return {k: f[k] for k in f}
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(tmp_path_factory):
+    """``run(path) -> executed copy``: a notebook of ``examples/`` executed top to bottom in
+    a fresh kernel (nbclient), once a session, in a scratch folder, with this checkout
+    first on ``PYTHONPATH``. ``run.out_dir`` holds the executed copies (the docs build
+    renders them)."""
+    import os
+
+    out_dir = tmp_path_factory.mktemp("notebooks")
+    done: dict[str, Path] = {}
+    root = str(Path(__file__).resolve().parents[1])
+
+    def run(path: Path) -> Path:
+        if path.name in done:
+            return done[path.name]
+        import nbformat
+        from nbclient import NotebookClient
+
+        notebook = nbformat.read(path, as_version=4)
+        work = out_dir / f"{path.stem}.work"
+        work.mkdir(exist_ok=True)
+        env_path = os.environ.get("PYTHONPATH", "")
+        os.environ["PYTHONPATH"] = root + (os.pathsep + env_path if env_path else "")
+        try:
+            NotebookClient(notebook, timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(work)}}).execute()
+        finally:
+            os.environ["PYTHONPATH"] = env_path
+        done[path.name] = out_dir / path.name
+        nbformat.write(notebook, done[path.name])
+        return done[path.name]
+
+    run.out_dir = out_dir
+    return run

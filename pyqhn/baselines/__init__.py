@@ -63,7 +63,8 @@ def baseline_groups(methods: tuple[str, ...], *, cost: np.ndarray, model: Any = 
     Args:
         methods: names from :data:`METHODS`.
         cost: the problem's ``(2**N,)`` cost table (``sa``, ``random``, ``exhaustive``).
-        model, data: the augmented model and its training data (``ste`` only).
+        model: the augmented model (``ste`` only).
+        data: its training data (``ste`` only).
         runs: runs per method (``exhaustive`` always runs once).
         seed: run ``r`` is seeded with ``seed + r``.
         budget: cost evaluations per run (``ste``: in total over the choice values).

@@ -138,8 +138,8 @@ def parallel_tempering_optimizer(*, budget: int, replicas: int = 8, t_min: float
         budget: cost evaluations per run; ``replicas`` at the start (the given start row
             is replica 0, the others uniformly random), ``replicas`` per step.
         replicas: ``K ≥ 2`` chains.
-        t_min, t_max: coldest and hottest temperature in units of the starting costs'
-            standard deviation.
+        t_min: coldest temperature, in units of the starting costs' standard deviation.
+        t_max: hottest temperature, in the same units.
     """
     budget = check_int(budget, "budget", minimum=1)
     k = check_int(replicas, "replicas", minimum=2)

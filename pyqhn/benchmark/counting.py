@@ -82,6 +82,7 @@ class CountingSlot:
         self.counter = EvaluationCounter(self.budget)
 
     def open(self) -> EvaluationCounter:
+        """A fresh counter with this slot's budget (the slot keeps it as ``counter``)."""
         self.counter = EvaluationCounter(self.budget)
         return self.counter
 
@@ -113,6 +114,8 @@ class CountingSampler:
         self.name = getattr(engine, "name", "sampler")
 
     def sample_bits(self, circuit: Any, theta: Any, n_shots: int, *, seed: Any = 0):
+        """The engine's ``sample_bits``, charging one evaluation per shot of every
+        parameter set (angles ``(..., P)`` → bits ``(..., n_shots, N)``)."""
         lead = np.asarray(theta).shape[:-1]
         self._slot.counter.charge(int(np.prod(lead, dtype=np.int64)) * int(n_shots))
         return self._engine.sample_bits(circuit, theta, n_shots, seed=seed)

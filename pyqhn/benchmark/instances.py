@@ -65,12 +65,14 @@ class InstanceSpec:
 
     @property
     def name(self) -> str:
+        """The instance's name: family, size (and width) and seed."""
         if self.family == "gauss":
             return f"gauss-w{self.width:g}-h{self.size}-s{self.seed}"
         return f"{self.family}-{self.size}-s{self.seed}"
 
     @property
     def n_qubits(self) -> int:
+        """``N``, the bits of the family's model at this size."""
         return {"gauss": 4 * self.size + 1, "mnist": self.size**2 + 1,
                 "pixels": self.size + 1}[self.family]
 
@@ -105,10 +107,12 @@ class Instance:
 
     @property
     def name(self) -> str:
+        """The name of its spec."""
         return self.spec.name
 
     @property
     def n_qubits(self) -> int:
+        """``N``, the bits of its model."""
         return self.model.n_qubits
 
     def cost(self, bits: np.ndarray) -> np.ndarray:

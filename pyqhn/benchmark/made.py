@@ -44,11 +44,13 @@ class MadeSpec:
 
     @property
     def n_params(self) -> int:
+        """Parameters: ``2·h·N + h + N + N²`` for ``N`` bits and ``h`` hidden units."""
         n, h = self.n_qubits, self.hidden
         return 2 * h * n + h + n + n * n
 
     @property
     def name(self) -> str:
+        """``made(h=H)``."""
         return f"made(h={self.hidden})"
 
 

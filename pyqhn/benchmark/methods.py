@@ -98,11 +98,13 @@ class MethodInfo:
 
     @property
     def grid(self) -> tuple[dict[str, Any], ...]:
+        """The settings tried when the method is tuned (``({},)``: nothing to tune)."""
         key = self.optimizer if self.circuit is not None else self.name
         return GRIDS.get(key or "", ({},))
 
     @property
     def is_circuit(self) -> bool:
+        """Whether the method trains a circuit."""
         return self.circuit is not None
 
 

@@ -315,8 +315,8 @@ class DensityEngine(Engine):
             ``"numpy"``: the same algorithm op by op, no compilation, for one-off
             evaluations of small circuits.
 
-    :meth:`sample` draws from ``diag ρ`` for every row of a batch; rounding noise below
-    ``-1e-9`` is clipped to 0, anything more negative raises.
+    :meth:`~pyqhn.engines.base.Engine.sample` draws from ``diag ρ`` for every row of a
+    batch; rounding noise below ``-1e-9`` is clipped to 0, anything more negative raises.
     """
 
     name = "density"

@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: The Julia package: Project.toml, src/, test/ (the root Project.toml's environment
-#: develops it: ``julia --project=.`` in a checkout, see the README).
+#: develops it: ``julia --project=.`` in a checkout, see docs/guide/julia.md).
 JULIA_PROJECT = Path(__file__).resolve().parents[2] / "julia"
 #: The module the Python engine ``include``s into juliacall's ``Main``.
 JULIA_SOURCES = JULIA_PROJECT / "src" / "PyqhnEngine.jl"

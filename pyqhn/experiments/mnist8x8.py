@@ -230,10 +230,12 @@ def _groups(cfg: Mnist8x8Config):
                 cols["n_distinct"].append(int(len(uniq)))
                 cols["mean_acc_sampled"].append(float(acc @ counts / counts.sum()))
                 cols["activation_mode"].append(int(mode.bits[0]))
-                hist.append(np.histogram(acc, bins=50, range=(0.5, 1.0), weights=counts)[0])
+                n_test = split.test.n_samples  # shots per exact accuracy k / n_test
+                hist.append(np.bincount(np.rint(acc * n_test).astype(int), weights=counts,
+                                        minlength=n_test + 1))
             out = {k: np.asarray(v) for k, v in cols.items()}
             out.update(counter.columns(runs))
-            out["acc_hist"] = np.asarray(hist)
+            out["acc_shots"] = np.asarray(hist)
             return out
 
         groups.append(Group(f"blocks={blocks}", circuit, objective,
@@ -286,8 +288,7 @@ def run_mnist8x8(out: str | Path, *, quick: bool = False, config: Mnist8x8Config
             tr = [np.asarray(hist[(name, int(r))]["f"]) for r in rows["run"]]
             va = [np.asarray(hist[(name, int(r))]["e_val"], dtype=float) for r in rows["run"]]
             curves[name] = dict(train=tr, val=va, val_every=cfg.val_every)
-            dists[name] = np.sum([hist[(name, int(r))]["acc_hist"] for r in rows["run"]],
-                                 axis=0)
+            dists[name] = _accuracy_distribution([hist[(name, int(r))] for r in rows["run"]])
             entries.append(dict(
                 name=name, blocks=blocks, runs=int(len(rows)),
                 mean_energy=float(rows["e_train_final"].mean()),
@@ -321,6 +322,23 @@ def run_mnist8x8(out: str | Path, *, quick: bool = False, config: Mnist8x8Config
 
     return execute(out, kind="mnist8x8", settings=settings, build=build, summarise=summarise,
                    progress=progress, time_limit=time_limit)
+
+
+def _accuracy_distribution(histories: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """``(accuracies (m,), shots (m,))`` of the runs' final samples, run after run:
+    ``acc_shots`` counts shots per exact test accuracy ``k / n_test``; runs written before
+    it hold ``acc_hist``, 50 bins on [0.5, 1], read at the bins' centres."""
+    centres = 0.5 + 0.01 * (np.arange(50) + 0.5)
+    acc, shots = [], []
+    for h in histories:
+        if "acc_shots" in h:
+            n = np.asarray(h["acc_shots"], float)
+            acc.append(np.arange(n.size) / (n.size - 1))
+        else:
+            n = np.asarray(h["acc_hist"], float)
+            acc.append(centres)
+        shots.append(n)
+    return np.concatenate(acc), np.concatenate(shots)
 
 
 def model_activation(model, bit: int) -> str:

@@ -178,13 +178,14 @@ def direct_search_optimizer(
     does not depend on the other runs. The state is a :class:`DirectSearchState`.
 
     Args:
-        lower, upper: box bounds, the same for every coordinate (default ``(-π, π)``).
+        lower: lower box bound, the same for every coordinate (default ``-π``).
+        upper: upper box bound, the same for every coordinate (default ``π``).
         max_steps: step budget (the study used 2000).
         max_evals: optional budget of objective evaluations per run, checked after each
             step (a run stops after the step that reaches it).
         n_directions: polling directions per step, even (random ``d`` and ``-d`` pairs).
-        gamma, contraction: step-size expansion ``γ >= 1`` on success, contraction
-            ``θ ∈ (0, 1)`` on failure.
+        gamma: step-size expansion ``γ >= 1`` on success.
+        contraction: step-size contraction ``θ ∈ (0, 1)`` on failure.
         initial_step_factor: initial ``α`` = factor × ``(upper - lower)``.
         step_tol: restart from a random point when ``α`` falls below it.
         max_step: cap on ``α`` (recorded as ``None`` in :attr:`Optimizer.settings` when
@@ -357,14 +358,16 @@ def probabilistic_descent(
         fun: objective, ``(P,)`` float array → float.
         x0: start ``(P,)``; ``None`` draws it uniformly in the box (then give ``n_params``).
             Mapped into the box by :func:`wrap_angles` unless ``wrap=False``.
-        lower, upper: box bounds, the same for every coordinate (default ``(-π, π)``).
+        lower: lower box bound, the same for every coordinate (default ``-π``).
+        upper: upper box bound, the same for every coordinate (default ``π``).
         max_steps: step budget (the study used 2000).
         max_evals: optional budget of objective evaluations (stops after the step that
             reaches it).
         seed: seed or ``numpy.random.Generator`` for directions, poll order, bound
             handling and restarts.
         n_directions: polling directions per step, even (random ``d`` and ``-d`` pairs).
-        gamma, contraction: step-size expansion on success, contraction on failure.
+        gamma: step-size expansion on success.
+        contraction: step-size contraction on failure.
         initial_step_factor: initial ``α`` = factor × ``(upper - lower)``.
         step_tol: restart from a random point when ``α`` falls below it.
         max_step: cap on ``α``.
@@ -445,7 +448,8 @@ def probabilistic_descent_batch(
 
     Args:
         x0: starts ``(R, P)``.
-        other arguments: as :func:`probabilistic_descent`.
+
+    The other arguments are those of :func:`probabilistic_descent`.
 
     Returns:
         :class:`DirectSearchResult` with ``x (R, P)``, ``fun``, ``n_evals``,

@@ -5,8 +5,8 @@ For users who want the original stack end to end (``pyqhn train --engine julia
 --optimizer optimkit-lbfgs``): the objective the driver passes (PastaQ energies and
 Zygote gradients with the Julia engine, or any other engine's) is handed to the Julia
 optimiser, which runs each start to completion and returns its trajectory (iterates,
-values, evaluation counts; gradients for L-BFGS) — :func:`lbfgs_trajectory` and
-:func:`probabilistic_descent_trajectory` of ``julia/src/PyqhnEngine.jl``.
+values, evaluation counts; gradients for L-BFGS) — the Julia functions ``lbfgs_trajectory``
+and ``probabilistic_descent_trajectory`` of ``julia/src/PyqhnEngine.jl``.
 
 ``init`` runs every start; ``step`` then replays the recorded iterations one at a time, so
 the state at step ``k`` is the optimiser's real state after its ``k``-th iteration (the

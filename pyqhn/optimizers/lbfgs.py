@@ -197,12 +197,13 @@ def lbfgs_optimizer(
         line_search: ``"hager-zhang"`` (original) or ``"armijo"``.
         armijo: Armijo only: sufficient-decrease constant, in ``(0, 1)``.
         max_backtracks: Armijo only: step halvings before a run's search gives up (>= 1).
-        hz_c1, hz_c2: Hager–Zhang only: Wolfe constants, ``0 < c₁ < 1/2 < c₂ < 1``
-            (original: 0.1, 0.9).
+        hz_c1: Hager–Zhang only: Wolfe constant ``c₁``, ``0 < c₁ < 1/2`` (original: 0.1).
+        hz_c2: Hager–Zhang only: Wolfe constant ``c₂``, ``1/2 < c₂ < 1`` (original: 0.9).
         hz_epsilon: Hager–Zhang only: absolute allowed increase ``ϵ ≥ 0`` of the
             approximate Wolfe conditions (original: 1e-6).
-        hz_theta, hz_gamma: bisection point and the bracket shrink below which a
-            bisection follows, both in ``(0, 1)`` (original: 1/2, 2/3).
+        hz_theta: Hager–Zhang only: bisection point, in ``(0, 1)`` (original: 1/2).
+        hz_gamma: Hager–Zhang only: the bracket shrink below which a bisection follows,
+            in ``(0, 1)`` (original: 2/3).
         hz_rho: bracket expansion factor, > 1 (original: 5).
         accept_first: accept the first trial step if it satisfies the (approximate)
             Wolfe conditions (original: true).
@@ -386,8 +387,10 @@ def lbfgs(
         max_iter: iteration budget per run (original: 500).
         memory_size: stored curvature pairs (original: 8).
         line_search: ``"hager-zhang"`` (original) or ``"armijo"``.
-        armijo, max_backtracks: the Armijo search's constant and step halvings.
-        accept_first, first_step: see :func:`lbfgs_optimizer` (Hager–Zhang only).
+        armijo: the Armijo search's sufficient-decrease constant.
+        max_backtracks: the Armijo search's step halvings.
+        accept_first: see :func:`lbfgs_optimizer` (Hager–Zhang only).
+        first_step: see :func:`lbfgs_optimizer` (Hager–Zhang only).
         callback: called after every iteration with ``(iteration, values (R,))``.
 
     Returns:

@@ -143,9 +143,13 @@ def backtracking_armijo(
 
     Args:
         fun: batched value and gradient, ``(R, P) -> ((R,), (R, P))``.
-        x, f, g: ``(R, P)``, ``(R,)``, ``(R, P)`` current points, values, gradients.
-        d: ``(R, P)`` search directions; ``slope``: ``(R,)`` ``dᵀg``.
-        step0: ``(R,)`` first trial steps; ``active``: ``(R,)`` runs to search.
+        x: ``(R, P)`` current points.
+        f: ``(R,)`` their values.
+        g: ``(R, P)`` their gradients.
+        d: ``(R, P)`` search directions.
+        slope: ``(R,)`` ``dᵀg``.
+        step0: ``(R,)`` first trial steps.
+        active: ``(R,)`` runs to search.
         armijo: sufficient-decrease constant ``c₁``.
         max_backtracks: trials per run.
 
@@ -345,11 +349,19 @@ def hager_zhang(
 
     Args:
         fun: batched value and gradient, ``(R, P) -> ((R,), (R, P))``.
-        x, f, g: ``(R, P)``, ``(R,)``, ``(R, P)`` current points, values, gradients.
-        d: ``(R, P)`` search directions; ``slope``: ``(R,)`` ``dᵀg`` (< 0 where active).
+        x: ``(R, P)`` current points.
+        f: ``(R,)`` their values.
+        g: ``(R, P)`` their gradients.
+        d: ``(R, P)`` search directions.
+        slope: ``(R,)`` ``dᵀg`` (< 0 where active).
         step0: ``(R,)`` initial steps ``α₀`` (OptimKit's LBFGS: 1).
         active: ``(R,)`` runs to search.
-        c1, c2, epsilon, theta, gamma, rho: OptimKit's ``c₁, c₂, ϵ, θ, γ, ρ``.
+        c1: OptimKit's ``c₁`` (sufficient decrease).
+        c2: OptimKit's ``c₂`` (curvature).
+        epsilon: OptimKit's ``ϵ`` (allowed increase of the approximate Wolfe conditions).
+        theta: OptimKit's ``θ`` (bisection point).
+        gamma: OptimKit's ``γ`` (bracket shrink that triggers a bisection).
+        rho: OptimKit's ``ρ`` (bracket expansion).
         accept_first: accept ``α₀`` if it satisfies the (approximate) Wolfe conditions
             (OptimKit's LBFGS: ``acceptfirst = true``; the search alone: ``false``).
         max_iter: secant² iterations after bracketing (OptimKit 0.3.1: no limit, ``None``).

@@ -245,9 +245,12 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
         fidelity: ``(x (M, P), y (M, P)) -> (M,)`` fidelities ``|⟨ψ_x|ψ_y⟩|²``, e.g.
             :func:`pyqhn.sampled.fidelity_fn` of the MPS engine; called once per step with
             ``4R`` pairs (counted in ``n_fidelity``).
-        max_steps, learning_rate, perturbation, stability, calibration_steps: as
-            :func:`spsa_optimizer`, except that ``learning_rate=None`` calibrates on the
+        max_steps: as :func:`spsa_optimizer`.
+        learning_rate: as :func:`spsa_optimizer`, except that ``None`` calibrates on the
             preconditioned step (module docstring).
+        perturbation: as :func:`spsa_optimizer`.
+        stability: as :func:`spsa_optimizer`.
+        calibration_steps: as :func:`spsa_optimizer`.
         metric_perturbation: ``ε`` of the fidelity differences.
         regularization: ``β``.
         max_rank: rank kept of the averaged metric (module docstring).

@@ -8,9 +8,12 @@ Panels of the landscape figures (Figs. 2–5, :func:`landscape_figure`):
 
 * left: decision boundary of the optimal BiNN over the data (2-D problems) or the optimal
   weights as an image (MNIST), and optionally a text panel (bit layout, Fig. 3);
-* middle: one kernel-density row of the final energies ``E(θ)`` per circuit, above a
-  density-of-states row (histogram of the lowest cost values ``C``), a shared ``x`` axis,
-  the exact optimum ``C*`` and ``C* + ε`` marked;
+* middle: one kernel-density row of the final energies ``E(θ)`` per circuit (``y``: the
+  probability density of a run ending at ``E``, in 1/units of ``E``, one scale for all
+  rows), above a
+  density-of-states row (``y``: how many of the ``n_dos`` lowest cost values ``C(w)`` of
+  all ``2**N`` BiNNs fall in each bin), a shared ``x`` axis, the exact optimum ``C*`` and
+  ``C* + ε`` marked;
 * right: success probability per circuit with 95 % Wilson intervals.
 """
 
@@ -38,6 +41,30 @@ def _kde(values: np.ndarray, grid: np.ndarray, width: float) -> np.ndarray:
         return np.zeros_like(grid)
     z = (grid[:, None] - values[None, :]) / width
     return np.exp(-0.5 * z**2).sum(axis=1) / (values.size * width * np.sqrt(2 * np.pi))
+
+
+def _fit_text(fig: Any, ax: Any, text: str, fontsize: float = 7.0,
+              min_fontsize: float = 4.5, centre: bool = False) -> Any:
+    """Monospace ``text`` at the top left of ``ax`` (left, vertically centred if ``centre``),
+    wrapped to the axes' width and shrunk (down to ``min_fontsize``) until it fits the
+    axes' height; returns the Text artist."""
+    import textwrap
+
+    box = ax.get_position()
+    width_pt = box.width * fig.get_figwidth() * 72.0
+    height_pt = box.height * fig.get_figheight() * 72.0
+    size = fontsize
+    while True:
+        chars = max(int(width_pt / (0.63 * size)), 10)  # DejaVu Sans Mono: 0.6 em a char
+        lines = [piece for line in text.splitlines()
+                 for piece in (textwrap.wrap(line, chars, subsequent_indent="  ",
+                                             break_on_hyphens=False) or [""])]
+        if len(lines) * 1.25 * size <= height_pt or size <= min_fontsize:
+            break
+        size = max(size - 0.5, min_fontsize)
+    return ax.text(0.0, 0.5 if centre else 1.0, "\n".join(lines), family="monospace",
+                   fontsize=size, va="center" if centre else "top", ha="left",
+                   transform=ax.transAxes)
 
 
 def _draw_boundary(ax: Any, classifier: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
@@ -121,10 +148,10 @@ def landscape_figure(
         if text is not None:
             ax = fig.add_subplot(text_spec)
             ax.axis("off")
-            ax.text(0.0, 1.0, text, family="monospace", fontsize=7, va="top", ha="left",
-                    transform=ax.transAxes)
+            _fit_text(fig, ax, text, centre=not has_plot)
 
     cost = np.asarray(cost, dtype=np.float64)
+    n_bits = int(round(np.log2(max(cost.size, 1))))
     lowest = np.sort(cost)[: min(n_dos, cost.size)]
     all_e = np.concatenate([np.asarray(energies[k], dtype=np.float64) for k in names] or
                            [np.array([c_star])])
@@ -133,8 +160,10 @@ def landscape_figure(
     grid = np.linspace(x_lo, x_hi, 400)
     width = max((x_hi - x_lo) / 60, 1e-12)
     axes = []
+    top = 0.0
     for i, name in enumerate(names):
-        ax = fig.add_subplot(gs[i, c0], sharex=axes[0] if axes else None)
+        ax = fig.add_subplot(gs[i, c0], sharex=axes[0] if axes else None,
+                             sharey=axes[0] if axes else None)  # comparable heights
         dens = _kde(np.asarray(energies[name]), grid, width)
         ax.fill_between(grid, dens, color=f"C{i}", alpha=0.5)
         ax.plot(grid, dens, color=f"C{i}", lw=1)
@@ -143,14 +172,24 @@ def landscape_figure(
                    label=rf"$C^* + \epsilon$ ($\epsilon$ = {epsilon:g})" if i == 0 else None)
         if i == 0:
             ax.legend(fontsize=7, loc="upper right")
-        ax.set_yticks([])
+            ax.set_title(r"kernel density of the final $E(\theta)$ of each circuit's runs",
+                         fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(2))
+        ax.tick_params(axis="y", labelsize=6)
         ax.set_ylabel(circuit_label(name), rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelbottom=False)
         axes.append(ax)
+        top = max(top, float(dens.max()))
+    if axes:
+        axes[0].set_ylim(0, 1.08 * top if top > 0 else 1.0)  # shared by every row
     ax = fig.add_subplot(gs[n_rows - 1, c0], sharex=axes[0] if axes else None)
-    ax.hist(lowest, bins=40, range=(x_lo, x_hi), color="0.4")
+    ax.hist(lowest, bins=40, range=(x_lo, x_hi), color="0.4",
+            label=f"the {lowest.size} lowest $C(w)$ of all $2^{{{n_bits}}}$ BiNNs")
     ax.axvline(c_star, color="k", lw=0.8)
-    ax.set_ylabel(f"DOS\n(lowest {lowest.size})", rotation=0, ha="right", va="center",
+    ax.legend(fontsize=7, loc="upper left")
+    ax.yaxis.set_major_locator(MaxNLocator(2, integer=True))
+    ax.tick_params(axis="y", labelsize=6)
+    ax.set_ylabel("density of\nstates\n(count)", rotation=0, ha="right", va="center",
                   fontsize=8)
     ax.set_xlabel(r"$E(\theta)$  /  $C(w)$")
     ax.set_xlim(x_lo, x_hi)

@@ -9,14 +9,36 @@ import numpy as np
 
 from . import pyplot
 
-__all__ = ["plot_vi"]
+__all__ = ["plot_vi", "vi_figure"]
 
 
 def plot_vi(
     histories: dict, table: Any, config: Any, out_dir: str | Path
 ) -> None:
-    """Rows = datasets; columns: average ELBO, average SELBO, training curves (E_q C_CE,
-    train solid, test dashed), average gradient norm, final sampled-BiNN accuracies."""
+    """Draw :func:`vi_figure` and write it to ``out_dir/vi.png`` and ``out_dir/vi.pdf``."""
+    fig = vi_figure(histories, table, config)
+    out = Path(out_dir)
+    fig.savefig(out / "vi.png", dpi=120)
+    fig.savefig(out / "vi.pdf")
+    pyplot().close(fig)
+
+
+def vi_figure(histories: dict, table: Any, config: Any) -> Any:
+    """The figure of ``pyqhn reproduce vi``; returns the ``Figure``.
+
+    Rows = datasets; columns: average ELBO, average SELBO, training curves (E_q C_CE,
+    train solid, test dashed), average gradient norm, final sampled-BiNN accuracies.
+
+    Args:
+        histories: ``{"dataset/objective/series": (T+1, R) array}`` for the series
+            ``elbo``, ``selbo``, ``ce_train``, ``ce_test``, ``grad_norm`` (iterations ×
+            runs; the figure draws the mean over runs).
+        table: a ``pandas.DataFrame`` with one row per (``dataset``, ``objective``) and
+            the columns ``mean_test_acc_mean``, ``mean_test_acc_std``,
+            ``best_test_acc_mean``, ``best_test_acc_std``.
+        config: anything with ``datasets`` and ``objectives`` (the display order), e.g.
+            :class:`pyqhn.experiments.vi.VIConfig`.
+    """
     plt = pyplot()
 
     ds, objs = config.datasets, config.objectives
@@ -49,8 +71,4 @@ def plot_vi(
         ax[0].legend(fontsize=8)
         ax[4].legend(fontsize=8)
     fig.tight_layout()
-    out = Path(out_dir)
-    fig.savefig(out / "vi.png", dpi=120)
-    fig.savefig(out / "vi.pdf")
-    plt.close(fig)
-
+    return fig
