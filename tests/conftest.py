@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -67,3 +68,18 @@ def executed_notebook(tmp_path_factory):
 
     run.out_dir = out_dir
     return run
+
+
+@pytest.fixture
+def hide_modules(monkeypatch):
+    """``hide_modules("dask", ...)``: make ``import dask`` (and its submodules) fail, as if
+    the extra that brings it were not installed, for the rest of the test."""
+
+    def hide(*modules: str) -> None:
+        for name in list(sys.modules):
+            if any(name == m or name.startswith(m + ".") for m in modules):
+                monkeypatch.delitem(sys.modules, name)
+        for m in modules:
+            monkeypatch.setitem(sys.modules, m, None)
+
+    return hide

@@ -8,8 +8,6 @@ gets as far as them was accepted, which fails the test (and keeps it fast).
 
 from __future__ import annotations
 
-import sys
-
 import click
 import numpy as np
 import pytest
@@ -170,17 +168,10 @@ CLUSTER_COMMANDS = [p for p, c in COMMANDS.items()
                     if any(getattr(x, "name", "") == "cluster_text" for x in c.params)]
 
 
-def _hide(monkeypatch, *modules: str) -> None:
-    for name in list(sys.modules):
-        if any(name == m or name.startswith(m + ".") for m in modules):
-            monkeypatch.delitem(sys.modules, name)
-    for m in modules:
-        monkeypatch.setitem(sys.modules, m, None)
-
-
 @pytest.mark.parametrize("path", CLUSTER_COMMANDS, ids=[" ".join(p) for p in CLUSTER_COMMANDS])
-def test_cluster_option_without_the_extra_is_one_sentence(files, tripwires, monkeypatch, path):
-    _hide(monkeypatch, "dask", "distributed", "dask_jobqueue")
+def test_cluster_option_without_the_extra_is_one_sentence(files, tripwires, monkeypatch, path,
+                                                           hide_modules):
+    hide_modules("dask", "distributed", "dask_jobqueue")
     for spec in ("local:2", "slurm"):
         res = CliRunner().invoke(main, [*_base(path, files), "--cluster", spec])
         assert 'pip install "pyqhn[cluster]"' in _check(res, codes=(1,))
@@ -192,14 +183,14 @@ def test_cluster_option_without_the_extra_is_one_sentence(files, tripwires, monk
                                   ("train", "--optimizer", "optimkit-lbfgs"),
                                   ("train", "--optimizer", "bbo-probabilistic-descent")])
 def test_julia_options_without_juliacall_are_one_sentence(files, tripwires, monkeypatch,
-                                                          args):
-    _hide(monkeypatch, "juliacall")
+                                                          args, hide_modules):
+    hide_modules("juliacall")
     res = CliRunner().invoke(main, [*_base(args[:1], files), *args[1:]])
     assert 'pip install "pyqhn[julia]"' in _check(res, codes=(1,))
 
 
-def test_doctor_without_juliacall_reports_and_exits_1(monkeypatch):
-    _hide(monkeypatch, "juliacall")
+def test_doctor_without_juliacall_reports_and_exits_1(monkeypatch, hide_modules):
+    hide_modules("juliacall")
     res = CliRunner().invoke(main, ["doctor"])
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert "juliacall         not installed" in res.output

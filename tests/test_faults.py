@@ -9,7 +9,6 @@ import errno
 import json
 import os
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -43,15 +42,6 @@ def cost_file(tmp_path):
     path = tmp_path / "c.npz"
     np.savez(path, cost=np.random.default_rng(0).random(8))
     return path
-
-
-def _hide(monkeypatch, *modules: str) -> None:
-    """Make ``import module`` fail as if the extra were not installed."""
-    for name in list(sys.modules):
-        if any(name == m or name.startswith(m + ".") for m in modules):
-            monkeypatch.delitem(sys.modules, name)
-    for m in modules:
-        monkeypatch.setitem(sys.modules, m, None)
 
 
 # ------------------------------------------------------------------- 1. wide samples
@@ -234,8 +224,9 @@ def test_losing_the_scheduler_mid_sweep_is_one_sentence(tmp_path):
 # ------------------------------------------------------ 6, 7, 11. missing extras
 
 
-def test_cluster_without_the_extra_names_it_before_any_work(tmp_path, cost_file, monkeypatch):
-    _hide(monkeypatch, "dask", "distributed", "dask_jobqueue")
+def test_cluster_without_the_extra_names_it_before_any_work(tmp_path, cost_file, monkeypatch,
+                                                         hide_modules):
+    hide_modules("dask", "distributed", "dask_jobqueue")
     res = CliRunner().invoke(main, ["train", "--cost", str(cost_file), "--blocks", "1",
                                     "--out", str(tmp_path / "run"), "--cluster", "local:2"])
     assert res.exit_code == 1
@@ -252,8 +243,8 @@ def test_cluster_without_the_extra_names_it_before_any_work(tmp_path, cost_file,
                                   ["train", "--optimizer", "bbo-probabilistic-descent"],
                                   ["energy", "--engine", "julia"]])
 def test_julia_options_without_juliacall_name_the_extra(tmp_path, cost_file, monkeypatch,
-                                                        args):
-    _hide(monkeypatch, "juliacall")
+                                                        args, hide_modules):
+    hide_modules("juliacall")
     extra = (["--blocks", "1", "--out", str(tmp_path / "run")] if args[0] == "train" else
              ["--theta", str(cost_file)])
     res = CliRunner().invoke(main, [args[0], "--cost", str(cost_file), *extra, *args[1:]])
@@ -263,10 +254,10 @@ def test_julia_options_without_juliacall_name_the_extra(tmp_path, cost_file, mon
     assert not (tmp_path / "run").exists()
 
 
-def test_qiskit_sampler_without_qiskit_names_the_extra(monkeypatch):
+def test_qiskit_sampler_without_qiskit_names_the_extra(monkeypatch, hide_modules):
     from pyqhn.interop import qiskit_sampler, to_qiskit
 
-    _hide(monkeypatch, "qiskit", "qiskit_aer")
+    hide_modules("qiskit", "qiskit_aer")
     for call in (lambda: qiskit_sampler(brickwork_circuit(3, 1)),
                  lambda: to_qiskit(brickwork_circuit(3, 1))):
         with pytest.raises(MissingExtra, match=r'pip install "pyqhn\[qiskit\]"') as err:
