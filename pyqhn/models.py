@@ -79,7 +79,6 @@ __all__ = [
     "mnist_encoding_model",
     "paper_model",
     "PAPER_PROBLEMS",
-    "group_samples",
     "class_counts",
     "LOGIT_SCALES",
 ]
@@ -551,10 +550,6 @@ class AugmentedBiNN:
             return jax.nn.softmax(z, axis=1)
         return ACTIVATIONS[self.output_activation](z)
 
-    def _grouped_loss(self, bits: jax.Array, xu: jax.Array, n0: jax.Array, n1: jax.Array):
-        """Mean loss (M,) over samples grouped as unique rows xu with class counts n0, n1."""
-        return self._counts_loss(bits, xu, jnp.stack([n0, n1], axis=1))
-
     def _counts_loss(self, bits: jax.Array, xu: jax.Array, counts: jax.Array) -> jax.Array:
         """Mean loss (M,) over samples grouped as unique rows ``xu (U, d)`` with class
         counts ``counts (U, n_classes)``."""
@@ -615,29 +610,6 @@ def class_counts(data: Dataset, model: AugmentedBiNN) -> tuple[jax.Array, jax.Ar
     counts = np.zeros((len(xu), k))
     np.add.at(counts, (inv.reshape(-1), data.y), 1.0)
     return jnp.asarray(xu), jnp.asarray(counts)
-
-
-def group_samples(data: Dataset, n_inputs: int | None = None) -> tuple[jax.Array, ...]:
-    """Unique feature rows (U, d) with counts of labels 0 and 1 (U,) each.
-
-    The loss of a binary classifier depends on the data only through these, and MNIST's
-    4×4 images repeat (2128 zeros and ones have 1478 distinct images), so grouping saves work.
-    """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a pyqhn.datasets.Dataset, got {type(data).__name__}")
-    if n_inputs is not None and data.n_features != n_inputs:
-        raise InputError(
-            f"the model takes {n_inputs} inputs but the data have {data.n_features} features"
-        )
-    if data.n_samples == 0:
-        raise InputError("the dataset is empty; the loss needs at least one sample")
-    if np.any((data.y != 0) & (data.y != 1)):
-        raise InputError("labels must be 0 or 1 for a BiNN with one output unit")
-    xu, inv = np.unique(data.x, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
-    n1 = np.bincount(inv, weights=data.y, minlength=len(xu))
-    n0 = np.bincount(inv, minlength=len(xu)) - n1
-    return jnp.asarray(xu), jnp.asarray(n0, jnp.float64), jnp.asarray(n1, jnp.float64)
 
 
 @partial(jax.jit, static_argnums=0)

@@ -179,3 +179,13 @@ def test_tables_leave_out_half_finished_cells():
                   budget=1024, run=0)]
     kept = _complete(suite, pd.DataFrame(rows))
     assert set(kept["group"]) == {"x|sa|b128", "x|sa|b512", "x|exhaustive|b1024"}
+
+
+def test_instance_cost_on_the_fly_matches_its_table(tiny):
+    """Above the enumerable size an instance evaluates the network on its data; that path
+    must give the table's values (it is the only cost the scaling suite's N >= 33 see)."""
+    from pyqhn.benchmark.instances import Instance
+
+    on_the_fly = Instance(tiny.spec, tiny.model, tiny.data, None, tiny.reference, False)
+    bits = index_to_bits(np.arange(2**tiny.n_qubits), tiny.n_qubits)
+    np.testing.assert_allclose(on_the_fly.cost(bits), tiny.table, rtol=1e-12, atol=1e-14)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..checks import InputError
 from ..datasets import Dataset
-from ..models import AugmentedBiNN, group_samples
+from ..models import AugmentedBiNN, class_counts
 from ..objectives import Objective
 
 __all__ = ["choice_rows", "ste_bits", "ste_objective", "latent_start"]
@@ -53,12 +53,12 @@ def ste_objective(model: AugmentedBiNN, data: Dataset, choice: np.ndarray) -> Ob
     if choice.shape != (model.n_choice_bits,):
         raise InputError(f"choice must hold the model's {model.n_choice_bits} choice bits, "
                          f"got shape {choice.shape}")
-    xu, n0, n1 = group_samples(data, model.n_inputs)
+    xu, counts = class_counts(data, model)
     fixed = jnp.asarray(choice)
 
     def loss(u):
         bits = model.bits_from_parts(fixed, ste_bits(u), jnp)[None, :]
-        return model._grouped_loss(bits, xu, n0, n1)[0]
+        return model._counts_loss(bits, xu, counts)[0]
 
     batched = jax.jit(jax.vmap(jax.value_and_grad(loss)))
 

@@ -28,14 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from ..bits import bits_to_index
 from ..checks import InputError
 from ..cost import cost_table, load_cost, save_cost
 from ..datasets import Dataset, gaussian_mixture, mnist_pair
-from ..models import AugmentedBiNN, _loss_jit, group_samples
+from ..models import AugmentedBiNN
 
 __all__ = ["FAMILIES", "DIGIT_PAIRS", "MAX_EXACT_QUBITS", "Instance", "InstanceSpec",
            "build_instance", "search_reference", "size_for"]
@@ -103,7 +102,7 @@ class Instance:
     table: np.ndarray | None
     reference: float
     reference_exact: bool
-    _groups: tuple | None = field(default=None, repr=False)
+    _cost: Any = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -121,10 +120,9 @@ class Instance:
         bits = np.asarray(bits, dtype=np.uint8)
         if self.table is not None:
             return self.table[bits_to_index(bits.astype(np.int64))]
-        if self._groups is None:
-            self._groups = group_samples(self.data, self.model.n_inputs)
-        return np.asarray(_loss_jit(self.model, jnp.asarray(bits, jnp.float64), *self._groups),
-                          dtype=np.float64)
+        if self._cost is None:
+            self._cost = self.model.cost_function(self.data)
+        return np.asarray(self._cost(bits), dtype=np.float64)
 
 
 def _model_and_data(spec: InstanceSpec) -> tuple[AugmentedBiNN, Dataset]:
