@@ -189,3 +189,19 @@ def test_instance_cost_on_the_fly_matches_its_table(tiny):
     on_the_fly = Instance(tiny.spec, tiny.model, tiny.data, None, tiny.reference, False)
     bits = index_to_bits(np.arange(2**tiny.n_qubits), tiny.n_qubits)
     np.testing.assert_allclose(on_the_fly.cost(bits), tiny.table, rtol=1e-12, atol=1e-14)
+
+
+def test_budget_cap_restricts_a_method_without_changing_the_settings(tmp_path):
+    """A capped method runs only the budgets up to its cap, the others every budget, and
+    the cap is not part of the folder's settings (adding one resumes a folder)."""
+    from dataclasses import replace
+
+    from pyqhn.benchmark.suite import SUITES, run_suite
+
+    tiny_suite = SUITES["tiny"]
+    capped = replace(tiny_suite, budget_caps=(("random", 128),))
+    assert capped.settings() == tiny_suite.settings()
+    bench = run_suite(capped, tmp_path / "b", methods=("random", "local"), progress=False)
+    budgets = bench.groupby("method")["budget"].unique()
+    assert sorted(budgets["random"]) == [128]
+    assert sorted(budgets["local"]) == sorted(tiny_suite.budgets)
