@@ -205,3 +205,27 @@ def test_budget_cap_restricts_a_method_without_changing_the_settings(tmp_path):
     budgets = bench.groupby("method")["budget"].unique()
     assert sorted(budgets["random"]) == [128]
     assert sorted(budgets["local"]) == sorted(tiny_suite.budgets)
+
+
+def test_tables_of_folders_run_apart(tmp_path):
+    """Methods run into two folders (two processes) give one set of tables with
+    ``--tables-only --include``; a folder of another suite is refused."""
+    from pyqhn.benchmark.suite import SUITES, run_suite
+    from pyqhn.cli import main
+
+    one = run_suite(SUITES["tiny"], tmp_path / "a", methods=("random",), progress=False)
+    two = run_suite(SUITES["tiny"], tmp_path / "b", methods=("local",), progress=False)
+    runner = CliRunner()
+    res = runner.invoke(main, ["benchmark", "--suite", "tiny", "--out", str(tmp_path / "ab"),
+                               "--tables-only", "--include", str(tmp_path / "a"),
+                               "--include", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    both = pd.read_csv(tmp_path / "ab" / "benchmark.csv")
+    assert len(both) == len(one) + len(two)
+    assert set(both["method"]) == {"random", "local"}
+    res = runner.invoke(main, ["benchmark", "--suite", "quick", "--out", str(tmp_path / "q"),
+                               "--tables-only", "--include", str(tmp_path / "a")])
+    assert res.exit_code == 2 and "another suite" in res.output
+    res = runner.invoke(main, ["benchmark", "--suite", "tiny", "--out", str(tmp_path / "q"),
+                               "--include", str(tmp_path / "a")])
+    assert res.exit_code == 2 and "--tables-only" in res.output

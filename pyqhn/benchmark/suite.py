@@ -230,20 +230,41 @@ def run_suite(suite: Suite, out: str | Path, *, methods: Sequence[str] | None = 
     return analyse(suite, out, table, instances)
 
 
-def tables_only(suite: Suite, out: str | Path) -> pd.DataFrame:
+def tables_only(suite: Suite, out: str | Path,
+                include: Sequence[str | Path] = ()) -> pd.DataFrame:
     """The tables and figures of ``out`` from the runs finished so far, running nothing
-    (reads the run log without taking its lock: safe while the suite runs elsewhere)."""
+    (reads the run log without taking its lock: safe while the suite runs elsewhere).
+
+    ``include``: other folders of the same suite and settings (e.g. methods run by another
+    process or machine, each into its own folder); their finished runs join ``out``'s (a
+    run present twice counts once) and the tables are written to ``out``."""
     from ..runlog import read_runs
 
     out = Path(out)
-    if not (out / "runs" / "runs.csv").exists():
-        raise InputError(f"{out} holds no finished benchmark runs yet; run the suite first")
-    folder = out / "instances"
-    specs = [s for s in suite.instances  # only instances already built (nothing computed)
-             if (folder / s.name / "cost.npz").exists()
-             or (folder / s.name / "reference.json").exists()]
-    return analyse(suite, out, read_runs(out / "runs"), _instances(specs, out / "instances",
-                                                                    suite))
+    folders = [out, *(Path(f) for f in include)]
+    if include and not (out / "runs" / "runs.csv").exists():
+        folders = folders[1:]  # OUT only receives the tables of the included folders
+    want = json.loads(json.dumps(suite.settings()))
+    tables = []
+    for folder in folders:
+        if not (folder / "runs" / "runs.csv").exists():
+            raise InputError(f"{folder} holds no finished benchmark runs yet; run the suite "
+                             "first")
+        meta = json.loads((folder / "runs" / "runlog.json").read_text())
+        if meta.get("kind") != "benchmark" or meta.get("settings") != want:
+            raise InputError(f"{folder} was made by another suite or other settings than "
+                             f"--suite {suite.name}; give folders of the same suite only")
+        tables.append(read_runs(folder / "runs"))
+    table = pd.concat(tables, ignore_index=True).drop_duplicates(["group", "run"])
+    instances = []
+    for s in suite.instances:  # only instances already built (nothing computed)
+        for folder in folders:
+            here = folder / "instances" / s.name
+            if (here / "cost.npz").exists() or (here / "reference.json").exists():
+                instances.append(_instances([s], folder / "instances", suite)[0])
+                break
+    out.mkdir(parents=True, exist_ok=True)
+    return analyse(suite, out, table, instances)
 
 
 def _complete(suite: Suite, table: pd.DataFrame) -> pd.DataFrame:

@@ -27,10 +27,16 @@ from .options import cluster_options
 @click.option("--tables-only", is_flag=True,
               help="Only write the tables and figures from the runs finished so far (safe "
                    "while another process runs the suite in OUT).")
+@click.option("--include", "include", multiple=True, metavar="DIR",
+              type=click.Path(exists=True, file_okay=False),
+              help="With --tables-only: also read the finished runs of this folder of the "
+                   "same suite (repeat; e.g. methods run by another process into their own "
+                   "folder). The tables go to OUT.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @cluster_options
 def benchmark(suite: str, methods: tuple[str, ...], out: str, time_limit: float | None,
-              tables_only: bool, no_progress: bool, cluster: Any = None) -> None:
+              tables_only: bool, include: tuple[str, ...], no_progress: bool,
+              cluster: Any = None) -> None:
     """Tune every method on separate instances, run every method at every budget (BiNN
     cost evaluations) on every instance, and write OUT/benchmark.csv, TTS tables, growth
     fits and figures."""
@@ -41,8 +47,11 @@ def benchmark(suite: str, methods: tuple[str, ...], out: str, time_limit: float 
     bad = [m for m in methods if m not in METHODS]
     if bad:
         raise InputError(f"--method {', '.join(bad)}: unknown; choose from {', '.join(METHODS)}")
+    if include and not tables_only:
+        raise InputError("--include reads other folders' runs for the tables: use it with "
+                         "--tables-only")
     if tables_only:
-        bench = suites.tables_only(suites.SUITES[suite], out)
+        bench = suites.tables_only(suites.SUITES[suite], out, include)
     else:
         bench = suites.run_suite(suites.SUITES[suite], out, methods=methods or None,
                                  progress=not no_progress, client=cluster,
