@@ -39,31 +39,46 @@ def plot_success(bench: pd.DataFrame, path: str | Path) -> Path:
 
 
 def plot_tts(summary: pd.DataFrame, path: str | Path) -> Path:
-    """Median TTS99 (criterion a) against N per method, quartiles as error bars; a
-    median that is infinite (most instances unsolved) breaks the line there."""
+    """Median TTS99 (criterion a) against N per method (both axes logarithmic), quartiles
+    as error bars; a median that is infinite (most instances unsolved) breaks the line and
+    is drawn as an open triangle on the top edge, in the method's colour."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     s = summary[summary["criterion"] == "a"]
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    unsolved = []
     for method, g in s.groupby("method"):
         g = g.sort_values("n_qubits")
         med = g["tts_median"].to_numpy(float)
-        if not np.isfinite(med).any():
-            continue
-        med = np.where(np.isfinite(med), med, np.nan)
+        n = g["n_qubits"].to_numpy(float)
+        finite = np.isfinite(med)
+        med = np.where(finite, med, np.nan)
         lo = np.nan_to_num(med - g["tts_q1"].to_numpy(float))
         q3 = g["tts_q3"].to_numpy(float)
-        hi = np.where(np.isfinite(q3), q3 - med, 0.0)
-        hi = np.nan_to_num(hi)
-        ax.errorbar(g["n_qubits"], med, yerr=[lo, hi], marker="o", ms=3, capsize=2,
-                    label=method)
+        hi = np.nan_to_num(np.where(np.isfinite(q3), q3 - med, 0.0))
+        line = ax.errorbar(n, med, yerr=[lo, hi], marker="o", ms=3, capsize=2,
+                           label=method)
+        unsolved.append((n[~finite], line.lines[0].get_color()))
+    ax.set_xscale("log")
     ax.set_yscale("log")
+    ticks: list[float] = []
+    for n in sorted(s["n_qubits"].unique()):  # one label where two N nearly coincide
+        if not ticks or n > 1.05 * ticks[-1]:
+            ticks.append(float(n))
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    top = ax.get_ylim()[1]
+    for n, colour in unsolved:
+        ax.plot(n, np.full(len(n), top), marker="^", ls="none", mfc="none", color=colour,
+                clip_on=False)
+    ax.set_ylim(top=top)
     ax.set_xlabel("N (qubits = bits of the BiNN)")
-    ax.set_ylabel("TTS99 (BiNN evaluations)")
-    ax.legend(fontsize=6)
+    ax.set_ylabel("median TTS99 (BiNN evaluations)")
+    ax.set_title("open triangles: median instance unsolved", fontsize=8)
+    ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
