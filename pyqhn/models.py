@@ -77,8 +77,6 @@ __all__ = [
     "gaussian_width_model",
     "mnist_model",
     "mnist_encoding_model",
-    "paper_model",
-    "PAPER_PROBLEMS",
     "class_counts",
     "LOGIT_SCALES",
 ]
@@ -785,22 +783,3 @@ def mnist_encoding_model(size: int = 4, layout: str = "original") -> AugmentedBi
     """
     return AugmentedBiNN((size * size, 1), encodings=ENCODINGS, loss="cross_entropy",
                          name="mnist-encoding", layout=layout)
-
-
-#: CLI problem names.
-PAPER_PROBLEMS = ("gaussian-activation", "gaussian-width", "mnist", "mnist-encoding")
-
-
-def paper_model(problem: str, size: int = 4, *, layout: str = "original",
-                encoding: tuple[float, float] = MNIST_ENCODING) -> AugmentedBiNN:
-    """The model of a paper problem by its CLI name (see :data:`PAPER_PROBLEMS`);
-    ``encoding`` applies to ``"mnist"`` only."""
-    if problem == "gaussian-activation":
-        return gaussian_activation_model(layout)
-    if problem == "gaussian-width":
-        return gaussian_width_model(layout)
-    if problem == "mnist":
-        return mnist_model(size, encoding, layout)
-    if problem == "mnist-encoding":
-        return mnist_encoding_model(size, layout)
-    raise InputError(f"unknown problem {problem!r}; choose from {', '.join(PAPER_PROBLEMS)}")
