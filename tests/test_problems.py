@@ -124,19 +124,18 @@ def test_mnist8x8_builds_the_split_it_built(kind):
         np.testing.assert_array_equal(getattr(split, part).y, getattr(expected, part).y)
 
 
-@pytest.mark.parametrize("name,make", [("gaussian", "gaussian_mixture"),
-                                       ("moons", "two_moons"), ("ring", "ring")])
-def test_vi_draws_train_then_test_from_one_generator(name, make):
+def test_vi_draws_train_then_test_from_one_generator():
     from pyqhn import datasets
     from pyqhn.experiments import vi
 
-    rng = np.random.default_rng(11)
-    train, test = getattr(datasets, make)(30, seed=rng), getattr(datasets, make)(20, seed=rng)
-    x, y = vi.make_dataset(name, 30, np.random.default_rng(11))
-    np.testing.assert_array_equal(x, train.x)
-    np.testing.assert_array_equal(y, train.y.astype(float))
-    cfg = vi.VIConfig(n_train=30, n_test=20)
-    problem = vi.make_problem(name, cfg, seed=11)
+    for name, make in (("gaussian", datasets.gaussian_mixture), ("moons", datasets.two_moons),
+                       ("ring", datasets.ring)):
+        rng = np.random.default_rng(11)
+        train, test = make(30, seed=rng), make(20, seed=rng)
+        x, y = vi.make_dataset(name, 30, np.random.default_rng(11))
+        np.testing.assert_array_equal(x, train.x)
+        np.testing.assert_array_equal(y, train.y.astype(float))
+    problem = vi.make_problem("ring", vi.VIConfig(n_train=30, n_test=20), seed=11)
     np.testing.assert_array_equal(problem.ce_test, vi.binn_tables(test.x, test.y)["ce"])
     np.testing.assert_array_equal(problem.acc_train, vi.binn_tables(train.x, train.y)["acc"])
 
