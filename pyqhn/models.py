@@ -77,8 +77,6 @@ __all__ = [
     "gaussian_width_model",
     "mnist_model",
     "mnist_encoding_model",
-    "paper_model",
-    "PAPER_PROBLEMS",
     "class_counts",
     "LOGIT_SCALES",
 ]
@@ -699,11 +697,12 @@ def _gaussian_activations(layout: str) -> tuple[str, str]:
     return ("relu", "sigmoid") if check_layout(layout) == "original" else ("sigmoid", "relu")
 
 
-def gaussian_activation_model(layout: str = "original") -> AugmentedBiNN:
+def gaussian_activation_model(layout: str = "original", *, loss: str = "mse") -> AugmentedBiNN:
     """Fig. 2: BiNN 2–3–1 on the Gaussian mixture, hidden activation sigmoid or ReLU. N = 14.
 
     Weights and biases σ → 2σ−1 ∈ {−1, 1}; output sigmoid; MSE loss (the notebook's
-    training set: 10,000 points, :data:`pyqhn.datasets.GAUSSIAN_TRAIN_SIZE`). Layouts
+    training set: 10,000 points, :data:`pyqhn.datasets.GAUSSIAN_TRAIN_SIZE`;
+    ``loss="cross_entropy"`` for the vi experiment). Layouts
     (parameter index: meaning; ``W1[i, o]`` row-major, input ``i`` = 0..1, hidden
     ``o`` = 0..2):
 
@@ -712,11 +711,11 @@ def gaussian_activation_model(layout: str = "original") -> AugmentedBiNN:
     * ``"choices-first"``: 0: activation (0 sigmoid, 1 ReLU); 1–6: W1; 7–9: b1;
       10–12: W2; 13: b2.
     """
-    return AugmentedBiNN((2, 3, 1), activations=_gaussian_activations(layout), loss="mse",
+    return AugmentedBiNN((2, 3, 1), activations=_gaussian_activations(layout), loss=loss,
                          name="gaussian-activation", layout=layout)
 
 
-def gaussian_width_model(layout: str = "original") -> AugmentedBiNN:
+def gaussian_width_model(layout: str = "original", *, loss: str = "mse") -> AugmentedBiNN:
     """Fig. 3: :func:`gaussian_activation_model` plus a hidden-width choice 2 or 3. N = 15.
 
     * ``"original"`` (the authors' order, W1, W2, b2, b1, N_hid, activation): 0–5: W1;
@@ -728,7 +727,7 @@ def gaussian_width_model(layout: str = "original") -> AugmentedBiNN:
     With width 2 the third hidden unit's bits are ignored.
     """
     return AugmentedBiNN((2, 3, 1), activations=_gaussian_activations(layout), widths=(2, 3),
-                         loss="mse", name="gaussian-width", layout=layout)
+                         loss=loss, name="gaussian-width", layout=layout)
 
 
 #: Default MNIST encoding: the one of the authors' published 17-qubit table.
@@ -784,22 +783,3 @@ def mnist_encoding_model(size: int = 4, layout: str = "original") -> AugmentedBi
     """
     return AugmentedBiNN((size * size, 1), encodings=ENCODINGS, loss="cross_entropy",
                          name="mnist-encoding", layout=layout)
-
-
-#: CLI problem names.
-PAPER_PROBLEMS = ("gaussian-activation", "gaussian-width", "mnist", "mnist-encoding")
-
-
-def paper_model(problem: str, size: int = 4, *, layout: str = "original",
-                encoding: tuple[float, float] = MNIST_ENCODING) -> AugmentedBiNN:
-    """The model of a paper problem by its CLI name (see :data:`PAPER_PROBLEMS`);
-    ``encoding`` applies to ``"mnist"`` only."""
-    if problem == "gaussian-activation":
-        return gaussian_activation_model(layout)
-    if problem == "gaussian-width":
-        return gaussian_width_model(layout)
-    if problem == "mnist":
-        return mnist_model(size, encoding, layout)
-    if problem == "mnist-encoding":
-        return mnist_encoding_model(size, layout)
-    raise InputError(f"unknown problem {problem!r}; choose from {', '.join(PAPER_PROBLEMS)}")

@@ -111,11 +111,22 @@ def _dataset_key(model: Any, data: Dataset) -> str:
     return h.hexdigest()[:16]
 
 
-def _enumerate_cost(model: Any, data: Dataset) -> np.ndarray:
-    """All ``2**N`` costs of ``model`` on ``data`` (:func:`pyqhn.cost.cost_table`)."""
-    from .cost import cost_table
+def _enumerate_cost(model: Any, data: Dataset, chunk: int = 4096) -> np.ndarray:
+    """All ``2**N`` costs of ``model`` on ``data``: :func:`pyqhn.cost.cost_table` for an
+    :class:`~pyqhn.models.AugmentedBiNN`, else the model's cost of every bit row
+    (``cost_function`` or ``cost``), ``chunk`` rows at a time."""
+    from .cost import check_table_size, cost_table
 
-    return np.asarray(cost_table(model, data), dtype=np.float64)
+    if hasattr(model, "layers"):
+        return np.asarray(cost_table(model, data), dtype=np.float64)
+    n = check_table_size(model.n_qubits)
+    make = getattr(model, "cost_function", None)
+    cost = make(data) if make is not None else (lambda b: model.cost(b, data))
+    out = np.empty(2**n)
+    for start in range(0, 2**n, chunk):
+        index = np.arange(start, min(start + chunk, 2**n))
+        out[index] = np.asarray(cost(index_to_bits(index, n)), dtype=np.float64)
+    return out
 
 
 def cached_cost_table(model: Any, data: Dataset, path: str | Path | None) -> np.ndarray:
@@ -159,6 +170,9 @@ class Problem:
         cache: optional ``.npz`` path caching the cost table.
         cost: a ready ``(2**N,)`` cost table to use instead of enumerating (e.g. the
             original authors' table); it must have ``2**model.n_qubits`` entries.
+        test: held-out data the cost never sees (a Dataset or ``(X, y)``), for test
+            accuracies; ``None`` when there is none.
+        validation: held-out data for model selection (same form), or ``None``.
 
     :meth:`from_cost` makes a problem of a bare cost table (no model, no data): it trains
     like any other, but has no classifier. :attr:`enumerable` says whether
@@ -166,7 +180,9 @@ class Problem:
     """
 
     def __init__(self, model: Any, dataset: Dataset | tuple[Any, Any] | None, *,
-                 cache: str | Path | None = None, cost: np.ndarray | None = None):
+                 cache: str | Path | None = None, cost: np.ndarray | None = None,
+                 test: Dataset | tuple[Any, Any] | None = None,
+                 validation: Dataset | tuple[Any, Any] | None = None):
         from .datasets import as_dataset
 
         if model is None and cost is None:
@@ -176,12 +192,14 @@ class Problem:
             raise InputError("a Problem with a model needs data: Problem(model, (X, y))")
         self.model = model
         self.dataset = None if dataset is None else as_dataset(dataset)
-        if self.dataset is not None:
-            k = int(getattr(model, "n_classes", 2))
-            if np.any(self.dataset.y >= k):
+        self.test = None if test is None else as_dataset(test)
+        self.validation = None if validation is None else as_dataset(validation)
+        k = int(getattr(model, "n_classes", 2))
+        for data in (self.dataset, self.test, self.validation):
+            if data is not None and np.any(data.y >= k):
                 raise InputError(
                     f"the model separates {k} classes but the labels are "
-                    f"{np.unique(self.dataset.y)[:6]}: "
+                    f"{np.unique(data.y)[:6]}: "
                     + ("binary labels 0 and 1 are needed (map your two classes to 0 and 1)"
                        if k == 2 else f"labels 0 … {k - 1} are needed"))
         self.cache = cache

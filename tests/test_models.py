@@ -11,7 +11,6 @@ from pyqhn.models import (
     gaussian_width_model,
     mnist_encoding_model,
     mnist_model,
-    paper_model,
 )
 
 
@@ -22,8 +21,6 @@ def test_paper_problems_have_the_stated_sizes(layout):
     assert mnist_model(layout=layout).n_qubits == 17
     assert mnist_encoding_model(layout=layout).n_qubits == 19
     assert mnist_model(size=8).n_qubits == 65
-    with pytest.raises(ValueError, match="unknown problem"):
-        paper_model("cifar")
 
 
 def _sigmoid(z):

@@ -8,21 +8,29 @@ from typing import Any
 import click
 
 from .command import Command
-from .options import FiniteFloat, cluster_options, parse_pair
+from .options import (
+    FiniteFloat,
+    cluster_options,
+    parse_pair,
+    problem_choice,
+    problem_help,
+    problem_settings,
+)
 
-#: Problem names: the figures, and the names ``pyqhn enumerate`` uses for them.
-PROBLEMS = {"fig2": "fig2", "fig3": "fig3", "fig4": "fig4", "fig5": "fig5",
-            "gaussian-activation": "fig2", "gaussian-width": "fig3", "mnist": "fig4",
-            "mnist-encoding": "fig5"}
+#: The figure whose problem each searchable problem of :data:`pyqhn.problems.PROBLEMS`
+#: is (the baselines run in that figure's contract, ``pyqhn reproduce FIG``).
+FIGURE_OF = {"gaussian-activation": "fig2", "gaussian-width": "fig3", "mnist": "fig4",
+             "mnist-encoding": "fig5"}
 
-#: The problem options each figure's problem accepts (as ``pyqhn reproduce FIG``).
-PROBLEM_OPTIONS = {"fig2": ("--layout", "--n-samples"), "fig3": ("--layout", "--n-samples"),
-                   "fig4": ("--encoding", "--digits"), "fig5": ("--layout", "--digits")}
+#: The figure names accepted as ``--problem`` spellings of the same problems.
+_ALIASES = {figure: name for name, figure in FIGURE_OF.items()}
 
 
 @click.command("baseline", cls=Command)
-@click.option("--problem", type=click.Choice(list(PROBLEMS)), default=None,
-              help="A paper problem, with the data and model of its figure (or --data).")
+@click.option("--problem", type=problem_choice(tuple(FIGURE_OF), _ALIASES), default=None,
+              help=problem_help("A paper problem, with the data and model of its figure "
+                                "(fig2 ... fig5 name the same; or --data):",
+                                tuple(FIGURE_OF)))
 @click.option("--data", "data_file", default=None, metavar="FILE",
               help="Your data instead of a paper problem: .csv with a header row, .npz with "
                    "arrays X and y, or X.npy with --target y.npy (as `pyqhn train --data`).")
@@ -97,14 +105,10 @@ def baseline(problem: str | None, data_file: str | None, target: str | None,
     for name, value in own.items():
         if value is not None:
             raise click.BadParameter("applies to --data, not to --problem", param_hint=name)
-    given = {"--layout": layout, "--n-samples": n_samples, "--encoding": encoding,
-             "--digits": digits}
-    figure = PROBLEMS[problem]
-    for name, value in given.items():
-        if value is not None and name not in PROBLEM_OPTIONS[figure]:
-            raise click.BadParameter(
-                f"{name} does not apply to --problem {problem}; it takes "
-                f"{', '.join(PROBLEM_OPTIONS[figure])}", param_hint=name)
+    name = _ALIASES.get(problem, problem)
+    problem_settings(name, {"--layout": ("layout", layout), "--n-samples": ("n_samples", n_samples),
+                            "--encoding": ("encoding", encoding), "--digits": ("digits", digits)})
+    figure = FIGURE_OF[name]
     if cost_file is not None:
         from .options import load_cost_option
 

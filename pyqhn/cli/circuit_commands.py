@@ -14,6 +14,7 @@ from .options import (
     check_blocks,
     cluster_options,
     load_cost_option,
+    problem_help,
     require_julia,
 )
 
@@ -88,8 +89,10 @@ _SAMPLED_ONLY = [n for n in _SAMPLED_OPTIMIZERS if n not in _TABLE_OPTIMIZERS]
                    "for two classes, one per class beyond), 'key=value;…' with keys hidden, "
                    "activations, widths, encodings (lo:hi,…), loss, logit_scale, layout, "
                    "or a .toml file with those keys.")
-@click.option("--problem", "problem_factory", default=None, metavar="MODULE:FUNCTION",
-              help="A Python function returning (model, data) to train on.")
+@click.option("--problem", "problem_factory", default=None, metavar="NAME|MODULE:FUNCTION",
+              help=problem_help("A registered problem (its model, training data and test "
+                                "data), or a Python function MODULE:FUNCTION returning (model, "
+                                "data) to train on. Registered:"))
 @click.option("--test-fraction", type=FiniteFloat(0.0, 1.0, low_open=True), default=None,
               help="Hold out this fraction of --data (stratified, seeded) and print the "
                    "test accuracy.")
@@ -155,7 +158,7 @@ def train(cost_file: str | None, data_file: str | None, target: str | None,
           engine_name: str, optimizer_name: str | None, cluster: Any = None) -> None:
     """Multi-start training (L-BFGS by default); one row per run in OUT/runs.csv.
 
-    On a cost table (--cost), or on your own data (--data FILE, or --problem
+    On a cost table (--cost), or on a model and data (--data FILE, or --problem NAME or
     MODULE:FUNCTION): then the model's cost is enumerated when small and sampled otherwise,
     the best network is written to OUT/network.json and the accuracies to
     OUT/summary.json."""
@@ -253,11 +256,20 @@ def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction
             if given is not None:
                 raise click.BadParameter("--problem gives the model and the data itself",
                                          param_hint=option)
-        model, data = load_factory(problem_factory)
+        test = None
+        if ":" in problem_factory:
+            model, data = load_factory(problem_factory)
+        else:  # the one lookup of a registered name
+            built = _registered_problem(problem_factory)
+            model, data, test = built.model, built.dataset, built.test
         data = as_dataset(data)
         classes, y = np.unique(data.y, return_inverse=True)
-        x_train, y_train, x_test, y_test = split_data(data.x, y.reshape(-1), test_fraction,
-                                                      seed)
+        if test is not None and test_fraction is None:  # the problem's own test data
+            x_train, y_train = data.x, y.reshape(-1)
+            x_test, y_test = test.x, np.searchsorted(classes, test.y)
+        else:
+            x_train, y_train, x_test, y_test = split_data(data.x, y.reshape(-1),
+                                                          test_fraction, seed)
         extra: dict[str, Any] = {"problem": problem_factory}
     else:
         model, x_train, y_train, x_test, y_test, classes, extra = prepare_data(
@@ -275,3 +287,14 @@ def _train_on_data(data_file, target, model_spec, problem_factory, test_fraction
                   if summary["test_accuracy"] is not None else ""))
     click.echo(f"wrote {out_dir}/summary.json, {out_dir}/network.json, {out_dir}/runs.csv "
                f"({summary['wall_time']:.0f} s)")
+
+
+def _registered_problem(name: str) -> Any:
+    """The :class:`pyqhn.pipeline.Problem` registered as ``name`` (default options)."""
+    from ..problems import PROBLEMS
+
+    if name not in PROBLEMS:
+        raise click.BadParameter(f"unknown problem {name!r}; choose one of "
+                                 f"{', '.join(PROBLEMS)}, or give MODULE:FUNCTION",
+                                 param_hint="--problem")
+    return PROBLEMS.create(name)

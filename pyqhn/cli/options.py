@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 __all__ = ["FiniteFloat", "check_blocks", "cluster_options", "parse_pair", "check_output_file",
-           "load_cost_option", "require_julia"]
+           "load_cost_option", "require_julia", "problem_choice", "problem_help",
+           "problem_settings"]
 
 
 class FiniteFloat(click.ParamType):
@@ -152,3 +153,38 @@ def cluster_options(f: Callable) -> Callable:
         help="Train on a Dask cluster: local:N (N worker processes here), tcp://HOST:PORT "
              "(a running scheduler), slurm[:JOBS] or pbs[:JOBS] (dask-jobqueue). "
              "Default: in this process.")(wrapper)
+
+
+def problem_choice(names: tuple[str, ...] | None = None,
+                   aliases: dict[str, str] | None = None) -> click.Choice:
+    """``--problem`` choices: the names of :data:`pyqhn.problems.PROBLEMS` (or the
+    registered ``names`` given), then ``aliases`` (other spellings of registered names)."""
+    from ..problems import PROBLEMS
+
+    names = tuple(PROBLEMS) if names is None else names
+    for name in (*names, *(aliases or {}).values()):
+        PROBLEMS.lookup(name)  # a programming error if not registered
+    return click.Choice([*names, *(aliases or {})])
+
+
+def problem_help(lead: str, names: tuple[str, ...] | None = None) -> str:
+    """``--problem`` help: ``lead``, then each problem's one line from the registry."""
+    from ..problems import PROBLEMS
+
+    return f"{lead} {PROBLEMS.help(names)}."
+
+
+def problem_settings(problem: str, given: dict[str, tuple[str, Any]]) -> dict[str, Any]:
+    """The factory options of registered ``problem`` from command-line options, given as
+    ``{"--digits": ("digits", value)}`` (``None``: not given). A given option the problem's
+    factory does not take is a usage error naming the options it takes."""
+    from ..problems import PROBLEMS
+
+    takes = PROBLEMS.lookup(problem).capabilities
+    for option, (param, value) in given.items():
+        if value is not None and param not in takes:
+            usable = [o for o, (p, _) in given.items() if p in takes]
+            raise click.BadParameter(
+                f"{option} does not apply to --problem {problem}; it takes "
+                f"{', '.join(usable) or 'none of these options'}", param_hint=option)
+    return {param: value for param, value in given.values() if value is not None}

@@ -8,17 +8,23 @@ import time
 import click
 
 from .command import Command
-from .options import check_output_file, load_cost_option, parse_pair
+from .options import (
+    check_output_file,
+    load_cost_option,
+    parse_pair,
+    problem_choice,
+    problem_help,
+    problem_settings,
+)
 
-_PROBLEMS = ("gaussian-activation", "gaussian-width", "mnist", "mnist-encoding")
 _LAYOUTS = ("original", "choices-first")  # pyqhn.models.LAYOUTS (not imported: fast --help)
 _TABLE_SUFFIXES = ["npz", "txt", "dat", "csv"]
 
 
 @click.command("enumerate", cls=Command)
-@click.option("--problem", type=click.Choice(_PROBLEMS), default=None,
-              help="One of the paper's four problems (N = 14, 15, 17, 19 at size 4); or "
-                   "your own data with --data.")
+@click.option("--problem", type=problem_choice(), default=None,
+              help=problem_help("A registered problem (model + data; or your own data with "
+                                "--data):"))
 @click.option("--data", "data_file", default=None, metavar="FILE",
               help="Your data (.csv with a header row, .npz with X and y, or X.npy with "
                    "--target y.npy), as for `pyqhn train --data`.")
@@ -32,50 +38,53 @@ _TABLE_SUFFIXES = ["npz", "txt", "dat", "csv"]
                    "reported.")
 @click.option("--no-standardize", is_flag=True,
               help="Use the --data features as they are (default: standardised).")
-@click.option("--layout", type=click.Choice(_LAYOUTS), default="original", show_default=True,
-              help="Bit layout: 'original' = the authors' notebooks (weights, biases in "
-                   "reverse layer order, choice bits last); 'choices-first' = choice bits "
-                   "first, then W_l, b_l per layer.")
+@click.option("--layout", type=click.Choice(_LAYOUTS), default=None,
+              help="Bit layout: 'original' (default of the paper's problems) = the authors' "
+                   "notebooks (weights, biases in reverse layer order, choice bits last); "
+                   "'choices-first' = choice bits first, then W_l, b_l per layer.")
 @click.option("--digits", default=None,
               help="MNIST digit pair 'a,b' (b → label 1). Default as in the original "
                    "notebooks: 0,1 for mnist, 3,7 for mnist-encoding.")
-@click.option("--size", type=click.IntRange(min=1, max=28), default=4, show_default=True,
-              help="MNIST images size×size.")
-@click.option("--resize", type=click.Choice(["bilinear", "area"]), default="bilinear",
-              show_default=True, help="MNIST resampling (bilinear = TensorFlow default).")
+@click.option("--size", type=click.IntRange(min=1, max=28), default=None,
+              help="MNIST images size×size (default 4; 8 for mnist8x8-*).")
+@click.option("--resize", type=click.Choice(["bilinear", "area"]), default=None,
+              help="MNIST resampling (default bilinear = TensorFlow default).")
 @click.option("--encoding", default=None, callback=parse_pair,
               help="Weight values 'lo,hi' for --problem mnist: -3,1 (default: the authors' "
                    "published table), -1,1 (their notebook, 2σ−1), 0,1 (the paper's text).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the Gaussian-mixture training data (test data use seed + 1).")
+              help="Seed of the problem's data: the two-dimensional training points (test "
+                   "points use seed + 1), the split of mnist8x8-*.")
 @click.option("--n-samples", type=click.IntRange(min=1), default=None,
-              help="Gaussian-mixture training samples (default 10000, the notebook's).")
+              help="Training points of the two-dimensional problems (default 10000, the "
+                   "notebook's, for gaussian-*); as many test points.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="Cost table to write (.npz with key 'cost', or .txt one value per line).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print only one JSON object (n_qubits, min_cost, argmin, optimum, …).")
 def enumerate_cmd(problem: str | None, data_file: str | None, target: str | None,
                   model_spec: str | None, test_fraction: float | None, no_standardize: bool,
-                  layout: str, digits: str | None, size: int, resize: str,
-                  encoding: tuple[float, float] | None, seed: int, n_samples: int | None,
-                  out: str, as_json: bool) -> None:
-    """Enumerate all 2**N networks of a paper problem and save the cost table.
+                  layout: str | None, digits: str | None, size: int | None,
+                  resize: str | None, encoding: tuple[float, float] | None, seed: int,
+                  n_samples: int | None, out: str, as_json: bool) -> None:
+    """Enumerate all 2**N networks of a problem and save the cost table.
 
-    Defaults build the problems as the original code did: the notebooks' bit layout,
-    10,000 Gaussian training points, MNIST weights in {-3, 1} (the authors' table), digits
-    3 vs 7 for the encoding search.
+    Defaults build the paper's problems as the original code did: the notebooks' bit
+    layout, 10,000 Gaussian training points, MNIST weights in {-3, 1} (the authors' table),
+    digits 3 vs 7 for the encoding search.
 
     With --json the output is one JSON object with n_qubits, min_cost, argmin (index into
     cost), optimum (readable description naming activation, width, encoding), optimum_detail,
-    train_accuracy (and test_accuracy for Gaussian data), layout, parameter_names, seconds
-    and out.
+    train_accuracy (and test_accuracy where the problem has test data), layout,
+    parameter_names, seconds and out.
     """
     from .. import datasets, models
-    from ..cost import cost_table, optimum_report, save_cost
+    from ..cost import optimum_report, save_cost
+    from ..problems import PROBLEMS, problem_options
 
     check_output_file(out, "--out", _TABLE_SUFFIXES)
     if (problem is None) == (data_file is None):
-        raise click.UsageError("give one of --problem (a paper problem) or --data (your data)")
+        raise click.UsageError("give one of --problem (a problem) or --data (your data)")
     if data_file is not None:
         _enumerate_data(data_file, target, model_spec, test_fraction, no_standardize, seed,
                         out, as_json)
@@ -84,54 +93,50 @@ def enumerate_cmd(problem: str | None, data_file: str | None, target: str | None
                           (test_fraction, "--test-fraction")):
         if given is not None:
             raise click.BadParameter("applies to --data only", param_hint=option)
-    test = None
-    gaussian = problem.startswith("gaussian")
-    for given, option, applies in ((digits, "--digits", not gaussian),
-                                   (encoding, "--encoding", problem == "mnist"),
-                                   (n_samples, "--n-samples", gaussian)):
-        if given is not None and not applies:
-            raise click.BadParameter(f"does not apply to --problem {problem}",
-                                     param_hint=option)
+    if digits is not None:
+        try:
+            digits = datasets._parse_digits(digits)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="--digits") from err
+    options = problem_settings(problem, {
+        "--layout": ("layout", layout), "--digits": ("digits", digits),
+        "--size": ("size", size), "--resize": ("resize", resize),
+        "--encoding": ("encoding", encoding), "--n-samples": ("n_samples", n_samples)})
+    takes = PROBLEMS.lookup(problem).capabilities
+    if "seed" in takes:
+        options["seed"] = seed
+    if "n_test" in takes:  # as many test points, from seed + 1
+        n = n_samples or problem_options(problem)["n_samples"]
+        options.update(n_test=n, test_seed=seed + 1)
     try:
-        pair = datasets._parse_digits(digits or ",".join(map(str, models.MNIST_DIGITS.get(
-            problem, (0, 1)))))
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--digits") from err
-    try:
-        if gaussian:
-            n = n_samples or datasets.GAUSSIAN_TRAIN_SIZE
-            data = datasets.gaussian_mixture(n, seed=seed)
-            test = datasets.gaussian_mixture(n, seed=seed + 1)
-            meta_data = {"dataset": "gaussian-mixture", "seed": seed, "n_samples": n}
-            model = models.paper_model(problem, layout=layout)
-        else:
-            data = datasets.mnist_pair(pair, size=size, method=resize)
-            meta_data = {"dataset": "mnist", "digits": list(pair), "size": size,
-                         "resize": resize, "n_samples": data.n_samples}
-            model = models.paper_model(problem, size, layout=layout,
-                                       encoding=encoding or models.MNIST_ENCODING)
-        meta_data.update(layout=layout,
-                         encodings=[models.encoding_label(e, mnist=problem == "mnist")
-                                    for e in model.encodings])
+        built = PROBLEMS.create(problem, **options)
+        model, data = built.model, built.dataset
         t0 = time.perf_counter()
-        cost = cost_table(model, data)
+        cost = built.cost_table()
         seconds = time.perf_counter() - t0
     except (ValueError, MemoryError) as err:
         raise click.UsageError(str(err)) from err
+    settings = problem_options(problem, **options)
+    encodings = [models.encoding_label(e, mnist=problem == "mnist")
+                 for e in getattr(model, "encodings", ())]
+    meta_data = {"dataset": data.name, **settings}
+    meta_data.update(n_samples=data.n_samples, layout=getattr(model, "layout", None),
+                     encodings=encodings)
     save_cost(out, cost, problem=problem, **meta_data,
               parameter_names=model.parameter_names(), model=repr(model))
-    report = optimum_report(model, cost, data, test)
+    report = optimum_report(model, cost, data, built.test)
     detail = report.pop("optimum")
     report["optimum"] = detail["text"]
     report["optimum_detail"] = detail
-    report.update(problem=problem, layout=layout, parameter_names=model.parameter_names(),
-                  encodings=meta_data["encodings"], seconds=seconds, out=out)
+    report.update(problem=problem, layout=meta_data["layout"],
+                  parameter_names=model.parameter_names(), encodings=encodings,
+                  seconds=seconds, out=out)
     if as_json:
         click.echo(json.dumps(report))
         return
     click.echo(f"{problem}: N = {model.n_qubits}, 2**N = {cost.size} networks in {seconds:.2f} s"
-               f" ({data.n_samples} samples, {layout} layout, encoding "
-               f"{' or '.join(meta_data['encodings'])})")
+               f" ({data.n_samples} samples, {meta_data['layout']} layout, encoding "
+               f"{' or '.join(encodings)})")
     _echo_optimum(report, out)
 
 

@@ -202,13 +202,14 @@ def groups_for(spec: AppendixSpec, n_qubits: int) -> list[GroupSpec]:
 
 
 def _problem(spec: AppendixSpec, cache: str | Path | None = None) -> Any:
-    """MNIST 0 vs 1 logistic regression of ``spec`` as a :class:`pyqhn.pipeline.Problem`."""
-    from .. import datasets, models
+    """MNIST 0 vs 1 logistic regression of ``spec`` as a :class:`pyqhn.pipeline.Problem`
+    (the ``mnist`` problem of :data:`pyqhn.problems.PROBLEMS`)."""
     from ..pipeline import Problem
+    from ..problems import PROBLEMS
 
-    data = datasets.mnist_pair((0, 1), size=spec.mnist_size, max_per_class=spec.max_per_class)
-    kw = {"encoding": spec.encoding} if spec.encoding is not None else {}
-    return Problem(models.mnist_model(spec.mnist_size, **kw), data, cache=cache)
+    built = PROBLEMS.create("mnist", size=spec.mnist_size, digits=(0, 1),
+                            encoding=spec.encoding, max_per_class=spec.max_per_class)
+    return Problem(built.model, built.dataset, cache=cache)
 
 
 def build_cost(spec: AppendixSpec, cache: str | Path | None = None) -> tuple[np.ndarray, Any]:

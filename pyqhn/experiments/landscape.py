@@ -191,28 +191,30 @@ def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
 
 
 def build_problem(spec: LandscapeSpec, *, cache: str | Path | None = None) -> Problem:
-    """The dataset and augmented model of ``spec`` as a :class:`pyqhn.pipeline.Problem`."""
-    from .. import datasets, models
+    """The dataset and augmented model of ``spec`` as a :class:`pyqhn.pipeline.Problem`
+    (built by :data:`pyqhn.problems.PROBLEMS`)."""
+    from ..problems import PROBLEMS
 
     if spec.data == "gaussian":
-        data = datasets.gaussian_mixture(spec.n_samples, seed=spec.data_seed)
-    elif spec.data == "mnist":
-        data = datasets.mnist_pair(spec.digits, size=spec.mnist_size,
-                                   max_per_class=spec.max_per_class)
-    else:  # pragma: no cover - specs are fixed above
-        raise ValueError(spec.data)
-    factory = getattr(models, spec.model)
-    if spec.data == "mnist":
-        kw = {"encoding": spec.encoding} if spec.encoding is not None else {}
-        model = factory(spec.mnist_size, layout=spec.layout, **kw)
+        options: dict[str, Any] = dict(n_samples=spec.n_samples, seed=spec.data_seed)
     else:
-        model = factory(spec.layout)
+        options = dict(size=spec.mnist_size, digits=spec.digits,
+                       max_per_class=spec.max_per_class)
+        if spec.model == "mnist_model":
+            options["encoding"] = spec.encoding
+    built = PROBLEMS.create(_PROBLEM_OF_MODEL[spec.model], layout=spec.layout, **options)
     cost = None
     if spec.cost_file is not None:
         from ..cost import load_cost
 
         cost, _ = load_cost(spec.cost_file)
-    return Problem(model, data, cache=cache, cost=cost)
+    return Problem(built.model, built.dataset, cache=cache, cost=cost)
+
+
+#: The :data:`pyqhn.problems.PROBLEMS` name of each figure's model.
+_PROBLEM_OF_MODEL = {"gaussian_activation_model": "gaussian-activation",
+                     "gaussian_width_model": "gaussian-width", "mnist_model": "mnist",
+                     "mnist_encoding_model": "mnist-encoding"}
 
 
 def layout_text(model: Any) -> str:

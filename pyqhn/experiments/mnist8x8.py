@@ -98,13 +98,14 @@ class Mnist8x8Config:
 
 
 def _problem(cfg: Mnist8x8Config):
-    from ..datasets import mnist_pair, train_val_test_split
-    from ..sampled_models import LinkChoiceLogistic, hidden_layer_model
+    """``(model, split)`` of ``cfg.problem``: the ``mnist8x8-logistic`` or
+    ``mnist8x8-hidden`` problem of :data:`pyqhn.problems.PROBLEMS`, its data split
+    60/20/20 (train, validation, test)."""
+    from ..datasets import Split
+    from ..problems import PROBLEMS
 
-    data = mnist_pair(cfg.digits, size=8)
-    split = train_val_test_split(data, val=0.2, test=0.2, seed=cfg.seed)
-    model = LinkChoiceLogistic(64) if cfg.problem == "logistic" else hidden_layer_model(64, 3)
-    return model, split
+    problem = PROBLEMS.create(f"mnist8x8-{cfg.problem}", digits=cfg.digits, seed=cfg.seed)
+    return problem.model, Split(problem.dataset, problem.validation, problem.test)
 
 
 def local_search(model, data, *, restarts: int, seed: int,

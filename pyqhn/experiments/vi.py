@@ -87,25 +87,38 @@ class VIConfig:
 # --------------------------------------------------------------------------- data, model
 
 
+#: The :data:`pyqhn.problems.PROBLEMS` name of each dataset's task.
+PROBLEM_OF_DATASET = {"gaussian": "gaussian-activation", "moons": "moons-activation",
+                      "ring": "ring-activation"}
+
+
 def make_dataset(
     name: str, n_points: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Points ``(n_points, 2)`` and labels ``(n_points,)`` in {0, 1} from
-    :mod:`pyqhn.datasets`: ``gaussian`` (:func:`~pyqhn.datasets.gaussian_mixture`, the
-    paper's mixture), ``moons`` (:func:`~pyqhn.datasets.two_moons`, noise 0.1), ``ring``
-    (:func:`~pyqhn.datasets.ring`: class 1 in the disc r ≤ 0.5, class 0 on the circle
-    r = 1.5 with noise 0.1), all with their default parameters."""
-    from .. import datasets
-
-    makers = {"gaussian": datasets.gaussian_mixture, "moons": datasets.two_moons,
-              "ring": datasets.ring}
-    if name not in makers:
-        raise InputError(f"unknown dataset {name!r}; choose one of {DATASETS}")
-    d = makers[name](n_points, seed=rng)
+    """Points ``(n_points, 2)`` and labels ``(n_points,)`` in {0, 1} of the task
+    :data:`PROBLEM_OF_DATASET` names (:data:`pyqhn.problems.PROBLEMS`), drawn from ``rng``:
+    ``gaussian`` (:func:`~pyqhn.datasets.gaussian_mixture`, the paper's mixture), ``moons``
+    (:func:`~pyqhn.datasets.two_moons`, noise 0.1), ``ring`` (:func:`~pyqhn.datasets.ring`:
+    class 1 in the disc r ≤ 0.5, class 0 on the circle r = 1.5 with noise 0.1), all with
+    their default parameters."""
+    d = _vi_problem(name, n_points, 0, rng).dataset
     return np.asarray(d.x, dtype=float), np.asarray(d.y, dtype=float)
 
 
-def binn_tables(x: np.ndarray, y: np.ndarray, chunk: int = 2048) -> dict[str, np.ndarray]:
+def _vi_problem(name: str, n_train: int, n_test: int, seed: int | np.random.Generator):
+    """The task of dataset ``name`` (:data:`PROBLEM_OF_DATASET`) with the vi experiment's
+    BiNN (choices-first layout, cross-entropy): ``n_train`` training and then ``n_test``
+    test points from one generator seeded ``seed``."""
+    from ..problems import PROBLEMS
+
+    if name not in PROBLEM_OF_DATASET:
+        raise InputError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+    return PROBLEMS.create(PROBLEM_OF_DATASET[name], layout="choices-first",
+                           loss="cross_entropy", n_samples=n_train, seed=seed, n_test=n_test)
+
+
+def binn_tables(x: np.ndarray, y: np.ndarray, chunk: int = 2048, *,
+                model: Any = None) -> dict[str, np.ndarray]:
     """Mean cross-entropy and accuracy of all ``2**14`` Fig. 2 style BiNNs on ``(x, y)``.
 
     The model is :func:`pyqhn.models.gaussian_activation_model` in the
@@ -115,13 +128,16 @@ def binn_tables(x: np.ndarray, y: np.ndarray, chunk: int = 2048) -> dict[str, np
     :func:`pyqhn.cost.cost_table` of it; ``acc`` is the accuracy of the prediction
     ``σ(logit) > ½`` from :meth:`~pyqhn.models.AugmentedBiNN.output`.
 
+    ``model``: the vi task's model when ``None`` (that of :func:`make_problem`'s problems).
+
     Returns ``{"ce": (2**14,), "acc": (2**14,)}`` (natural-log cross-entropy).
     """
     from ..cost import cost_table
     from ..datasets import Dataset
     from ..models import gaussian_activation_model
 
-    model = replace(gaussian_activation_model("choices-first"), loss="cross_entropy")
+    if model is None:
+        model = gaussian_activation_model("choices-first", loss="cross_entropy")
     ce = cost_table(model, Dataset(np.asarray(x, dtype=float), np.asarray(y).astype(np.int64)))
     acc = np.empty(2**N_BITS)
     for s in range(0, 2**N_BITS, chunk):
@@ -151,10 +167,9 @@ class VIProblem:
 
 def make_problem(name: str, config: VIConfig, seed: int) -> VIProblem:
     """Draw train and test sets of ``name`` and tabulate the BiNN on them."""
-    rng = np.random.default_rng(seed)
-    xtr, ytr = make_dataset(name, config.n_train, rng)
-    xte, yte = make_dataset(name, config.n_test, rng)
-    tr, te = binn_tables(xtr, ytr), binn_tables(xte, yte)
+    problem = _vi_problem(name, config.n_train, config.n_test, seed)
+    tr = binn_tables(problem.dataset.x, problem.dataset.y, model=problem.model)
+    te = binn_tables(problem.test.x, problem.test.y, model=problem.model)
     prior = (ob.uniform_prior(N_BITS) if config.prior_probs is None
              else ob.bernoulli_prior(config.prior_probs))
     return VIProblem(name, config.n_train, tr["ce"], te["ce"], tr["acc"], te["acc"],
