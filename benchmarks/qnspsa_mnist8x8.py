@@ -53,12 +53,12 @@ def main(steps, blocks, names, out):
     from pyqhn.engines import get_engine
     from pyqhn.experiments.mnist8x8 import Mnist8x8Config, _problem
     from pyqhn.optimizers import minimize
-    from pyqhn.sampled import (
-        cost_of_samples,
+    from pyqhn.sampled_objectives import (
         fidelity_fn,
         sampled_energy_objective,
         score_function_objective,
     )
+    from pyqhn.shot_estimators import cost_of_samples
 
     model, split = _problem(Mnist8x8Config())
     circuit = brickwork_circuit(model.n_qubits, blocks)

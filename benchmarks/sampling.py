@@ -16,7 +16,7 @@ Peers, measured in this same run on the same circuit and angles:
 
 Shots/s include everything after the angles are given (circuit build for the peers, MPS
 build for pyqhn). QN-SPSA: :func:`pyqhn.optimizers.qnspsa_optimizer` on
-:func:`pyqhn.sampled.sampled_energy_objective` (2 × 1500 shots, BiNN on the distinct
+:func:`pyqhn.sampled_objectives.sampled_energy_objective` (2 × 1500 shots, BiNN on the distinct
 samples) with exact MPS fidelities (4 per step): at 66 qubits on the 8×8 MNIST problem, at
 1,000 qubits on a synthetic logistic regression with 998 inputs (400 points).
 """
@@ -81,9 +81,9 @@ def qnspsa_iteration(n_qubits: int, blocks: int, shots: int, steps: int) -> dict
     """Seconds per QN-SPSA step (mean over ``steps`` after init) on the BiNN problem."""
     from pyqhn import datasets
     from pyqhn.engines import get_engine
+    from pyqhn.large_models import LinkChoiceLogistic
     from pyqhn.optimizers import qnspsa_optimizer
-    from pyqhn.sampled import fidelity_fn, sampled_energy_objective
-    from pyqhn.sampled_models import LinkChoiceLogistic
+    from pyqhn.sampled_objectives import fidelity_fn, sampled_energy_objective
 
     if n_qubits == 66:
         data = datasets.train_val_test_split(datasets.mnist_pair(size=8), val=0.2, test=0.2,

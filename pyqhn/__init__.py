@@ -26,7 +26,7 @@ _EXPORTS = {
 }
 _SUBMODULES = ("datasets", "models", "cost", "circuits", "engines", "objectives",
                "optimizers", "driver", "runlog", "analysis", "pipeline", "plotting",
-               "interop", "estimators", "noise", "bits", "fourier", "checks", "classifier")
+               "interop", "shot_estimators", "noise", "bits", "fourier", "checks", "classifier")
 
 __all__ = ["__version__", *_EXPORTS, *_SUBMODULES]
 

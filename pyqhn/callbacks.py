@@ -8,7 +8,9 @@ hook                                        when
 =========================================== =============================================
 ``on_run_start(n_runs)``                    once, before the first batch (runs still to do)
 ``stop_before_batch(group) -> bool``        before every batch; ``True`` ends the sweep
-                                            cleanly (what is finished is in the log)
+                                            cleanly (what is finished is in the log); on
+                                            a cluster also polled while batches run, and
+                                            the batches in flight finish
 ``on_step_end(step, state, group) -> state`` after the optimiser's ``init`` (step 0) and
                                             every step of a batch; may return a modified
                                             state (runs marked done) or ``None``
@@ -24,7 +26,7 @@ The driver's own behaviour is callbacks too: :class:`ProgressBar`, :class:`TimeL
 ``f(step, state) -> state | None`` is accepted where a callback is (:func:`as_callback`).
 
 Step hooks run where the batch runs (on a Dask worker for a cluster, so they must pickle);
-the sweep hooks run in the calling process.
+the sweep hooks run in the calling process, on the local path and on a cluster alike.
 """
 
 from __future__ import annotations
@@ -134,7 +136,8 @@ class StopOnRequest(Callback):
 
 class TimeLimit(Callback):
     """No new batch after ``seconds`` (from the sweep's start); one batch always runs, so
-    every call makes progress, and a rerun resumes."""
+    every call makes progress, and a rerun resumes. On a cluster the batches sent with the
+    first one (at most two per worker are in flight) finish too."""
 
     def __init__(self, seconds: float):
         self.seconds = float(seconds)

@@ -235,27 +235,6 @@ def n_qubits_of_cost(cost: Any) -> int:
     return int(check_cost(cost).size.bit_length() - 1)
 
 
-def read_npz_array(path: Any, key: str, how_to_save: str) -> tuple[np.ndarray, list[str]]:
-    """Array ``key`` of the ``.npz`` file ``path`` and the file's keys; a missing key or a
-    file that is no ``.npz`` is an :class:`InputError` naming the file and ``how_to_save``."""
-    import zipfile
-    from pathlib import Path
-
-    try:
-        if Path(path).is_dir():
-            raise ValueError("it is a folder, not a file")
-        if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
-            raise ValueError("it is no .npz archive (damaged, or another format)")
-        with np.load(path, allow_pickle=False) as f:
-            if key not in f.files:
-                raise InputError(f"{path} has no {key!r} array (keys: {sorted(f.files)}); "
-                                 f"save it with {how_to_save}")
-            return np.asarray(f[key]), list(f.files)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise InputError(f"{path} cannot be read as .npz ({err}); save it with "
-                         f"{how_to_save}") from err
-
-
 def _angle_shape_error(circuit: _CircuitLike, shape: tuple[int, ...]) -> InputError:
     p = circuit.n_params
     return InputError(

@@ -29,7 +29,6 @@ from .checks import (
     check_angles,
     check_finite,
     check_int,
-    read_npz_array,
 )
 
 __all__ = [
@@ -284,6 +283,8 @@ def load_theta(path: str | Path, n_params: int, *, layout: str = "flat",
 
 
 def _theta_from_npz(path: str | Path) -> np.ndarray:
+    from .cost import read_npz_array  # the reader of the user's .npz files (imports JAX)
+
     raw, _ = read_npz_array(path, "theta", "numpy.savez(path, theta=angles)")
     if raw.dtype.kind == "c":
         raise InputError(f"{path}: 'theta' holds complex values; angles must be real")

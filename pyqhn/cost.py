@@ -10,6 +10,9 @@ significant bit; site j carries bit j−1, see :mod:`pyqhn.bits`).
 * :func:`save_cost` / :func:`load_cost`: ``.npz`` (key ``cost`` plus metadata) or the
   original text format (one value per line, ``.txt`` / ``.dat`` / ``.csv``). Tables are
   validated by :func:`pyqhn.checks.check_cost` (real, finite, length ``2**N``).
+  :func:`read_npz_array` reads one array of a user's ``.npz`` file (a cost table, or the
+  angles of :func:`pyqhn.circuits.load_theta`) with an :class:`~pyqhn.checks.InputError`
+  naming the file.
 * :func:`optimum`, :func:`lowest` (density of states),
   :func:`optimum_report` (train / test accuracy of the optimum).
 """
@@ -26,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .bits import index_to_bits
-from .checks import MAX_QUBITS, InputError, check_cost, check_int, read_npz_array
+from .checks import MAX_QUBITS, InputError, check_cost, check_int
 from .datasets import Dataset
 from .models import AugmentedBiNN, class_counts
 
@@ -39,6 +42,7 @@ __all__ = [
     "cost_table",
     "save_cost",
     "load_cost",
+    "read_npz_array",
     "optimum",
     "lowest",
     "optimum_report",
@@ -186,6 +190,26 @@ def save_cost(path: str | Path, cost: np.ndarray, **metadata: Any) -> Path:
         tmp.unlink(missing_ok=True)  # no stray temporary file after a full disk
         raise
     return path
+
+
+def read_npz_array(path: Any, key: str, how_to_save: str) -> tuple[np.ndarray, list[str]]:
+    """Array ``key`` of the ``.npz`` file ``path`` and the file's keys; a missing key or a
+    file that is no ``.npz`` is an :class:`InputError` naming the file and ``how_to_save``."""
+    import zipfile
+
+    try:
+        if Path(path).is_dir():
+            raise ValueError("it is a folder, not a file")
+        if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
+            raise ValueError("it is no .npz archive (damaged, or another format)")
+        with np.load(path, allow_pickle=False) as f:
+            if key not in f.files:
+                raise InputError(f"{path} has no {key!r} array (keys: {sorted(f.files)}); "
+                                 f"save it with {how_to_save}")
+            return np.asarray(f[key]), list(f.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise InputError(f"{path} cannot be read as .npz ({err}); save it with "
+                         f"{how_to_save}") from err
 
 
 def load_cost(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:

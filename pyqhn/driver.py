@@ -45,7 +45,7 @@ from .callbacks import (
 from .checks import InputError, check_int
 from .circuits import Circuit, random_params
 from .engines.base import Engine
-from .interrupt import Interrupted, stop_requested
+from .interrupt import Interrupted
 from .objectives import Objective
 from .optimizers import Optimizer, minimize
 from .runlog import Log, MemoryLog, RunLog, RunRecord
@@ -293,7 +293,8 @@ def run_groups(
             functions (e.g. :class:`~pyqhn.callbacks.EarlyStopping`).
         time_limit: seconds after which no new batch starts (the sweep stops cleanly and
             a rerun resumes; one batch always runs, so every call makes progress);
-            ``None`` for no limit (:class:`~pyqhn.callbacks.TimeLimit`).
+            ``None`` for no limit (:class:`~pyqhn.callbacks.TimeLimit`, here and on a
+            cluster alike).
         client: a ``dask.distributed.Client``, or a :class:`pyqhn.cluster.ClusterSpec`
             (connected here, and only if runs remain). Each batch is a task on a worker;
             finished batches come back here, the log's one writer, as they finish. ``None``
@@ -323,8 +324,11 @@ def run_groups(
     n_todo = sum(map(len, todo.values()))
     user = [as_callback(cb) for cb in callbacks]
     sweep: list[Callback] = [StopOnRequest(), ProgressBar(progress), *user]
-    if time_limit is not None and client is None:  # the cluster path keeps its own limit
+    if time_limit is not None:
         sweep.insert(1, TimeLimit(time_limit))
+
+    def stop_before(g: Group) -> bool:
+        return any(cb.stop_before_batch(g.name) for cb in sweep)
 
     def batch_end(g: Group, runs: Sequence[int]) -> None:
         for cb in sweep:
@@ -340,14 +344,14 @@ def run_groups(
                 client = parse_cluster(client)
             if isinstance(client, ClusterSpec):
                 with open_client(client) as connected:
-                    _run_on_client(connected, groups, todo, log, batch_end, user,
-                                   time_limit, retries)
+                    _run_on_client(connected, groups, todo, log, stop_before, batch_end,
+                                   user, retries)
             else:
-                _run_on_client(client, groups, todo, log, batch_end, user, time_limit,
+                _run_on_client(client, groups, todo, log, stop_before, batch_end, user,
                                retries)
             return log.table()
         for g, runs in _work_units(groups, todo, None):
-            if any(cb.stop_before_batch(g.name) for cb in sweep):
+            if stop_before(g):
                 break
             log.append(run_batch(g, runs, callbacks=user))
             batch_end(g, runs)
@@ -362,13 +366,20 @@ def _identity(value: Any) -> Any:
 
 
 def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list[int]],
-                   log: Any, batch_end: Callable[[Group, list[int]], None],
-                   callbacks: Sequence[Callable], time_limit: float | None,
-                   retries: int) -> None:
+                   log: Any, stop_before: Callable[[Group], bool],
+                   batch_end: Callable[[Group, list[int]], None],
+                   callbacks: Sequence[Callable], retries: int) -> None:
     """:func:`run_groups` on a Dask client: at most two batches per worker in flight (so
     a stop or a time limit takes effect soon), each group sent to the workers once (as a
     task, so a lost copy is recomputed), batches of a group that ``needs`` others held
-    back until those are finished, every finished batch written here at once."""
+    back until those are finished, every finished batch written here at once.
+
+    ``stop_before(group)`` asks the sweep's callbacks, as on the local path
+    (:meth:`pyqhn.callbacks.Callback.stop_before_batch`: :class:`~pyqhn.callbacks.TimeLimit`,
+    :class:`~pyqhn.callbacks.StopOnRequest` and the caller's): before each batch is sent,
+    and every half second while batches run and none can be sent. ``True`` sends no
+    further batch (those in flight finish and are logged); a stop request raises there
+    and cancels the batches in flight."""
     from collections import deque
     from concurrent.futures import CancelledError
 
@@ -384,7 +395,11 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
                      "command again to resume")
 
     try:
-        backend = _first_result(client, client.submit(_jax_backend, pure=False))
+        first = next(g for g in groups if todo[g.name])
+        backend = _first_result(client, client.submit(_jax_backend, pure=False),
+                                lambda: stop_before(first))
+        if backend is None:
+            return  # a callback ended the sweep before the first batch
     except (CancelledError, OSError) as err:
         raise lost(err) from err
     units = deque(_work_units(groups, todo, backend))
@@ -393,19 +408,20 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
         open_units[g.name] += 1
     shipped: dict[str, Any] = {}
     in_flight: dict[Any, tuple[Group, list[int]]] = {}
-    t_start, ran = time.perf_counter(), False
     try:
         while units or in_flight:
-            if stop_requested():
-                raise Interrupted("stopped between batches")
             if client.status != "running":
                 raise lost(None)
             n_workers = max(1, len(client.nthreads()))
-            time_up = (time_limit is not None and time.perf_counter() - t_start > time_limit)
-            while units and len(in_flight) < 2 * n_workers and not (time_up and ran):
+            asked = False
+            while units and len(in_flight) < 2 * n_workers:
                 g, runs = units[0]
                 if any(open_units[n] for n in g.needs):
                     break  # its start reads runs still in flight
+                asked = True
+                if stop_before(g):
+                    units.clear()  # no new batch; those in flight finish
+                    break
                 units.popleft()
                 if g.name not in shipped:
                     shipped[g.name] = client.submit(_identity, g, pure=False,
@@ -414,9 +430,11 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
                 fut = client.submit(run_batch, shipped[g.name], runs, callbacks=callbacks,
                                     x0=x0, pure=False, retries=retries)
                 in_flight[fut] = (g, runs)
-                ran = True
+            if not asked and in_flight:  # nothing sent: ask while the batches run
+                if stop_before(units[0][0] if units else next(iter(in_flight.values()))[0]):
+                    units.clear()
             if not in_flight:
-                break  # time limit reached
+                break  # nothing left to send
             try:
                 finished, _ = wait(list(in_flight), timeout=0.5, return_when="FIRST_COMPLETED")
             except TimeoutError:
@@ -439,10 +457,11 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
             client.cancel(list(shipped.values()))
 
 
-def _first_result(client: Any, future: Any) -> Any:
-    """The result of the first task sent to ``client``: waits (saying so once after
-    :data:`pyqhn.cluster.WORKER_WAIT_S` seconds) while the scheduler has no worker, and
-    stops on a stop request (Ctrl-C) instead of blocking."""
+def _first_result(client: Any, future: Any, stop: Callable[[], bool]) -> Any:
+    """The result of the first task sent to ``client`` (``None`` if ``stop()`` says so
+    first): waits (saying so once after :data:`pyqhn.cluster.WORKER_WAIT_S` seconds) while
+    the scheduler has no worker, asking ``stop()`` (the sweep's callbacks, so a stop
+    request or Ctrl-C raises) every quarter second instead of blocking."""
     import sys
 
     from distributed import TimeoutError as DaskTimeout
@@ -451,9 +470,13 @@ def _first_result(client: Any, future: Any) -> Any:
 
     t0, told = time.perf_counter(), False
     while True:
-        if stop_requested():
+        try:
+            if stop():
+                future.cancel()
+                return None
+        except BaseException:
             future.cancel()
-            raise Interrupted("stopped while waiting for dask workers")
+            raise
         try:
             return future.result(timeout=0.25)
         except (DaskTimeout, TimeoutError):

@@ -184,7 +184,7 @@ def qiskit_sampler(circuit: Circuit, sampler: Any | None = None, *,
     """A shot source from a Qiskit ``SamplerV2`` primitive.
 
     Returns ``sample(theta (..., P), n_shots, seed)``, the form every shot-based estimator
-    and sampled objective of pyqhn takes (e.g. :func:`pyqhn.estimators.shot_energy`):
+    and sampled objective of pyqhn takes (e.g. :func:`pyqhn.shot_estimators.shot_energy`):
 
     * ``output="index"``: int64 outcome indices ``(..., n_shots)`` in pyqhn's order (site 1
       the least significant bit); at most :data:`MAX_INDEX_QUBITS` = 63 qubits;

@@ -35,7 +35,7 @@ classes, labels ``0 … k−1``) the loss is the softmax cross-entropy of the ``
 ``√fan-in`` (the output layer's inputs) before the link: with ±1 weights on ``d``
 standardised features ``z`` is O(√d), a sigmoid or softmax saturates and one misclassified
 sample costs O(√d); the scaled link keeps the loss O(1) (as
-:class:`pyqhn.sampled_models.LinkChoiceLogistic`'s scaled sigmoid). Predictions
+:class:`pyqhn.large_models.LinkChoiceLogistic`'s scaled sigmoid). Predictions
 (``z > 0``, or the largest logit) do not depend on the scale; the cost does.
 
 The four problems of the paper, built as the original code built them by default (bit
@@ -573,7 +573,7 @@ class AugmentedBiNN:
 
     def cost_function(self, data: Dataset) -> Any:
         """``bits (M, N) -> (M,)`` training losses on ``data``, its samples grouped once
-        (a bit cost for :mod:`pyqhn.sampled`, evaluated many times on the same data)."""
+        (a bit cost for :mod:`pyqhn.sampled_objectives`, evaluated many times on the same data)."""
         xu, counts = class_counts(data, self)
 
         def cost(bits: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ import numpy as np
 from .bits import index_to_bits
 from .checks import InputError, check_cost, check_n_qubits
 from .engines.base import sample_from_probabilities
-from .estimators import shifted_params
+from .shot_estimators import shifted_params
 
 __all__ = [
     "OBJECTIVES",
@@ -385,7 +385,7 @@ def selbo_parameter_shift_grad(
 
     Args:
         sampler: ``sampler(theta (..., P), n_samples, seed) -> int64 (..., n_samples)``, e.g.
-            :func:`pyqhn.estimators.engine_sampler` of an engine, or
+            :func:`pyqhn.shot_estimators.engine_sampler` of an engine, or
             :func:`pyqhn.interop.qiskit_sampler` of a device.
         theta: ``(P,)`` angles, or ``(R, P)`` for ``R`` independent circuits.
         log_likelihood: ``(2**n,)`` table of ``log p(D|w)``.
@@ -413,9 +413,9 @@ def selbo_parameter_shift_grad(
         )
     if prior_idx.shape[-1] < 2 or n_samples < 2:
         raise ValueError("the U-statistic needs at least 2 shots and 2 prior samples")
-    shifts = np.concatenate([np.zeros((1, p_dim)),
-                             np.eye(p_dim) * (np.pi / 2), -np.eye(p_dim) * (np.pi / 2)])
-    points = theta[:, None, :] + shifts[None]  # (R, 1 + 2P, P)
+    # θ, then θ + π/2·e_i, then θ − π/2·e_i (the one shift rule): (R, 1 + 2P, P)
+    points = np.concatenate([theta[:, None, :],
+                             shifted_params(theta).reshape(n_runs, 2 * p_dim, p_dim)], axis=1)
     shots = np.asarray(sampler(points, n_samples, seed)).reshape(n_runs, 1 + 2 * p_dim, -1)
     values = np.empty(n_runs)
     grads = np.empty((n_runs, p_dim))
@@ -557,7 +557,7 @@ def sampled_selbo_objective(engine, circuit, log_likelihood, prior, *, shots: in
     (:func:`selbo_parameter_shift_grad`), with fresh prior samples at every call. Each
     bound function draws from one generator seeded ``seed``. ``sampler``: the shot source
     (default the engine's; :func:`pyqhn.interop.qiskit_sampler` for Qiskit)."""
-    from .estimators import engine_sampler
+    from .shot_estimators import engine_sampler
 
     sampler = sampler or engine_sampler(engine, circuit)
     ll = np.asarray(log_likelihood, dtype=np.float64)

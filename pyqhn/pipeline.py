@@ -4,7 +4,7 @@ One :class:`Problem` for both regimes: ``Problem(model, data).train(circuits, ru
 enumerates the ``2**N`` cost table and trains on exact energies (L-BFGS) while the table
 is small (``N ≤`` :data:`EXACT_MAX_QUBITS`, and ``shots=None``); otherwise, or whenever
 ``shots`` is an integer, it trains from ``shots`` samples per estimate of the MPS engine
-(:mod:`pyqhn.sampled`; score-function gradient + Adam by default, ``"spsa"``,
+(:mod:`pyqhn.sampled_objectives`; score-function gradient + Adam by default, ``"spsa"``,
 ``"qnspsa"`` or ``"parameter-shift"`` by name), the BiNN evaluated on the fly on the
 sampled bit rows. Both go through the same driver (:mod:`pyqhn.driver`) and run log
 (:mod:`pyqhn.runlog`); :class:`Results` holds the runs table, the angles
@@ -43,6 +43,7 @@ from .bits import bits_to_index, index_to_bits
 from .checks import InputError, check_cost, check_int, n_qubits_of_cost
 from .circuits import Circuit, brickwork_circuit, product_circuit
 from .datasets import Dataset
+from .optimizers import SAMPLED_OPTIMIZERS
 
 __all__ = ["Problem", "Results", "make_circuits", "cached_cost_table", "default_epsilon",
            "EXACT_MAX_QUBITS", "DEFAULT_SHOTS", "DEFAULT_SAMPLED_STEPS", "SAMPLED_OPTIMIZERS",
@@ -59,9 +60,6 @@ DEFAULT_SHOTS = 1000
 
 #: Optimiser steps of a sampled run when ``max_iter`` is not given.
 DEFAULT_SAMPLED_STEPS = 200
-
-#: Optimisers of sampled training, by name (the first is the default).
-SAMPLED_OPTIMIZERS = ("score-function", "spsa", "qnspsa", "parameter-shift")
 
 #: Default success threshold: ``ε = DEFAULT_EPSILON_FRACTION · |C*|``. The cost's units
 #: depend on the loss and the data (a cross-entropy of 0.05 or 0.6 nats, an MSE of 0.008),
@@ -363,7 +361,7 @@ class Problem:
                        learning_rate, progress, client, mode_beam) -> Results:
         from .driver import Group
         from .engines import get_engine
-        from .sampled import ShotCounter
+        from .sampled_objectives import ShotCounter
 
         name = "score-function" if optimizer is None else optimizer
         if name not in SAMPLED_OPTIMIZERS:
@@ -422,7 +420,7 @@ def _sampled_method(name: str, engine: Any, circuit: Circuit, cost: Any, *, shot
                     seed: int, counter: Any, steps: int, learning_rate: float | None):
     """(objective, optimiser) of a sampled optimiser name (:data:`SAMPLED_OPTIMIZERS`)."""
     from .optimizers import adam_optimizer, qnspsa_optimizer, spsa_optimizer
-    from .sampled import (
+    from .sampled_objectives import (
         fidelity_fn,
         sampled_energy_objective,
         score_function_objective,
@@ -459,7 +457,8 @@ def _final_measure(engine: Any, circuit: Circuit, cost: Any, *, shots: int, seed
     ``n_distinct``, plus ``n_circuits`` and ``n_shots`` of the whole run.
     """
     from .bits import bits_to_string
-    from .sampled import cost_of_samples, shot_seed, unique_rows
+    from .sampled_objectives import shot_seed
+    from .shot_estimators import cost_of_samples, unique_rows
 
     n = circuit.n_qubits
 

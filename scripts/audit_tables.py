@@ -291,7 +291,7 @@ def mnist8x8_reference() -> dict:
     template ``w_j = sign(mean_1[j] − mean_0[j])`` of the training class means, with the
     bias in {−1, 1} that is better on the training set."""
     from pyqhn.experiments.mnist8x8 import Mnist8x8Config, _problem, local_search
-    from pyqhn.sampled_models import accuracies
+    from pyqhn.large_models import accuracies
 
     cfg = Mnist8x8Config()
     model, split = _problem(cfg)

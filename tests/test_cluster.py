@@ -14,15 +14,17 @@ import pytest
 from click.testing import CliRunner
 
 import pyqhn  # noqa: F401
+from pyqhn.callbacks import Callback
 from pyqhn.checks import InputError
 from pyqhn.circuits import brickwork_circuit, product_circuit
 from pyqhn.cli import main
 from pyqhn.cluster import open_client, parse_cluster
 from pyqhn.driver import Group, circuit_groups, run_groups, train_multistart
 from pyqhn.engines import get_engine
+from pyqhn.interrupt import Interrupted, clear_stop, request_stop
 from pyqhn.objectives import energy_objective
 from pyqhn.optimizers import evaluate_only, lbfgs_optimizer
-from pyqhn.runlog import FolderBusyError, RunLog, read_angles, read_runs
+from pyqhn.runlog import FolderBusyError, MemoryLog, RunLog, read_angles, read_runs
 
 KEY = ["group", "run"]
 
@@ -250,3 +252,73 @@ def test_time_limit_on_a_cluster_stops_submitting_and_resumes(client, tmp_path):
     assert len(full) == 12 and not full.duplicated(KEY).any()
     here = train_multistart(cost, circuits[:1], 12, **kw)
     np.testing.assert_allclose(_sorted(full)["e_final"], _sorted(here)["e_final"], atol=1e-10)
+
+
+# --------------------------------------------- the local path's callbacks on a cluster
+
+
+@pytest.fixture(scope="module")
+def one_thread_client():
+    """One in-process Dask worker with one thread: at most two batches in flight."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster, Client(cluster) as c:
+        yield c
+
+
+def _evaluate_groups(runs: int = 6):
+    n = 3
+    cost = np.random.default_rng(2).random(2**n)
+    c = brickwork_circuit(n, 1)
+    eng = get_engine("exact")
+    return [Group("g", c, energy_objective(eng, c, cost, gradient=False), evaluate_only(),
+                  runs, batch_size=1)]
+
+
+class _StopAfterOneBatch(Callback):
+    """A caller's callback: no new batch once one is in the log."""
+
+    def __init__(self):
+        self.asked, self.finished = 0, 0
+
+    def stop_before_batch(self, group: str) -> bool:
+        self.asked += 1
+        return self.finished > 0
+
+    def on_batch_end(self, group: str, n_runs: int) -> None:
+        self.finished += 1
+
+
+def test_time_limit_callback_stops_new_batches_on_a_cluster(one_thread_client):
+    groups = _evaluate_groups()
+    log = MemoryLog()
+    part = run_groups(groups, log, progress=False, client=one_thread_client, time_limit=1e-9)
+    # TimeLimit lets the first batch finish; the second was sent with it (two per worker)
+    assert len(part) == 2 and sorted(part["run"]) == [0, 1]
+    full = run_groups(groups, log, progress=False, client=one_thread_client)
+    assert sorted(full["run"]) == list(range(6))
+
+
+def test_a_callers_stop_before_batch_is_asked_on_a_cluster(one_thread_client):
+    stop = _StopAfterOneBatch()
+    part = run_groups(_evaluate_groups(), None, progress=False, client=one_thread_client,
+                      callbacks=[stop])
+    assert stop.asked >= 3 and len(part) == 2  # two sent, then the callback said stop
+
+
+def test_stop_request_callback_stops_a_cluster_sweep(one_thread_client):
+    class RequestStop(Callback):
+        def on_batch_end(self, group: str, n_runs: int) -> None:
+            request_stop()  # as Ctrl-C would, once the first batch is in the log
+
+    log = MemoryLog()
+    try:
+        with pytest.raises(Interrupted):
+            run_groups(_evaluate_groups(), log, progress=False, client=one_thread_client,
+                       callbacks=[RequestStop()])
+    finally:
+        clear_stop()
+    assert 1 <= len(log.finished()) <= 2
+    full = run_groups(_evaluate_groups(), log, progress=False, client=one_thread_client)
+    assert sorted(full["run"]) == list(range(6))

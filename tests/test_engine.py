@@ -8,7 +8,7 @@ import pyqhn  # noqa: F401  (enables float64)
 from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
 from pyqhn.engines import exact, get_engine
 from pyqhn.engines.reference import reference_energy, reference_state
-from pyqhn.estimators import parameter_shift_grad
+from pyqhn.shot_estimators import parameter_shift_grad
 
 CASES = [(1, 1), (2, 2), (3, 1), (4, 3), (5, 4), (6, 6), (7, 9)]
 

@@ -10,7 +10,7 @@ from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
 from pyqhn.engines import ENGINES, Engine, energy, get_engine
 from pyqhn.engines.julia import julia_unavailable_reason
 from pyqhn.engines.reference import reference_energy, reference_state
-from pyqhn.estimators import parameter_shift_grad
+from pyqhn.shot_estimators import parameter_shift_grad
 
 CIRCUITS = [product_circuit(5), brickwork_circuit(5, 1), brickwork_circuit(6, 4),
             brickwork_circuit(7, 5)]

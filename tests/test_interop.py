@@ -10,8 +10,8 @@ from scipy import stats
 import pyqhn  # noqa: F401
 from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
 from pyqhn.engines import get_engine
-from pyqhn.estimators import engine_sampler, shot_energy
 from pyqhn.interop import qiskit_sampler, to_pennylane, to_qasm, to_qiskit
+from pyqhn.shot_estimators import engine_sampler, shot_energy
 
 qiskit = pytest.importorskip("qiskit", reason="the [qiskit] extra is part of [test]")
 from qiskit.quantum_info import Statevector  # noqa: E402

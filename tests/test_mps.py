@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pyqhn import datasets, models, sampled
+from pyqhn import datasets, models
+from pyqhn import sampled_objectives as so
+from pyqhn import shot_estimators as se
 from pyqhn.bits import bits_to_index, index_to_bits
 from pyqhn.checks import InputError
 from pyqhn.circuits import brickwork_circuit, product_circuit, random_params
@@ -178,15 +180,15 @@ def test_cost_of_samples_evaluates_distinct_rows_once():
         return b.sum(1).astype(float)
 
     bits = np.array([[0, 1, 1], [1, 1, 1], [0, 1, 1], [0, 0, 0], [1, 1, 1]], dtype=np.uint8)
-    np.testing.assert_array_equal(sampled.cost_of_samples(cost, bits), [2, 3, 2, 0, 3])
+    np.testing.assert_array_equal(se.cost_of_samples(cost, bits), [2, 3, 2, 0, 3])
     assert calls == [4]  # 3 distinct rows padded to 4
 
 
-def test_sampled_energy_unbiased(small_problem):
+def test_bit_row_shot_energy_unbiased(small_problem):
     table, cost, c = small_problem
     th = random_params(c, seed=0)
     e = float(get_engine("exact").energy(c, th, table))
-    est = [sampled.sampled_energy(get_engine("mps"), c, th, cost, 100, seed=s)[0]
+    est = [se.bit_row_shot_energy(get_engine("mps"), c, th, cost, 100, seed=s)[0]
            for s in range(200)]
     assert abs(np.mean(est) - e) < 4 * np.std(est, ddof=1) / np.sqrt(len(est))
 
@@ -202,7 +204,7 @@ def _reached(small_problem, optimizer, objective, runs=2):
 
 def test_spsa_reaches_optimum(small_problem):
     _, cost, c = small_problem
-    obj = sampled.sampled_energy_objective(get_engine("mps"), c, cost, shots=200)
+    obj = so.sampled_energy_objective(get_engine("mps"), c, cost, shots=200)
     gap, hit, history = _reached(small_problem, spsa_optimizer(max_steps=150), obj)
     assert hit.all() and gap.max() < 0.02 and history.shape == (2, 151)
 
@@ -210,11 +212,11 @@ def test_spsa_reaches_optimum(small_problem):
 def test_qnspsa_reaches_optimum(small_problem):
     _, cost, c = small_problem
     eng = get_engine("mps")
-    counter = sampled.ShotCounter()
-    obj = sampled.sampled_energy_objective(eng, c, cost, shots=200, counter=counter)
+    counter = so.ShotCounter()
+    obj = so.sampled_energy_objective(eng, c, cost, shots=200, counter=counter)
     # without blocking (with it, threshold 2 × the shot noise at x0, E - C* reaches
     # 0.05 / 0.08 in 150 steps and C* is the most probable outcome of one run of two)
-    opt = qnspsa_optimizer(sampled.fidelity_fn(eng, c), max_steps=150, blocking=False)
+    opt = qnspsa_optimizer(so.fidelity_fn(eng, c), max_steps=150, blocking=False)
     gap, hit, _ = _reached(small_problem, opt, obj)
     assert hit.all() and gap.max() < 0.08  # C* is the most probable; 3rd-best is +0.09
     cols = counter.columns(np.arange(2))
@@ -223,7 +225,7 @@ def test_qnspsa_reaches_optimum(small_problem):
 
 def test_score_function_adam_reaches_optimum(small_problem):
     _, cost, c = small_problem
-    obj = sampled.score_function_objective(get_engine("mps"), c, cost, shots=100)
+    obj = so.score_function_objective(get_engine("mps"), c, cost, shots=100)
     gap, hit, _ = _reached(small_problem, adam_optimizer(learning_rate=0.1, max_steps=100),
                            obj, runs=1)
     assert hit.all() and gap.max() < 0.05
@@ -233,7 +235,7 @@ def test_score_function_gradient_unbiased(small_problem):
     table, cost, c = small_problem
     th = random_params(c, seed=2)
     _, g = get_engine("exact").energy_and_grad(c, th, table)
-    obj = sampled.score_function_objective(get_engine("mps"), c, cost, shots=400)
+    obj = so.score_function_objective(get_engine("mps"), c, cost, shots=400)
     fn = obj.bind(np.arange(1))
     est = np.stack([fn(th[None])[1][0] for _ in range(30)])
     se = est.std(0, ddof=1) / np.sqrt(len(est))
@@ -250,8 +252,8 @@ def test_shot_parameter_shift_gradient_unbiased_and_counted(small_problem):
     table, cost, c = small_problem
     th = random_params(c, seed=2)
     e, g = get_engine("exact").energy_and_grad(c, th, table)
-    counter = sampled.ShotCounter()
-    obj = sampled.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=100,
+    counter = so.ShotCounter()
+    obj = so.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=100,
                                                  counter=counter)
     assert obj.uses_gradient
     fn = obj.bind(np.array([3]))
@@ -275,8 +277,8 @@ def test_shot_parameter_shift_adam_through_the_driver(small_problem):
     from pyqhn.driver import Group, MemoryLog, run_groups, start_points
 
     table, cost, c = small_problem
-    counter = sampled.ShotCounter()
-    obj = sampled.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=50,
+    counter = so.ShotCounter()
+    obj = so.shot_parameter_shift_objective(get_engine("mps"), c, cost, shots=50,
                                                  counter=counter)
     steps = 15
     group = Group("ps", c, obj, adam_optimizer(learning_rate=0.1, max_steps=steps), runs=2,

@@ -113,7 +113,7 @@ def test_appendix_builds_mnist_0_vs_1():
 def test_mnist8x8_builds_the_split_it_built(kind):
     from pyqhn import datasets
     from pyqhn.experiments.mnist8x8 import Mnist8x8Config, _problem
-    from pyqhn.sampled_models import LinkChoiceLogistic, hidden_layer_model
+    from pyqhn.large_models import LinkChoiceLogistic, hidden_layer_model
 
     model, split = _problem(Mnist8x8Config(problem=kind, digits=(3, 8), seed=5))
     assert model == (LinkChoiceLogistic(64) if kind == "logistic" else hidden_layer_model())

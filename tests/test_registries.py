@@ -48,7 +48,7 @@ def test_every_engine_gives_the_reference_energies(name):
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_every_optimizer_trains_through_the_driver(name):
     from pyqhn.driver import train_multistart
-    from pyqhn.sampled import fidelity_fn
+    from pyqhn.sampled_objectives import fidelity_fn
 
     entry = OPTIMIZERS.lookup(name)
     _skip_if_unavailable(entry)

@@ -10,9 +10,9 @@ hidden layer of ``hidden`` ReLU units plus direct autoregressive connections,
 with hidden degrees ``m_k = (k mod (N − 1)) + 1``, ``M1[k, d] = 1[m_k ≥ d + 1]``,
 ``M2[d, k] = 1[d + 1 > m_k]`` (bit ``d`` sees bits ``< d`` only). :class:`MadeSpec` plays
 the circuit's part and :class:`MadeSampler` the engine's, with the two methods the
-sampled objectives of :mod:`pyqhn.sampled` use (``sample_bits``,
+sampled objectives of :mod:`pyqhn.sampled_objectives` use (``sample_bits``,
 ``weighted_log_prob_grad``), so the MADE is trained by the very same
-:func:`pyqhn.sampled.score_function_objective` and the same Adam as a circuit. The flat
+:func:`pyqhn.sampled_objectives.score_function_objective` and the same Adam as a circuit. The flat
 parameter vector ``(P,)`` is ``W1 (H, N), b1 (H,), W2 (N, H), b2 (N,), V (N, N)``
 concatenated row-major.
 """

@@ -11,8 +11,8 @@ Names (:data:`METHODS`):
   circuits: shots, score-function gradient, Adam;
 * circuits ``<circuit>-<optimiser>``: ``product`` or ``L1``…``L4`` (N_layer = blocks / 2,
   the brickwork ansatz with 2·N_layer blocks) trained from shots by ``adam``
-  (score-function gradient, :func:`pyqhn.sampled.score_function_objective`), ``spsa`` or
-  ``qnspsa`` (:func:`pyqhn.sampled.sampled_energy_objective`; QN-SPSA's fidelities come
+  (score-function gradient, :func:`pyqhn.sampled_objectives.score_function_objective`), ``spsa`` or
+  ``qnspsa`` (:func:`pyqhn.sampled_objectives.sampled_energy_objective`; QN-SPSA's fidelities come
   from the simulator's exact overlaps and are not BiNN evaluations, its blocking is off);
   one shot = one evaluation;
 * ``<circuit>-lbfgs-exact``: L-BFGS on the exact energy, each energy charged ``2**N``
@@ -47,12 +47,12 @@ from ..driver import Group
 from ..engines.mps import MpsEngine
 from ..objectives import Objective, energy_objective
 from ..optimizers import adam_optimizer, lbfgs_optimizer, qnspsa_optimizer, spsa_optimizer
-from ..sampled import (
+from ..sampled_objectives import (
     fidelity_fn,
-    sampled_energy,
     sampled_energy_objective,
     score_function_objective,
 )
+from ..shot_estimators import bit_row_shot_energy
 from .counting import CountingSampler, CountingSlot, budgeted, counting_bit_cost
 from .instances import Instance
 from .made import MadeSampler, MadeSpec, made_start
@@ -220,8 +220,8 @@ def _circuit_measure(instance: Instance, circuit, engine: MpsEngine, slot: Count
         if instance.table is not None:
             energy = float(engine.energy(circuit, theta, instance.table))
         else:
-            energy, _ = sampled_energy(engine, circuit, theta, instance.cost, _MEASURE_SHOTS,
-                                       seed=seed + 7919 + int(runs[0]))
+            energy, _ = bit_row_shot_energy(engine, circuit, theta, instance.cost,
+                                            _MEASURE_SHOTS, seed=seed + 7919 + int(runs[0]))
         mode = engine.most_probable(circuit, theta, width=_BEAM)
         out.update(energy=np.array([energy]),
                    mode_cost=np.array([float(instance.cost(mode.bits[None])[0])]),

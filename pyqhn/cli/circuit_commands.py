@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ..engines import ENGINES
-from ..optimizers import OPTIMIZERS, OptimizerOptions
+from ..optimizers import OPTIMIZERS, SAMPLED_OPTIMIZERS, OptimizerOptions
 from .command import Command
 from .options import (
     FiniteFloat,
@@ -68,11 +68,10 @@ def energy(cost_file: str, theta_file: str, blocks: int, product: bool,
         click.echo(repr(float(v)))
 
 
-#: Optimisers of ``train`` on a cost table (the registry's), and of sampled training on data
-#: (:meth:`pyqhn.pipeline.Problem.train`); the names only the latter takes.
+#: Optimisers of ``train`` on a cost table (the registry's), and the names only sampled
+#: training on data takes (:data:`pyqhn.optimizers.SAMPLED_OPTIMIZERS`).
 _TABLE_OPTIMIZERS = list(OPTIMIZERS.names(lacking="fidelity"))
-_SAMPLED_OPTIMIZERS = ["score-function", "spsa", "qnspsa", "parameter-shift"]
-_SAMPLED_ONLY = [n for n in _SAMPLED_OPTIMIZERS if n not in _TABLE_OPTIMIZERS]
+_SAMPLED_ONLY = [n for n in SAMPLED_OPTIMIZERS if n not in _TABLE_OPTIMIZERS]
 
 
 @click.command(cls=Command)

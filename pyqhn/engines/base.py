@@ -243,7 +243,7 @@ class Engine(abc.ABC):
 @runtime_checkable
 class BitSampler(Protocol):
     """An engine that samples bit rows and scores them at any number of qubits (no
-    ``2**n`` enumeration): what the sampled objectives (:mod:`pyqhn.sampled`) need.
+    ``2**n`` enumeration): what the sampled objectives (:mod:`pyqhn.sampled_objectives`) need.
 
     ``isinstance(engine, BitSampler)`` checks that the methods exist. Bit rows are
     ``(..., N)`` uint8 in :mod:`pyqhn.bits` order (column ``i`` = model parameter ``i`` =

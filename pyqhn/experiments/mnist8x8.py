@@ -1,7 +1,7 @@
 """``mnist8x8``: a sampled quantum hypernetwork beyond enumeration (66 qubits, or 200).
 
 The study's next step (June 2023 talk): logistic regression on 8×8 MNIST zeros vs ones,
-weights and bias ±1, plus one activation qubit (:class:`pyqhn.sampled_models.
+weights and bias ±1, plus one activation qubit (:class:`pyqhn.large_models.
 LinkChoiceLogistic`: N = 66), 1500 training shots, 10,000 validation shots, "circuit depth
 2", an MPS simulator and QN-SPSA. Depth 2 is ambiguous (2 blocks, or N_layer = 2 = 4
 blocks as in Appendix B's folder): both run, one driver group each.
@@ -13,7 +13,7 @@ mnist8x8.md: measured variants and why).
 
 Per iteration the objective is ``Ê(θ) = (1/1500) Σ_s C_train(w_s)``, ``w_s ~ |ψ_θ|²`` from
 the MPS engine and ``C_train`` the BiNN's cross-entropy on the training images, evaluated
-on the fly (:func:`pyqhn.sampled.sampled_energy_objective`; no table). The validation
+on the fly (:func:`pyqhn.sampled_objectives.sampled_energy_objective`; no table). The validation
 estimate uses its own ``val_shots`` shots on held-out images every ``val_every`` steps
 (a driver trace). At the end ``final_shots`` bitstrings are drawn: their test accuracies
 are the "accuracy distribution of sampled BiNNs"; the *most probable BiNN* comes from a
@@ -148,7 +148,7 @@ def _mode(engine, circuit, theta, frequent: np.ndarray, width: int):
 
 def _optimizer(cfg: Mnist8x8Config, engine, circuit):
     from ..optimizers import adam_optimizer, qnspsa_optimizer, spsa_optimizer
-    from ..sampled import fidelity_fn
+    from ..sampled_objectives import fidelity_fn
 
     if cfg.optimizer == "qnspsa":
         return qnspsa_optimizer(fidelity_fn(engine, circuit), max_steps=cfg.max_steps,
@@ -162,15 +162,14 @@ def _groups(cfg: Mnist8x8Config):
     from ..circuits import brickwork_circuit
     from ..driver import Group
     from ..engines import get_engine
-    from ..sampled import (
+    from ..large_models import accuracies
+    from ..sampled_objectives import (
         ShotCounter,
-        cost_of_samples,
         sampled_energy_objective,
         score_function_objective,
         shot_seed,
-        unique_rows,
     )
-    from ..sampled_models import accuracies
+    from ..shot_estimators import cost_of_samples, unique_rows
 
     model, split = _problem(cfg)
     engine = get_engine("mps")
@@ -266,9 +265,9 @@ def run_mnist8x8(out: str | Path, *, quick: bool = False, config: Mnist8x8Config
         return _groups(cfg)
 
     def summarise(log: RunLog, context: Any, out: Path) -> dict:
+        from ..large_models import accuracies
         from ..plotting import save_figure
         from ..plotting.sampled import sampled_training_figure
-        from ..sampled_models import accuracies
 
         model, split = context
         t0 = time.perf_counter()

@@ -24,6 +24,8 @@ gives every optimiser; each entry reads those its description names). Capabiliti
 ``"gradient"`` (needs an objective with gradients), ``"julia"`` (needs the Julia stack),
 ``"fidelity"`` (needs ``OptimizerOptions.fidelity``, the overlaps of one circuit's states).
 Adding an optimiser is its module plus one ``OPTIMIZERS.register`` line below.
+
+:data:`SAMPLED_OPTIMIZERS` names what sampled training (from shots) takes.
 """
 
 from collections.abc import Callable
@@ -49,6 +51,7 @@ from .spsa import qnspsa_optimizer, spsa_optimizer
 __all__ = [
     "JULIA_OPTIMIZERS",
     "OPTIMIZERS",
+    "SAMPLED_OPTIMIZERS",
     "Optimizer",
     "OptimizerOptions",
     "adam_optimizer",
@@ -81,7 +84,7 @@ class OptimizerOptions:
         line_search: ``"hager-zhang"`` or ``"armijo"`` (pyqhn's L-BFGS).
         learning_rate: Adam's step (default 0.05); SPSA's ``a`` (``None`` calibrates).
         fidelity: ``(x (M, P), y (M, P)) -> (M,)`` state fidelities of one circuit
-            (QN-SPSA's metric, :func:`pyqhn.sampled.fidelity_fn`).
+            (QN-SPSA's metric, :func:`pyqhn.sampled_objectives.fidelity_fn`).
     """
 
     max_iter: int | None = None
@@ -99,9 +102,19 @@ class OptimizerOptions:
 def _qnspsa(o: OptimizerOptions) -> Optimizer:
     if o.fidelity is None:
         raise InputError("the qnspsa optimiser needs the fidelities of one circuit's states "
-                         "(OptimizerOptions.fidelity, e.g. pyqhn.sampled.fidelity_fn(engine, "
-                         "circuit)); use spsa where no circuit is fixed")
+                         "(OptimizerOptions.fidelity, e.g. "
+                         "pyqhn.sampled_objectives.fidelity_fn(engine, circuit)); use spsa "
+                         "where no circuit is fixed")
     return qnspsa_optimizer(o.fidelity, max_steps=o.steps(100), learning_rate=o.learning_rate)
+
+
+#: The optimiser names of sampled training (:meth:`pyqhn.pipeline.Problem.train` with
+#: ``shots``; ``pyqhn train --data … --shots``), the first the default: ``score-function``
+#: and ``parameter-shift`` are Adam on that gradient estimator, ``spsa`` and ``qnspsa`` the
+#: registered optimisers on sampled energies (:mod:`pyqhn.sampled_objectives`). Kept here,
+#: beside the registry, so that the command line reads them without importing the heavy
+#: training modules.
+SAMPLED_OPTIMIZERS = ("score-function", "spsa", "qnspsa", "parameter-shift")
 
 
 #: The optimisers by name: ``OPTIMIZERS.create(name, OptimizerOptions(...))``. Iterating

@@ -243,8 +243,8 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
 
     Args:
         fidelity: ``(x (M, P), y (M, P)) -> (M,)`` fidelities ``|⟨ψ_x|ψ_y⟩|²``, e.g.
-            :func:`pyqhn.sampled.fidelity_fn` of the MPS engine; called once per step with
-            ``4R`` pairs (counted in ``n_fidelity``).
+            :func:`pyqhn.sampled_objectives.fidelity_fn` of the MPS engine; called once per
+            step with ``4R`` pairs (counted in ``n_fidelity``).
         max_steps: as :func:`spsa_optimizer`.
         learning_rate: as :func:`spsa_optimizer`, except that ``None`` calibrates on the
             preconditioned step (module docstring).
@@ -264,7 +264,7 @@ def qnspsa_optimizer(fidelity: Fidelity, *, max_steps: int, learning_rate: float
     """
     if not callable(fidelity):
         raise InputError("qnspsa_optimizer needs fidelity=(x, y) -> |<psi_x|psi_y>|^2, e.g. "
-                         "pyqhn.sampled.fidelity_fn(engine, circuit)")
+                         "pyqhn.sampled_objectives.fidelity_fn(engine, circuit)")
     lr, c, max_steps, stability, cal = _common_settings(
         learning_rate, perturbation, max_steps, stability, calibration_steps)
     eps = check_float(metric_perturbation, "metric_perturbation", low=0.0, low_inclusive=False)

@@ -109,18 +109,18 @@ def _split_mnist(model, digits: tuple[int, int] | str, size: int, seed: int) -> 
 
 def mnist8x8_logistic(*, size: int = 8, digits: tuple[int, int] | str = (0, 1),
                       seed: int = 0) -> Problem:
-    """mnist8x8: :class:`pyqhn.sampled_models.LinkChoiceLogistic` (±1 weights and bias,
+    """mnist8x8: :class:`pyqhn.large_models.LinkChoiceLogistic` (±1 weights and bias,
     link choice; N = size² + 2 = 66) on MNIST ``digits``, split 60/20/20 by ``seed``."""
-    from ..sampled_models import LinkChoiceLogistic
+    from ..large_models import LinkChoiceLogistic
 
     return _split_mnist(LinkChoiceLogistic(size * size), digits, size, seed)
 
 
 def mnist8x8_hidden(*, size: int = 8, hidden: int = 3, digits: tuple[int, int] | str = (0, 1),
                     seed: int = 0) -> Problem:
-    """mnist8x8 ``hidden``: :func:`pyqhn.sampled_models.hidden_layer_model` (size² →
+    """mnist8x8 ``hidden``: :func:`pyqhn.large_models.hidden_layer_model` (size² →
     ``hidden`` → 1, ±1 weights, sigmoid/ReLU choice; N = 200 at 8×8, 3 units) on MNIST
     ``digits``, split as :func:`mnist8x8_logistic`."""
-    from ..sampled_models import hidden_layer_model
+    from ..large_models import hidden_layer_model
 
     return _split_mnist(hidden_layer_model(size * size, hidden), digits, size, seed)

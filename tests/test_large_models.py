@@ -1,4 +1,4 @@
-"""The BiNNs beyond enumeration (:mod:`pyqhn.sampled_models`) against direct NumPy
+"""The BiNNs beyond enumeration (:mod:`pyqhn.large_models`) against direct NumPy
 formulas, and the classical bit-flip search of ``mnist8x8``."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from pyqhn import datasets
 from pyqhn.experiments.mnist8x8 import local_search
-from pyqhn.sampled_models import LinkChoiceLogistic, accuracies, hidden_layer_model
+from pyqhn.large_models import LinkChoiceLogistic, accuracies, hidden_layer_model
 
 
 def _data(n=40, d=6, seed=0):

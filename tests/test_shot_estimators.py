@@ -5,9 +5,9 @@ import numpy as np
 import pyqhn  # noqa: F401
 from pyqhn.circuits import brickwork_circuit, random_params
 from pyqhn.engines import exact, get_engine
-from pyqhn.estimators import (
+from pyqhn.shot_estimators import (
+    energy_from_indices,
     engine_sampler,
-    sampled_energy,
     shot_energy,
     shot_parameter_shift_grad,
 )
@@ -42,8 +42,8 @@ def test_shot_parameter_shift_gradient_is_unbiased():
     assert np.all(np.abs(z) < 4.5)
 
 
-def test_sampled_energy_of_fixed_samples():
+def test_energy_from_indices_of_fixed_samples():
     cost = np.array([0.0, 1.0, 2.0, 3.0])
-    mean, sem = sampled_energy(np.array([[0, 1, 2, 3], [3, 3, 3, 3]]), cost)
+    mean, sem = energy_from_indices(np.array([[0, 1, 2, 3], [3, 3, 3, 3]]), cost)
     np.testing.assert_allclose(mean, [1.5, 3.0])
     np.testing.assert_allclose(sem, [np.std([0, 1, 2, 3], ddof=1) / 2, 0.0])

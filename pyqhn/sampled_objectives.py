@@ -1,22 +1,22 @@
-"""Objectives estimated from samples: hypernetworks beyond enumeration.
+"""Objectives estimated from shots: hypernetworks beyond enumeration.
 
 Beyond about 24 qubits no cost table fits; the objective is estimated from shots instead:
 ``w_s ~ |ψ_θ(w)|²`` (the MPS engine, :mod:`pyqhn.engines.mps`), each ``w_s`` evaluated by
-the BiNN on the data, ``Ê(θ) = (1/S) Σ_s C(w_s)``, an unbiased estimate of
-``E(θ) = Σ_w p_θ(w) C(w)``.
+the BiNN on the data (a *bit cost*, :data:`pyqhn.shot_estimators.BitCost`). Each objective
+here wraps one estimator of :mod:`pyqhn.shot_estimators` for the driver
+(:class:`pyqhn.objectives.Objective`): which rows belong to which run, their shot seeds,
+and the count of circuits and shots.
 
-* A *bit cost* is any callable ``bits (M, N) uint8 -> (M,) float64`` (bit rows in
-  :mod:`pyqhn.bits` order, parameter 0 first), e.g. ``lambda b: model.cost(b, train)``.
-  :func:`cost_of_samples` evaluates it on the DISTINCT rows of a shot batch only, in
-  chunks of at most ``batch`` rows (memory bounded; chunk shapes padded to powers of two so
-  a jitted model compiles a few times only).
-* :func:`sampled_energy_objective`: ``Ê(θ)`` per point, for SPSA / QN-SPSA (what a device
-  can do).
-* :func:`score_function_objective`: ``Ê`` and the score-function (REINFORCE) gradient
-  ``∇E = E_w[(C(w) − b) ∇ log p_θ(w)]`` with a leave-one-out baseline (unbiased), through
-  the MPS's exact log-probability gradients (simulator only), for Adam.
+* :func:`sampled_energy_objective`: ``Ê(θ)`` per point
+  (:func:`~pyqhn.shot_estimators.bit_row_shot_energy`'s mean), for SPSA / QN-SPSA (what a
+  device can do).
+* :func:`score_function_objective`: ``Ê`` and the score-function gradient with a
+  leave-one-out baseline (:func:`~pyqhn.shot_estimators.score_function_energy_and_grad`,
+  simulator only), for Adam.
 * :func:`shot_parameter_shift_objective`: ``Ê`` and the parameter-shift gradient with every
-  one of the ``2P`` shifted circuits estimated from shots (what hardware can do).
+  one of the ``2P`` shifted circuits estimated from shots
+  (:func:`~pyqhn.shot_estimators.bit_row_parameter_shift_energy_and_grad`; what hardware
+  can do).
 * :class:`ShotCounter` counts circuits and shots per run; :func:`fidelity_fn` is
   QN-SPSA's metric source.
 
@@ -37,68 +37,23 @@ from typing import Any
 import numpy as np
 
 from .checks import InputError, check_int
-from .estimators import shifted_params
 from .objectives import Objective
+from .shot_estimators import (
+    BitCost,
+    bit_row_parameter_shift_energy_and_grad,
+    bit_row_shot_energy,
+    check_score_baseline,
+    score_function_energy_and_grad,
+)
 
 __all__ = [
-    "BitCost",
     "ShotCounter",
-    "unique_rows",
-    "cost_of_samples",
-    "sampled_energy",
     "sampled_energy_objective",
     "score_function_objective",
     "shot_parameter_shift_objective",
     "fidelity_fn",
     "shot_seed",
 ]
-
-#: Distinct rows of a score-function batch are padded to at least this many (one compiled
-#: log-probability gradient per power of two from here on).
-_MIN_ROWS = 64
-
-#: ``bits (M, N) uint8 -> (M,) float64`` cost of bit rows.
-BitCost = Callable[[np.ndarray], np.ndarray]
-
-
-def unique_rows(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of ``bits (S, N)`` and the inverse: ``(U, N)``, ``(S,)`` with
-    ``unique[inverse] == bits``."""
-    b = np.ascontiguousarray(np.asarray(bits, dtype=np.uint8))
-    packed = np.packbits(b, axis=1)
-    view = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
-    _, first, inverse = np.unique(view, return_index=True, return_inverse=True)
-    return b[first], inverse.reshape(-1)
-
-
-def cost_of_samples(cost: BitCost, bits: np.ndarray, *, batch: int = 2048) -> np.ndarray:
-    """``C(w_s)`` ``(S,)`` for bit rows ``(S, N)``: each distinct row evaluated once, in
-    chunks of at most ``batch`` rows (the last padded to a power of two)."""
-    batch = check_int(batch, "batch", minimum=1)
-    uniq, inverse = unique_rows(bits)
-    values = np.empty(uniq.shape[0])
-    for start in range(0, uniq.shape[0], batch):
-        chunk = uniq[start:start + batch]
-        m = chunk.shape[0]
-        size = min(batch, 1 << max(m - 1, 0).bit_length())
-        if size > m:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], size - m, axis=0)])
-        out = np.asarray(cost(chunk), dtype=np.float64).reshape(-1)
-        if out.shape != (size,):
-            raise InputError(f"the bit cost must return ({size},) values for bits "
-                             f"{chunk.shape}, got {out.shape}")
-        values[start:start + m] = out[:m]
-    return values[inverse]
-
-
-def sampled_energy(engine, circuit, theta, cost: BitCost, shots: int, *, seed: int = 0,
-                   batch: int = 2048) -> tuple[float, float]:
-    """``(Ê, standard error)`` of one parameter set ``theta (P,)`` from ``shots`` shots of
-    ``engine.sample_bits`` (the MPS engine)."""
-    shots = check_int(shots, "shots", minimum=2)
-    bits = engine.sample_bits(circuit, theta, shots, seed=seed)
-    c = cost_of_samples(cost, bits, batch=batch)
-    return float(c.mean()), float(c.std(ddof=1) / np.sqrt(shots))
 
 
 def shot_seed(seed: int, run: int, call: int, point: int | None = None) -> int:
@@ -189,8 +144,9 @@ def sampled_energy_objective(engine, circuit, cost: BitCost, *, shots: int, seed
     shots = check_int(shots, "shots", minimum=1)
 
     def point(row: np.ndarray, point_seed: int):
-        bits = engine.sample_bits(circuit, row, shots, seed=point_seed)
-        return cost_of_samples(cost, bits, batch=batch).mean(), None, 1, shots
+        value, _ = bit_row_shot_energy(engine, circuit, row, cost, shots, seed=point_seed,
+                                       batch=batch)
+        return value, None, 1, shots
 
     return Objective("sampled", False, _per_point(
         point, seed=seed, gradient=False, counter=counter,
@@ -200,35 +156,17 @@ def sampled_energy_objective(engine, circuit, cost: BitCost, *, shots: int, seed
 def score_function_objective(engine, circuit, cost: BitCost, *, shots: int, seed: int = 0,
                              counter: ShotCounter | None = None, batch: int = 2048,
                              baseline: str = "leave-one-out") -> Objective:
-    """``Ê(θ)`` and the score-function gradient from ``shots`` shots per point (Adam).
-
-    ``∇̂E = (1/S) Σ_s (C(w_s) − b_s) ∇ log p_θ(w_s)``; ``baseline``: ``"leave-one-out"``
-    (``b_s`` the mean of the other ``S − 1`` costs: unbiased, low variance), ``"mean"`` (all
-    ``S``, biased by ``O(1/S)``) or ``"none"``. Log-probability gradients of the distinct
-    rows only (weights summed), by autodiff through the exact MPS
-    (:meth:`pyqhn.engines.mps.MpsEngine.weighted_log_prob_grad`).
-    """
+    """``Ê(θ)`` and the score-function gradient from ``shots`` shots per point (Adam):
+    :func:`pyqhn.shot_estimators.score_function_energy_and_grad` (``baseline`` there)."""
     _check_sampler(engine)
     shots = check_int(shots, "shots", minimum=2)
-    if baseline not in ("leave-one-out", "mean", "none"):
-        raise InputError(f"baseline must be 'leave-one-out', 'mean' or 'none', got {baseline!r}")
+    check_score_baseline(baseline)
 
     def point(row: np.ndarray, point_seed: int):
-        bits = engine.sample_bits(circuit, row, shots, seed=point_seed)
-        uniq, inverse = unique_rows(bits)
-        c = cost_of_samples(cost, uniq, batch=batch)[inverse]
-        total = c.sum()
-        b = {"leave-one-out": (total - c) / (shots - 1), "mean": np.full(shots, c.mean()),
-             "none": np.zeros(shots)}[baseline]
-        w = np.bincount(inverse, weights=(c - b) / shots, minlength=uniq.shape[0])
-        # pad the distinct rows to a power of two, at least _MIN_ROWS: few
-        # compiled shapes (each costs a compilation; padding rows cost little)
-        u = uniq.shape[0]
-        size = max(_MIN_ROWS, 1 << max(u - 1, 0).bit_length())
-        rows = np.concatenate([uniq, np.repeat(uniq[:1], size - u, axis=0)])
-        w = np.concatenate([w, np.zeros(size - u)])
-        _, g = engine.weighted_log_prob_grad(circuit, row, rows, w)
-        return c.mean(), g, 1, shots
+        value, g = score_function_energy_and_grad(engine, circuit, row, cost, shots,
+                                                  seed=point_seed, batch=batch,
+                                                  baseline=baseline)
+        return value, g, 1, shots
 
     return Objective("score-function", True, _per_point(point, seed=seed, gradient=True,
                                                         counter=counter))
@@ -237,19 +175,17 @@ def score_function_objective(engine, circuit, cost: BitCost, *, shots: int, seed
 def shot_parameter_shift_objective(engine, circuit, cost: BitCost, *, shots: int,
                                    seed: int = 0, counter: ShotCounter | None = None,
                                    batch: int = 2048) -> Objective:
-    """``Ê(θ)`` and ``∂_i E ≈ ½ [Ê(θ + π/2 e_i) − Ê(θ − π/2 e_i)]``, every energy from
-    ``shots`` shots: ``1 + 2P`` circuits per point (hardware-style; unbiased)."""
+    """``Ê(θ)`` and the parameter-shift gradient, every energy from ``shots`` shots:
+    :func:`pyqhn.shot_estimators.bit_row_parameter_shift_energy_and_grad`, ``1 + 2P``
+    circuits per point (hardware-style; unbiased)."""
     _check_sampler(engine)
     shots = check_int(shots, "shots", minimum=1)
-    p = circuit.n_params
+    circuits = 1 + 2 * circuit.n_params
 
     def point(row: np.ndarray, point_seed: int):
-        # rows: θ, then θ + π/2·e_i (i = 1..P), then θ − π/2·e_i (the one shift rule)
-        rows = np.concatenate([row[None], shifted_params(row).reshape(2 * p, p)])
-        bits = engine.sample_bits(circuit, rows, shots, seed=point_seed)
-        e = cost_of_samples(cost, bits.reshape(-1, bits.shape[-1]),
-                            batch=batch).reshape(1 + 2 * p, shots).mean(axis=1)
-        return e[0], 0.5 * (e[1:1 + p] - e[1 + p:]), 1 + 2 * p, (1 + 2 * p) * shots
+        value, g = bit_row_parameter_shift_energy_and_grad(engine, circuit, row, cost, shots,
+                                                           seed=point_seed, batch=batch)
+        return value, g, circuits, circuits * shots
 
     return Objective("shot-parameter-shift", True, _per_point(point, seed=seed, gradient=True,
                                                               counter=counter))
