@@ -31,8 +31,9 @@ ADVICE = ("remove it", "restore it", "delete it", "move it away", "fresh output 
 
 
 def _run(out, runs: int = RUNS) -> dict:
-    return landscape.run_landscape("fig2", out, quick=True, blocks=(), baselines=("sa",),
-                                   runs=runs, baseline_budget=20, progress=False)
+    spec = landscape.LANDSCAPE["fig2"].quick().replace(blocks=(), baselines=("sa",), runs=runs,
+                                                       baseline_budget=20)
+    return spec.run(out, progress=False).to_json()
 
 
 @pytest.fixture(scope="module")

@@ -74,8 +74,8 @@ def baseline(problem: str | None, data_file: str | None, target: str | None,
     over the same bits as the circuits; runs table, summary.json and figure in OUT. With
     --data: over your model's bits on your data (summary.json with the success of each
     method and the test accuracy of the best network, network.json)."""
-    from ..experiments.landscape import run_landscape
-    from .reproduce import _echo_summary
+    from ..experiments import EXPERIMENTS, run
+    from .reproduce import echo_summary
 
     dup = sorted({m for m in methods if methods.count(m) > 1})
     if dup:
@@ -109,12 +109,21 @@ def baseline(problem: str | None, data_file: str | None, target: str | None,
         from .options import load_cost_option
 
         load_cost_option(cost_file)  # a bad table is a usage error before any work
-    summary = run_landscape(figure, out, quick=quick, runs=runs, seed=seed,
-                            blocks=(), baselines=methods, baseline_budget=budget,
-                            cost_file=cost_file, layout=layout, n_samples=n_samples,
-                            encoding=encoding, digits=digits, progress=not no_progress,
-                            client=cluster)
-    _echo_summary(summary, out)
+    spec = EXPERIMENTS.create(figure)
+    spec = (spec.quick() if quick else spec).replace(
+        runs=runs, seed=seed, blocks=(), baselines=methods, baseline_budget=budget,
+        cost_file=cost_file, layout=layout, n_samples=n_samples, encoding=encoding,
+        digits=None if digits is None else _digit_pair(digits))
+    echo_summary(run(spec, out, progress=not no_progress, client=cluster), out)
+
+
+def _digit_pair(digits: str) -> tuple[int, ...]:
+    """``--digits 'a,b'`` as integers (the spec checks that they are two digits)."""
+    try:
+        return tuple(int(d) for d in digits.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(f"give two digits such as '0,1', got {digits!r}",
+                                 param_hint="--digits") from None
 
 
 def _baseline_on_data(data_file, target, model_spec, test_fraction, no_standardize, epsilon,

@@ -1,6 +1,6 @@
 """Figs. 8–13 of the paper (appendix): gradient-free and noisy optimisation on MNIST.
 
-One shared pipeline (:func:`run_appendix`) for the six figures. A figure is a list of
+One shared pipeline (:meth:`AppendixSpec.run`) for the six figures. A figure is a list of
 *groups*; a group is ``R`` runs of one circuit at one noise strength ``p``, either
 
 * ``"optimise"``: probabilistic-descent direct search
@@ -51,32 +51,30 @@ run, ``angles.npz``), ``cost.npz`` (cached enumeration), ``summary.json`` and
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..analysis import summarize_groups
-from ..checks import check_int
 from ..circuits import Circuit, brickwork_circuit, product_circuit
 from ..models import encoding_label
 from ..noise import NoiseModel
 from ..runlog import RunLog, read_angles
-from .base import execute, spec_with
+from .base import ExperimentSpec, RunSummary, circuit_lines, execute, headline, setting
 
 __all__ = [
     "AppendixSpec",
     "GroupSpec",
     "APPENDIX",
     "APPENDIX_FIGURES",
-    "spec_for",
     "build_cost",
     "groups_for",
     "driver_groups",
-    "run_appendix",
     "load_samples",
     "NOISE_LEVELS",
 ]
@@ -90,8 +88,8 @@ BATCH_RUNS = 100
 NOISE_LEVELS: tuple[float, ...] = tuple(round(0.2 * k, 1) for k in range(1, 11))
 
 @dataclass(frozen=True)
-class AppendixSpec:
-    """Settings of one appendix figure.
+class AppendixSpec(ExperimentSpec):
+    """Settings of one appendix figure (:meth:`run` runs it).
 
     ``kind``: ``"depth"`` (one group per circuit in ``blocks``, noise ``p``) or
     ``"sweep"`` (one group per ``noise_levels`` entry at ``sweep_blocks``). ``source``
@@ -101,27 +99,59 @@ class AppendixSpec:
     ``encoding``: the logistic regression's weight values (``None``: {−3, 1}, the authors'
     table; :func:`pyqhn.models.mnist_model`). ``reference_optimizer`` (fig10): how the
     noise-free optima are found, ``"lbfgs"`` (the original: L-BFGS on the exact pure-state
-    energy, OptimKit's defaults, 500 iterations) or ``"direct-search"``.
+    energy, OptimKit's defaults, 500 iterations) or ``"direct-search"``. Run ``r`` starts
+    from ``seed + r``; ``batch_size`` runs are searched together (``None``:
+    :data:`BATCH_RUNS`, at most ``runs``).
     """
 
-    figure: str
-    title: str
-    kind: str
-    epsilon: float
-    plot: str = "energies"
-    p: float = 0.0
-    blocks: tuple[int, ...] = (0, 2, 4, 6)
-    sweep_blocks: int = 4
-    noise_levels: tuple[float, ...] = NOISE_LEVELS
-    source: str = ""
-    runs: int = 300
-    max_steps: int = 2000
-    n_samples: int = 1000
-    mnist_size: int = 4
-    max_per_class: int | None = None
-    encoding: tuple[float, float] | None = None
-    reference_optimizer: str = "direct-search"
-    paper: dict = field(default_factory=dict)
+    figure: str = setting()
+    title: str = setting()
+    kind: str = setting(choices=("depth", "sweep"))
+    epsilon: float = setting(minimum=0.0)
+    plot: str = setting("energies", choices=("energies", "samples", "sweep"))
+    p: float = setting(0.0, minimum=0.0, maximum=250.0)
+    blocks: tuple[int, ...] = setting((0, 2, 4, 6), minimum=0, distinct=True)
+    sweep_blocks: int = setting(4, minimum=0)
+    noise_levels: tuple[float, ...] = setting(NOISE_LEVELS, minimum=0.0, maximum=250.0,
+                                              distinct=True)
+    source: str = setting("")
+    runs: int = setting(300, option="--runs", help="Runs per circuit / noise level",
+                        minimum=1)
+    max_steps: int = setting(2000, option="--max-steps", help="Direct-search steps per run",
+                             minimum=1)
+    n_samples: int = setting(1000, minimum=1)
+    mnist_size: int = setting(4, minimum=1)
+    max_per_class: int | None = setting(None, minimum=1)
+    encoding: tuple[float, float] | None = setting(
+        None, option="--encoding", distinct=True,
+        help="Weight values 'lo,hi': -3,1 (default: the authors' published table), -1,1 "
+             "(their notebook, 2σ−1), 0,1 (the paper's text)")
+    reference_optimizer: str = setting("direct-search", choices=("direct-search", "lbfgs"))
+    paper: dict = setting(default_factory=dict)
+    seed: int = setting(0, option="--seed", help="Run r starts from seed + r", minimum=0)
+    batch_size: int | None = setting(None, option="--batch-size", minimum=1,
+                                     help="Runs searched together (default: 100, at most "
+                                          "--runs)")
+    quick_run: bool = setting(False)
+
+    #: CI-sized values: 3×3 MNIST (N = 10), 3 runs, 300 steps, product + blocks=2, two
+    #: noise levels, 200 samples per final state.
+    QUICK: ClassVar[dict] = dict(runs=3, max_steps=300, blocks=(0, 2), sweep_blocks=2,
+                                 noise_levels=(1.0, 2.0), n_samples=200, mnist_size=3,
+                                 max_per_class=100)
+
+    def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
+            client: Any = None) -> RunSummary:
+        """Run the whole pipeline into ``out``; returns the summary.
+
+        ``summary.json`` holds ``figure, c_star`` (min of the enumerated cost), ``epsilon``
+        and ``circuits``: per group ``name, runs, success_probability`` (fraction with
+        ``E − C* < ε``, ``E`` the objective at the group's noise) with its Wilson
+        interval, ``mean_energy``, sampled energies and measured seconds per evaluation.
+        Calling it again resumes.
+        """
+        return _run_appendix(self, Path(out), progress=progress, time_limit=time_limit,
+                             client=client)
 
 
 _DEPTH = (0, 2, 4, 6)
@@ -150,26 +180,6 @@ APPENDIX: dict[str, AppendixSpec] = {
 }
 
 APPENDIX_FIGURES = tuple(APPENDIX)
-
-#: CI-sized overrides: 3×3 MNIST (N = 10), 3 runs, 300 steps, product + blocks=2,
-#: two noise levels, 200 samples per final state.
-_QUICK = dict(runs=3, max_steps=300, blocks=(0, 2), sweep_blocks=2, noise_levels=(1.0, 2.0),
-              n_samples=200, mnist_size=3, max_per_class=100)
-
-
-def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
-             max_steps: int | None = None, blocks: tuple[int, ...] | None = None,
-             noise_levels: tuple[float, ...] | None = None,
-             encoding: tuple[float, float] | None = None) -> AppendixSpec:
-    """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
-    spec = spec_with(APPENDIX, figure, quick=quick, quick_sizes=_QUICK, runs=runs,
-                     max_steps=max_steps, blocks=blocks, noise_levels=noise_levels)
-    if encoding is not None:
-        from ..models import check_encoding
-
-        spec = replace(spec, encoding=check_encoding(encoding))
-    return spec
-
 
 @dataclass(frozen=True)
 class GroupSpec:
@@ -297,7 +307,7 @@ def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray,
 # ----------------------------------------------------------------------------- summary
 
 
-def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
+def appendix_settings(spec: AppendixSpec, problem: Any) -> dict:
     """What must match to resume: the spec without what only extends the sweep (runs,
     circuits, noise levels) or only changes the drawing (figure, plot), the seed and the
     problem's fingerprint. So fig9 draws fig8's runs and fig13 fig12's: ``pyqhn reproduce
@@ -307,9 +317,9 @@ def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
 
     cfg = {k: v for k, v in asdict(spec).items()
            if k not in ("runs", "blocks", "noise_levels", "paper", "title", "epsilon",
-                        "figure", "plot")}
+                        "figure", "plot", "seed", "batch_size", "quick_run")}
     opt = direct_search_optimizer(max_steps=spec.max_steps)
-    return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
+    return dict(cfg, seed=spec.seed, problem=problem.fingerprint(), optimizer=opt.name,
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
 
 
@@ -336,43 +346,20 @@ def _group_stats(table: pd.DataFrame, groups: list[GroupSpec], c_star: float,
     return stats
 
 
-def run_appendix(
-    figure: str,
-    out: str | Path,
-    *,
-    quick: bool = False,
-    runs: int | None = None,
-    seed: int = 0,
-    max_steps: int | None = None,
-    batch_size: int | None = None,
-    progress: bool = True,
-    time_limit: float | None = None,
-    encoding: tuple[float, float] | None = None,
-    client: Any = None,
-) -> dict:
-    """Run the whole pipeline of ``figure`` (fig8..fig13) into ``out``; returns the summary.
-
-    ``encoding`` overrides the logistic regression's weight values ({−3, 1} by default).
-
-    ``summary.json`` holds ``figure, c_star`` (min of the enumerated cost), ``epsilon`` and
-    ``circuits``: per group ``name, runs, success_probability`` (fraction with
-    ``E − C* < ε``, ``E`` the objective at the group's noise) with its Wilson interval,
-    ``mean_energy``, sampled energies and measured seconds per evaluation. Calling it
-    again resumes.
-    """
-    spec = spec_for(figure, quick=quick, runs=runs, max_steps=max_steps, encoding=encoding)
-    seed = check_int(seed, "seed", minimum=0)
-    out = Path(out)
+def _run_appendix(spec: AppendixSpec, out: Path, *, progress: bool,
+                  time_limit: float | None, client: Any) -> RunSummary:
+    seed = spec.seed
     problem = _problem(spec, cache=out / "cost.npz")
     n = problem.n_bits
     groups = groups_for(spec, n)
-    spec = replace(spec, title=spec.title.replace("(N=17)", f"(N={n})"))
+    spec = dataclasses.replace(spec, title=spec.title.replace("(N=17)", f"(N={n})"))
 
     def build(out: Path):
         cost = problem.cost_table()
-        return driver_groups(spec, groups, cost, out, seed=seed, batch_size=batch_size), cost
+        return driver_groups(spec, groups, cost, out, seed=seed,
+                             batch_size=spec.batch_size), cost
 
-    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> dict:
+    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> RunSummary:
         names = [g.name for g in groups]
         table = log.table()
         table = table[table["group"].isin(names) & (table["run"] < spec.runs)]
@@ -380,26 +367,30 @@ def run_appendix(
         c_star = float(np.min(cost))
         t0 = time.perf_counter()
         files = [p.name for p in plot_appendix(table, spec, groups, cost, out)]
-        return dict(
-            figure=spec.figure, title=spec.title, quick=quick, n_qubits=n, c_star=c_star,
-            epsilon=spec.epsilon, circuits=_group_stats(table, groups, c_star, spec.epsilon),
-            optimum_index=int(np.argmin(cost)),
-            optimum=problem.describe(problem.optimum_bits()).get("text"),
-            dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
-            encoding=encoding_label(problem.model.encodings[0]),
-            settings=dict(runs=spec.runs, max_steps=spec.max_steps, n_samples=spec.n_samples,
-                          seed=seed, kind=spec.kind, p=spec.p, blocks=list(spec.blocks),
-                          sweep_blocks=spec.sweep_blocks,
-                          noise_levels=list(spec.noise_levels), source=spec.source,
-                          optimiser="probabilistic descent (BlackBoxOptim defaults), box "
-                          "(-pi, pi)", noise="(l1, l2) = p*(0.001, 0.00375), 2-qubit "
-                          "channel after CX"),
-            paper=spec.paper,
+        circuits = _group_stats(table, groups, c_star, spec.epsilon)
+        return RunSummary(
+            figure=spec.figure, quick=spec.quick_run, c_star=c_star, epsilon=spec.epsilon,
+            circuits=circuits,
+            details=dict(
+                title=spec.title, n_qubits=n,
+                optimum_index=int(np.argmin(cost)),
+                optimum=problem.describe(problem.optimum_bits()).get("text"),
+                dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
+                encoding=encoding_label(problem.model.encodings[0]),
+                settings=dict(runs=spec.runs, max_steps=spec.max_steps,
+                              n_samples=spec.n_samples, seed=seed, kind=spec.kind, p=spec.p,
+                              blocks=list(spec.blocks), sweep_blocks=spec.sweep_blocks,
+                              noise_levels=list(spec.noise_levels), source=spec.source,
+                              optimiser="probabilistic descent (BlackBoxOptim defaults), box "
+                              "(-pi, pi)", noise="(l1, l2) = p*(0.001, 0.00375), 2-qubit "
+                              "channel after CX"),
+                paper=spec.paper),
+            report=[headline(spec.figure, c_star, spec.epsilon), *circuit_lines(circuits)],
             wall_time=dict(figure=time.perf_counter() - t0),
             files=["cost.npz", *files],
         )
 
-    return execute(out, kind="appendix", settings=appendix_settings(spec, seed, problem),
+    return execute(out, kind="appendix", settings=appendix_settings(spec, problem),
                    build=build, summarise=summarise, progress=progress,
                    time_limit=time_limit, client=client)
 
