@@ -18,7 +18,7 @@ import click
 
 from pyqhn import driver
 from pyqhn.experiments import EXPERIMENTS
-from pyqhn.experiments.appendix import build_cost, driver_groups, groups_for
+from pyqhn.experiments.gradient_free import build_cost, driver_groups, groups_for
 
 
 def _time(group, runs: int, batch: int, padded: bool) -> tuple[float, float]:

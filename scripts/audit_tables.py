@@ -206,7 +206,7 @@ def fig5_encodings() -> pd.DataFrame:
     """Best cost per encoding of Fig. 5's table (3 vs 7, the original layout), each
     optimum decoded by the model."""
     from pyqhn.experiments import EXPERIMENTS
-    from pyqhn.experiments.landscape import build_problem
+    from pyqhn.experiments.multistart import build_problem
 
     problem = build_problem(EXPERIMENTS.create("fig5"))
     cost = problem.cost_table()

@@ -5,7 +5,7 @@ Run: ``python scripts/depth_ablation.py --out runs/ablation [--runs 500] [--figu
 [--settings original,today,...] [--hours H] [--quick]``
 
 Every (figure, setting) pair is one resumable run folder ``OUT/<figure>-<setting>``
-(:meth:`pyqhn.experiments.landscape.LandscapeSpec.run`, circuits product and N_layer = 1..4,
+(:meth:`pyqhn.experiments.multistart.MultistartSpec.run`, circuits product and N_layer = 1..4,
 i.e. 0, 2, 4, 6, 8 blocks); rerun the same command to continue after ``--hours``. The
 table of success probabilities with 95 % Wilson intervals is written to
 ``OUT/depth_ablation.md`` and ``.csv`` from whatever is finished.
@@ -36,7 +36,7 @@ import pandas as pd
 
 from pyqhn.analysis import wilson_interval
 from pyqhn.experiments import EXPERIMENTS, run
-from pyqhn.experiments.landscape import LANDSCAPE
+from pyqhn.experiments.multistart import MULTISTART
 
 BLOCKS = (0, 2, 4, 6, 8)
 TODAY_DATA = {"fig2": dict(n_samples=1000), "fig3": dict(n_samples=1000),
@@ -73,7 +73,7 @@ SETTINGS = ("original", "today", "layout", "line-search", "data", "authors-table
 def table(out: Path, figures: list[str], settings: list[str]) -> pd.DataFrame:
     rows = []
     for fig in figures:
-        eps = LANDSCAPE[fig].epsilon
+        eps = MULTISTART[fig].epsilon
         for setting in settings:
             folder = out / f"{fig}-{setting}"
             if not (folder / "runs.csv").exists():

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from pyqhn.cli import main
 from pyqhn.experiments import EXPERIMENTS
-from pyqhn.experiments.appendix import build_cost, load_samples
+from pyqhn.experiments.gradient_free import build_cost, load_samples
 
 TINY = ["--quick", "--runs", "2", "--max-steps", "60", "--no-progress"]
 
@@ -170,7 +170,7 @@ def test_paper_settings():
     assert s["fig12"].p == 1.0 and s["fig8"].p == 0.0
     assert s["fig10"].noise_levels == pytest.approx(np.arange(1, 11) * 0.2)
     # MNIST weights in {-3, 1} (the authors' table) unless told otherwise
-    from pyqhn.experiments.appendix import _problem
+    from pyqhn.experiments.gradient_free import _problem
 
     assert _problem(s["fig8"]).model.encodings == ((-3.0, 1.0),)
     paper_text = s["fig8"].replace(encoding=(0, 1))
@@ -178,7 +178,7 @@ def test_paper_settings():
 
 
 def test_fig11_sweep_starts_at_p_zero_as_the_original_script():
-    from pyqhn.experiments.appendix import NOISE_LEVELS, groups_for
+    from pyqhn.experiments.gradient_free import NOISE_LEVELS, groups_for
 
     spec = EXPERIMENTS.create("fig11")
     groups = groups_for(spec, 17)

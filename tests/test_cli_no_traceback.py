@@ -116,7 +116,7 @@ def tripwires(monkeypatch):
     import pyqhn.cost
     import pyqhn.driver
     import pyqhn.experiments.base
-    import pyqhn.experiments.fourier_fig
+    import pyqhn.experiments.fourier_spectrum
     import pyqhn.pipeline
 
     def trip(*args, **kwargs):
@@ -125,7 +125,7 @@ def tripwires(monkeypatch):
     for module, attr in ((pyqhn.driver, "train_multistart"), (pyqhn.cost, "cost_table"),
                          (pyqhn.experiments.base, "run_groups"),
                          (pyqhn.pipeline, "_enumerate_cost"),
-                         (pyqhn.experiments.fourier_fig, "_run_spectrum"),
+                         (pyqhn.experiments.fourier_spectrum, "_run_spectrum"),
                          (pyqhn.benchmark.suite, "run_suite"),
                          (pyqhn.benchmark.suite, "tables_only")):
         monkeypatch.setattr(module, attr, trip)

@@ -147,7 +147,7 @@ def test_default_mnist_table_reproduces_the_authors_table(reference_mnist):
 
 def test_fig5_default_problem_is_3_vs_7_with_encoding_columns():
     from pyqhn.experiments import EXPERIMENTS
-    from pyqhn.experiments.landscape import build_problem
+    from pyqhn.experiments.multistart import build_problem
 
     problem = build_problem(EXPERIMENTS.create("fig5"))
     assert problem.dataset.name.startswith("mnist(3,7)") and problem.n_bits == 19

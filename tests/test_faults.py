@@ -108,13 +108,13 @@ def test_reproduce_mnist8x8_quick_reaches_the_experiment(monkeypatch, tmp_path):
 
 
 def test_baseline_rerun_with_other_methods_keeps_the_earlier_ones(tmp_path, monkeypatch):
-    import pyqhn.experiments.landscape as landscape
+    import pyqhn.experiments.multistart as multistart
 
     drawn = []
-    monkeypatch.setattr(landscape, "plot_landscape",
+    monkeypatch.setattr(multistart, "plot_landscape",
                         lambda energies, *a, **k: drawn.append(list(energies)) or [])
     for method in ("sa", "random"):
-        spec = landscape.LANDSCAPE["fig2"].quick().replace(
+        spec = multistart.MULTISTART["fig2"].quick().replace(
             blocks=(), baselines=(method,), runs=2, baseline_budget=20)
         summary = spec.run(tmp_path, progress=False)
     assert [c["name"] for c in summary.circuits] == ["sa", "random"]

@@ -64,7 +64,7 @@ def test_fig2_quick_end_to_end_and_resume(tmp_path):
 
     # c_star is the minimum of an independent enumeration
     from pyqhn.experiments import EXPERIMENTS
-    from pyqhn.experiments.landscape import build_problem
+    from pyqhn.experiments.multistart import build_problem
 
     fresh = build_problem(EXPERIMENTS.create("fig2").quick()).cost_table()
     assert summary["c_star"] == pytest.approx(float(fresh.min()), rel=1e-12)

@@ -11,11 +11,11 @@ CI-sized copy, ``.replace(runs=3, seed=1)`` the one checked way to change it, an
 
 * :mod:`.base` — the spec base class and its checks, how every experiment runs (run log,
   groups, driver) and the run summary.
-* :mod:`.landscape` — Figs. 2–5: enumerate the cost, multi-start L-BFGS per circuit,
+* :mod:`.multistart` — Figs. 2–5: enumerate the cost, multi-start L-BFGS per circuit,
   success probabilities, decision boundary / optimal weights, energy densities.
-* :mod:`.fourier_fig` — Fig. 6: Walsh–Fourier weight spectrum W(S) of the three tasks.
+* :mod:`.fourier_spectrum` — Fig. 6: Walsh–Fourier weight spectrum W(S) of the three tasks.
 * :mod:`.overfitting` — Fig. 7: train vs validation energy for small training sets.
-* :mod:`.appendix` — Figs. 8–13: gradient-free and noisy optimisation on MNIST.
+* :mod:`.gradient_free` — Figs. 8–13: gradient-free and noisy optimisation on MNIST.
 * :mod:`.vi` — variational-inference objectives (MLE vs ELBO vs SELBO).
 * :mod:`.mnist8x8` — a sampled hypernetwork beyond enumeration (66 qubits).
 
@@ -53,23 +53,23 @@ def _from_table(module: str, table: str, name: str) -> ExperimentSpec:
 
 
 _TRAINS = ("time-limit", "cluster")
-_LANDSCAPE_DOCS = {
+_MULTISTART_DOCS = {
     "fig2": "Fig. 2: Gaussian mixture, 2-3-1 BiNN with activation choice (N=14), ε=0.03.",
     "fig3": "Fig. 3: Fig. 2 plus hidden-width choice 2 or 3 (N=15), ε=0.03.",
     "fig4": "Fig. 4: MNIST 0 vs 1 at 4x4, logistic regression (N=17), ε=5e-5.",
     "fig5": "Fig. 5: MNIST 3 vs 7, logistic regression + weight-encoding search (N=19), "
             "ε=1e-4.",
 }
-for _name, _doc in _LANDSCAPE_DOCS.items():
-    EXPERIMENTS.register(_name, functools.partial(_from_table, "landscape", "LANDSCAPE", _name),
-                         _doc, capabilities=("all", *_TRAINS))
-EXPERIMENTS.register("fig6", f"{__name__}.fourier_fig:SpectrumSpec",
+for _name, _doc in _MULTISTART_DOCS.items():
+    EXPERIMENTS.register(_name, functools.partial(_from_table, "multistart", "MULTISTART",
+                                                  _name), _doc, capabilities=("all", *_TRAINS))
+EXPERIMENTS.register("fig6", f"{__name__}.fourier_spectrum:SpectrumSpec",
                      "Fig. 6: Walsh-Fourier weight spectrum W(S) of the three tasks.",
                      capabilities=("all",))
 EXPERIMENTS.register("fig7", f"{__name__}.overfitting:OverfittingSpec",
                      "Fig. 7: train vs validation E(θ) for N_s = 2, 4, 6, 8, 1000 (Gaussians "
                      "closer).", capabilities=("all", *_TRAINS))
-_APPENDIX_DOCS = {
+_GRADIENT_FREE_DOCS = {
     "fig8": "Fig. 8: gradient-free runs vs depth, final-energy KDE and success (ε=5e-4).",
     "fig9": "Fig. 9: gradient-free runs vs depth, sampled-energy histograms.",
     "fig10": "Fig. 10: noise sweep p=0.2..2.0 of noise-free optima at fixed depth.",
@@ -77,9 +77,9 @@ _APPENDIX_DOCS = {
     "fig12": "Fig. 12: noisy (p=1) gradient-free runs vs depth (ε=1.5e-2).",
     "fig13": "Fig. 13: noisy (p=1) gradient-free runs vs depth, sampled energies.",
 }
-for _name, _doc in _APPENDIX_DOCS.items():
-    EXPERIMENTS.register(_name, functools.partial(_from_table, "appendix", "APPENDIX", _name),
-                         _doc, capabilities=_TRAINS)
+for _name, _doc in _GRADIENT_FREE_DOCS.items():
+    EXPERIMENTS.register(_name, functools.partial(_from_table, "gradient_free", "GRADIENT_FREE",
+                                                  _name), _doc, capabilities=_TRAINS)
 EXPERIMENTS.register("vi", f"{__name__}.vi:VISpec",
                      "VI: MLE vs ELBO vs SELBO on 2-D Gaussian, two moons and ring "
                      "(N_layer = 1).", capabilities=("cluster",))

@@ -1,6 +1,6 @@
 """Figs. 8–13 of the paper (appendix): gradient-free and noisy optimisation on MNIST.
 
-One shared pipeline (:meth:`AppendixSpec.run`) for the six figures. A figure is a list of
+One shared pipeline (:meth:`GradientFreeSpec.run`) for the six figures. A figure is a list of
 *groups*; a group is ``R`` runs of one circuit at one noise strength ``p``, either
 
 * ``"optimise"``: probabilistic-descent direct search
@@ -68,10 +68,10 @@ from ..runlog import RunLog, read_angles
 from .base import ExperimentSpec, RunSummary, circuit_lines, execute, headline, setting
 
 __all__ = [
-    "AppendixSpec",
+    "GradientFreeSpec",
     "GroupSpec",
-    "APPENDIX",
-    "APPENDIX_FIGURES",
+    "GRADIENT_FREE",
+    "GRADIENT_FREE_FIGURES",
     "build_cost",
     "groups_for",
     "driver_groups",
@@ -88,8 +88,8 @@ BATCH_RUNS = 100
 NOISE_LEVELS: tuple[float, ...] = tuple(round(0.2 * k, 1) for k in range(1, 11))
 
 @dataclass(frozen=True)
-class AppendixSpec(ExperimentSpec):
-    """Settings of one appendix figure (:meth:`run` runs it).
+class GradientFreeSpec(ExperimentSpec):
+    """Settings of one gradient-free figure (:meth:`run` runs it).
 
     ``kind``: ``"depth"`` (one group per circuit in ``blocks``, noise ``p``) or
     ``"sweep"`` (one group per ``noise_levels`` entry at ``sweep_blocks``). ``source``
@@ -150,36 +150,36 @@ class AppendixSpec(ExperimentSpec):
         interval, ``mean_energy``, sampled energies and measured seconds per evaluation.
         Calling it again resumes.
         """
-        return _run_appendix(self, Path(out), progress=progress, time_limit=time_limit,
+        return _run_gradient_free(self, Path(out), progress=progress, time_limit=time_limit,
                              client=client)
 
 
 _DEPTH = (0, 2, 4, 6)
 
-APPENDIX: dict[str, AppendixSpec] = {
-    "fig8": AppendixSpec(
+GRADIENT_FREE: dict[str, GradientFreeSpec] = {
+    "fig8": GradientFreeSpec(
         "fig8", "Fig. 8: gradient-free (probabilistic descent) vs depth, MNIST (N=17)",
         "depth", 5e-4, "energies", 0.0, _DEPTH),
-    "fig9": AppendixSpec(
+    "fig9": GradientFreeSpec(
         "fig9", "Fig. 9: sampled energies of the gradient-free optima vs depth (N=17)",
         "depth", 5e-4, "samples", 0.0, _DEPTH),
-    "fig10": AppendixSpec(
+    "fig10": GradientFreeSpec(
         "fig10", "Fig. 10: noise-free optima under depolarizing noise p (N=17)",
         "sweep", 1.5e-2, "sweep", source="noise-free optima", runs=100,
         reference_optimizer="lbfgs"),
-    "fig11": AppendixSpec(
+    "fig11": GradientFreeSpec(
         "fig11", "Fig. 11: gradient-free optimisation under noise p (N=17)",
         "sweep", 1.5e-2, "sweep", noise_levels=(0.0, *NOISE_LEVELS),
         source="noisy optimisation", runs=10),
-    "fig12": AppendixSpec(
+    "fig12": GradientFreeSpec(
         "fig12", "Fig. 12: noisy (p=1) gradient-free optimisation vs depth (N=17)",
         "depth", 1.5e-2, "energies", 1.0, _DEPTH),
-    "fig13": AppendixSpec(
+    "fig13": GradientFreeSpec(
         "fig13", "Fig. 13: sampled energies of the noisy (p=1) optima vs depth (N=17)",
         "depth", 1.5e-2, "samples", 1.0, _DEPTH),
 }
 
-APPENDIX_FIGURES = tuple(APPENDIX)
+GRADIENT_FREE_FIGURES = tuple(GRADIENT_FREE)
 
 @dataclass(frozen=True)
 class GroupSpec:
@@ -198,7 +198,7 @@ def _circuit(n: int, blocks: int) -> Circuit:
     return product_circuit(n) if blocks == 0 else brickwork_circuit(n, blocks)
 
 
-def groups_for(spec: AppendixSpec, n_qubits: int) -> list[GroupSpec]:
+def groups_for(spec: GradientFreeSpec, n_qubits: int) -> list[GroupSpec]:
     """The groups of ``spec`` on ``n_qubits`` qubits, in display order."""
     if spec.kind == "depth":
         return [GroupSpec(_circuit(n_qubits, b).name, _circuit(n_qubits, b), spec.p)
@@ -211,7 +211,7 @@ def groups_for(spec: AppendixSpec, n_qubits: int) -> list[GroupSpec]:
     return [GroupSpec(f"p={p:g}", circ, p) for p in spec.noise_levels]
 
 
-def _problem(spec: AppendixSpec, cache: str | Path | None = None) -> Any:
+def _problem(spec: GradientFreeSpec, cache: str | Path | None = None) -> Any:
     """MNIST 0 vs 1 logistic regression of ``spec`` as a :class:`pyqhn.pipeline.Problem`."""
     from .. import datasets, models
     from ..pipeline import Problem
@@ -221,7 +221,7 @@ def _problem(spec: AppendixSpec, cache: str | Path | None = None) -> Any:
     return Problem(models.mnist_model(spec.mnist_size, **kw), data, cache=cache)
 
 
-def build_cost(spec: AppendixSpec, cache: str | Path | None = None) -> tuple[np.ndarray, Any]:
+def build_cost(spec: GradientFreeSpec, cache: str | Path | None = None) -> tuple[np.ndarray, Any]:
     """``(cost (2**N,), problem)``: MNIST 0 vs 1 logistic regression of ``spec``, enumerated
     (cached in ``cache``)."""
     problem = _problem(spec, cache)
@@ -243,7 +243,7 @@ def load_samples(out: str | Path) -> dict[tuple[str, int], np.ndarray]:
             for k, h in read_histories(out).items() if "samples" in h}
 
 
-def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray, out: Path,
+def driver_groups(spec: GradientFreeSpec, groups: list[GroupSpec], cost: np.ndarray, out: Path,
                   *, seed: int, batch_size: int | None = None) -> list:
     """The driver's groups of ``groups``: direct search (``optimise``) or re-evaluation of
     another group's final angles (``evaluate``) on ``Tr(ρ_θ Ĉ)`` at the group's noise.
@@ -307,7 +307,7 @@ def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray,
 # ----------------------------------------------------------------------------- summary
 
 
-def appendix_settings(spec: AppendixSpec, problem: Any) -> dict:
+def gradient_free_settings(spec: GradientFreeSpec, problem: Any) -> dict:
     """What must match to resume: the spec without what only extends the sweep (runs,
     circuits, noise levels) or only changes the drawing (figure, plot), the seed and the
     problem's fingerprint. So fig9 draws fig8's runs and fig13 fig12's: ``pyqhn reproduce
@@ -346,7 +346,7 @@ def _group_stats(table: pd.DataFrame, groups: list[GroupSpec], c_star: float,
     return stats
 
 
-def _run_appendix(spec: AppendixSpec, out: Path, *, progress: bool,
+def _run_gradient_free(spec: GradientFreeSpec, out: Path, *, progress: bool,
                   time_limit: float | None, client: Any) -> RunSummary:
     seed = spec.seed
     problem = _problem(spec, cache=out / "cost.npz")
@@ -366,7 +366,7 @@ def _run_appendix(spec: AppendixSpec, out: Path, *, progress: bool,
         table = table.reset_index(drop=True)
         c_star = float(np.min(cost))
         t0 = time.perf_counter()
-        files = [p.name for p in plot_appendix(table, spec, groups, cost, out)]
+        files = [p.name for p in plot_gradient_free(table, spec, groups, cost, out)]
         circuits = _group_stats(table, groups, c_star, spec.epsilon)
         return RunSummary(
             figure=spec.figure, quick=spec.quick_run, c_star=c_star, epsilon=spec.epsilon,
@@ -390,16 +390,17 @@ def _run_appendix(spec: AppendixSpec, out: Path, *, progress: bool,
             files=["cost.npz", *files],
         )
 
-    return execute(out, kind="appendix", settings=appendix_settings(spec, problem),
+    # kind "appendix": the run logs written before the rename keep resuming
+    return execute(out, kind="appendix", settings=gradient_free_settings(spec, problem),
                    build=build, summarise=summarise, progress=progress,
                    time_limit=time_limit, client=client)
 
 
-def plot_appendix(table: pd.DataFrame, spec: AppendixSpec, groups: list[GroupSpec],
+def plot_gradient_free(table: pd.DataFrame, spec: GradientFreeSpec, groups: list[GroupSpec],
                   cost: np.ndarray, out: Path) -> list[Path]:
     """Draw and save the figure of ``spec``; returns the PNG and PDF paths."""
     from ..plotting import save_figure
-    from ..plotting.appendix import noise_sweep_figure, sampled_energy_figure
+    from ..plotting.gradient_free import noise_sweep_figure, sampled_energy_figure
     from ..plotting.paper import landscape_figure
 
     names = [g.name for g in groups]

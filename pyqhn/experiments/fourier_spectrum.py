@@ -23,11 +23,11 @@ import numpy as np
 from ..fourier import weight_spectrum
 from ..runlog import write_table
 from .base import ExperimentSpec, RunSummary, execute, setting
-from .landscape import LANDSCAPE, build_problem
+from .multistart import MULTISTART, build_problem
 
 __all__ = ["TASKS", "SpectrumSpec"]
 
-#: (label, landscape figure whose problem is used)
+#: (label, multi-start figure whose problem is used)
 TASKS = (("Gaussian, activation (N=14)", "fig2"), ("Gaussian, width (N=15)", "fig3"),
          ("MNIST 0/1 (N=17)", "fig4"))
 
@@ -35,7 +35,7 @@ TASKS = (("Gaussian, activation (N=14)", "fig2"), ("Gaussian, width (N=15)", "fi
 @dataclass(frozen=True)
 class SpectrumSpec(ExperimentSpec):
     """Fig. 6 (:meth:`run`): the weight spectra of the :data:`TASKS`; ``quick_run`` uses
-    the smaller datasets of the quick landscape runs. Nothing is trained."""
+    the smaller datasets of the quick multi-start runs. Nothing is trained."""
 
     quick_run: bool = setting(False)
 
@@ -59,7 +59,7 @@ def _run_spectrum(spec: SpectrumSpec, out: Path, *, progress: bool) -> RunSummar
     from ..plotting.paper import weight_spectrum_figure
 
     quick = spec.quick_run
-    problems = {fig: build_problem(LANDSCAPE[fig].quick() if quick else LANDSCAPE[fig],
+    problems = {fig: build_problem(MULTISTART[fig].quick() if quick else MULTISTART[fig],
                                    cache=out / f"cost_{fig}.npz")
                 for _, fig in TASKS}
     settings = dict(quick=quick, problems={f: p.fingerprint() for f, p in problems.items()})

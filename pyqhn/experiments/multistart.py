@@ -1,6 +1,6 @@
 """Figs. 2–5 of the paper: multi-start training of circuits on an enumerated cost table.
 
-One shared pipeline (:meth:`LandscapeSpec.run`) for the four problems:
+One shared pipeline (:meth:`MultistartSpec.run`) for the four problems:
 
 1. build the dataset and the augmented BiNN model (:mod:`pyqhn.datasets`, :mod:`pyqhn.models`);
 2. enumerate the cost of all ``2**N`` BiNNs, cached in ``DIR/cost.npz`` (reruns skip it);
@@ -41,12 +41,12 @@ from ..pipeline import Problem
 from ..runlog import RunLog
 from .base import ExperimentSpec, RunSummary, circuit_lines, execute, headline, setting
 
-__all__ = ["LandscapeSpec", "LANDSCAPE", "build_problem", "plot_landscape", "layout_text"]
+__all__ = ["MultistartSpec", "MULTISTART", "build_problem", "plot_landscape", "layout_text"]
 
 
 @dataclass(frozen=True)
-class LandscapeSpec(ExperimentSpec):
-    """Settings of one landscape figure (:meth:`run` runs it).
+class MultistartSpec(ExperimentSpec):
+    """Settings of one multi-start figure (:meth:`run` runs it).
 
     ``blocks``: circuits, ``0`` the product state, ``b`` the brickwork with ``b`` blocks
     (N_layer = b/2). ``n_samples``: Gaussian-mixture size (ignored for MNIST; the
@@ -150,11 +150,11 @@ class LandscapeSpec(ExperimentSpec):
         ``<figure>.png`` / ``.pdf``. Calling it again resumes: the cost table and finished
         runs are reused.
         """
-        return _run_landscape(self, Path(out), progress=progress, time_limit=time_limit,
+        return _run_multistart(self, Path(out), progress=progress, time_limit=time_limit,
                               client=client)
 
 
-def lbfgs_for(spec: LandscapeSpec) -> Any:
+def lbfgs_for(spec: MultistartSpec) -> Any:
     """The figure's L-BFGS: OptimKit's (Hager–Zhang, memory 8, the original runs') or
     pyqhn 0.1's (backtracking Armijo, memory 10)."""
     from ..optimizers import lbfgs_optimizer
@@ -167,29 +167,29 @@ def lbfgs_for(spec: LandscapeSpec) -> Any:
 _GAUSS_BLOCKS = (0, 2, 4, 6, 8)
 _MNIST_BLOCKS = (0, 2, 4, 6)
 
-LANDSCAPE: dict[str, LandscapeSpec] = {
-    "fig2": LandscapeSpec(
+MULTISTART: dict[str, MultistartSpec] = {
+    "fig2": MultistartSpec(
         "fig2", "Fig. 2: Gaussian mixture, BiNN 2-3-1 with activation choice (N=14)",
         "gaussian_activation_model", "gaussian", 0.03, _GAUSS_BLOCKS,
         paper={"c_star": 0.008, "activation": "ReLU"},
     ),
-    "fig3": LandscapeSpec(
+    "fig3": MultistartSpec(
         "fig3", "Fig. 3: Gaussian mixture, activation and hidden-width choice (N=15)",
         "gaussian_width_model", "gaussian", 0.03, _GAUSS_BLOCKS,
     ),
-    "fig4": LandscapeSpec(
+    "fig4": MultistartSpec(
         "fig4", "Fig. 4: MNIST 0 vs 1 (4x4), logistic regression (N=17)",
         "mnist_model", "mnist", 5e-5, _MNIST_BLOCKS,
         paper={"success_probability": {"product": 0.6, "blocks=4": 0.9, "blocks=6": 0.9}},
     ),
-    "fig5": LandscapeSpec(
+    "fig5": MultistartSpec(
         "fig5", "Fig. 5: MNIST 3 vs 7 (4x4), logistic regression + encoding search (N=19)",
         "mnist_encoding_model", "mnist", 1e-4, _MNIST_BLOCKS, digits=(3, 7),
     ),
 }
 
 
-def build_problem(spec: LandscapeSpec, *, cache: str | Path | None = None) -> Problem:
+def build_problem(spec: MultistartSpec, *, cache: str | Path | None = None) -> Problem:
     """The dataset and augmented model of ``spec`` as a :class:`pyqhn.pipeline.Problem`."""
     from .. import datasets, models
 
@@ -255,7 +255,7 @@ def _layout_text(problem: Problem, bits: np.ndarray) -> str:
 
 
 def plot_landscape(energies: dict[str, np.ndarray], cost: np.ndarray, problem: Problem | None,
-                   spec: LandscapeSpec, out: Path) -> list[Path]:
+                   spec: MultistartSpec, out: Path) -> list[Path]:
     """Draw and save the figure of ``spec``; returns the PNG and PDF paths.
 
     ``energies``: ``{circuit name: (R,) final energies}`` in display order.
@@ -295,8 +295,8 @@ def _weight_image(problem: Problem, bits: np.ndarray) -> np.ndarray | None:
     return w.reshape(side, side) if side * side == w.size else None
 
 
-def landscape_settings(spec: LandscapeSpec, problem: Problem) -> dict:
-    """What must match to resume a landscape folder: the spec without what only extends
+def multistart_settings(spec: MultistartSpec, problem: Problem) -> dict:
+    """What must match to resume a multi-start folder: the spec without what only extends
     the sweep (runs, circuits) or does not change a run (batch size), the seed, the
     optimiser and the problem's fingerprint."""
 
@@ -308,7 +308,7 @@ def landscape_settings(spec: LandscapeSpec, problem: Problem) -> dict:
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
 
 
-def _run_landscape(spec: LandscapeSpec, out: Path, *, progress: bool,
+def _run_multistart(spec: MultistartSpec, out: Path, *, progress: bool,
                    time_limit: float | None, client: Any) -> RunSummary:
     from ..cost import save_cost
     from ..driver import circuit_groups
@@ -377,12 +377,12 @@ def _run_landscape(spec: LandscapeSpec, out: Path, *, progress: bool,
             files=["cost.npz", *files],
         )
 
-    return execute(out, kind=spec.figure, settings=landscape_settings(spec, problem),
+    return execute(out, kind=spec.figure, settings=multistart_settings(spec, problem),
                    build=build, summarise=summarise, progress=progress,
                    time_limit=time_limit, client=client)
 
 
-def _shown_groups(table: pd.DataFrame, spec: LandscapeSpec) -> tuple[list[int], list[str]]:
+def _shown_groups(table: pd.DataFrame, spec: MultistartSpec) -> tuple[list[int], list[str]]:
     """The circuits (blocks, 0 = product) and baselines a summary shows: those ``spec``
     asks for and those earlier calls left in the folder (``pyqhn baseline`` and
     ``pyqhn reproduce`` may add to one folder, with other methods each time), in display
