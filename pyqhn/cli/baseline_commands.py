@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .command import Command
-from .options import FiniteFloat, cluster_options, parse_pair
+from .options import FiniteFloat, cluster_options, comma_list, parse_pair
 
 #: Problem names: the figures, and the names ``pyqhn enumerate`` uses for them.
 PROBLEMS = {"fig2": "fig2", "fig3": "fig3", "fig4": "fig4", "fig5": "fig5",
@@ -60,7 +60,7 @@ PROBLEM_OPTIONS = {"fig2": ("--layout", "--n-samples"), "fig3": ("--layout", "--
               help="Gaussian training points (fig2, fig3; original 10000).")
 @click.option("--encoding", default=None, callback=parse_pair,
               help="Weight values 'lo,hi' (fig4): -3,1 (default), -1,1 or 0,1.")
-@click.option("--digits", default=None,
+@click.option("--digits", default=None, callback=comma_list(int),
               help="MNIST digit pair 'a,b' (fig4: default 0,1; fig5: default 3,7).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @cluster_options
@@ -69,7 +69,7 @@ def baseline(problem: str | None, data_file: str | None, target: str | None,
              epsilon: float | None, methods: tuple[str, ...], runs: int, budget: int,
              seed: int, quick: bool, out: str, cost_file: str | None, layout: str | None,
              n_samples: int | None, encoding: tuple[float, float] | None,
-             digits: str | None, no_progress: bool, cluster: Any = None) -> None:
+             digits: tuple[int, ...] | None, no_progress: bool, cluster: Any = None) -> None:
     """Simulated annealing, random search, straight-through training or exhaustive search
     over the same bits as the circuits; runs table, summary.json and figure in OUT. With
     --data: over your model's bits on your data (summary.json with the success of each
@@ -113,17 +113,8 @@ def baseline(problem: str | None, data_file: str | None, target: str | None,
     spec = (spec.quick() if quick else spec).replace(
         runs=runs, seed=seed, blocks=(), baselines=methods, baseline_budget=budget,
         cost_file=cost_file, layout=layout, n_samples=n_samples, encoding=encoding,
-        digits=None if digits is None else _digit_pair(digits))
+        digits=digits)
     echo_summary(run(spec, out, progress=not no_progress, client=cluster), out)
-
-
-def _digit_pair(digits: str) -> tuple[int, ...]:
-    """``--digits 'a,b'`` as integers (the spec checks that they are two digits)."""
-    try:
-        return tuple(int(d) for d in digits.replace(" ", "").split(","))
-    except ValueError:
-        raise click.BadParameter(f"give two digits such as '0,1', got {digits!r}",
-                                 param_hint="--digits") from None
 
 
 def _baseline_on_data(data_file, target, model_spec, test_fraction, no_standardize, epsilon,

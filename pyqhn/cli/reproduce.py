@@ -17,19 +17,22 @@ import time
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..experiments import EXPERIMENTS, run
 from ..registry import Entry
 from .command import Command, CommandGroup
-from .options import FiniteFloat, cluster_options
+from .options import FiniteFloat, cluster_options, comma_list
+
+if TYPE_CHECKING:
+    from ..experiments.base import RunSummary
 
 __all__ = ["reproduce", "echo_summary", "experiment_command"]
 
 
-def echo_summary(summary: Any, out: str | Path) -> None:
+def echo_summary(summary: RunSummary, out: str | Path) -> None:
     """Print a :class:`pyqhn.experiments.base.RunSummary`: its report, whether runs are
     left (time limit) and the files written."""
     for line in summary.report:
@@ -56,22 +59,6 @@ def _element_type(hint: Any) -> Any:
     return None
 
 
-def _comma_list(kind: Any, option: str) -> Callable:
-    """A click callback: ``'a,b'`` → a tuple of ``kind`` (``None`` stays ``None``)."""
-
-    def parse(ctx: click.Context, param: click.Parameter, value: str | None):
-        if value is None:
-            return None
-        try:
-            return tuple(kind(v) for v in value.replace(" ", "").split(",") if v)
-        except ValueError:
-            raise click.BadParameter(f"give a comma list of {kind.__name__} values such as "
-                                     f"{'2,4' if kind is int else '-1,1'}, got {value!r}",
-                                     ctx, param) from None
-
-    return parse
-
-
 def _option(f: dataclasses.Field, hint: Any, paper: Any, quick: Any) -> Callable:
     """The click option of spec field ``f``: its type from the field's type and rules, its
     help from the setting plus the registered (paper) and the ``--quick`` value."""
@@ -91,7 +78,7 @@ def _option(f: dataclasses.Field, hint: Any, paper: Any, quick: Any) -> Callable
         return click.option(flag, f.name, default=None,
                             type=click.Path(exists=True, dir_okay=False), help=help_text)
     if element is not None:
-        return click.option(flag, f.name, default=None, callback=_comma_list(element, flag),
+        return click.option(flag, f.name, default=None, callback=comma_list(element),
                             help=help_text)
     base = next((h for h in (hint, *typing.get_args(hint)) if h in (int, float, str)), str)
     if base is int:

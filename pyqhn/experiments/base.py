@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import time
 import types
 import typing
@@ -33,8 +34,8 @@ from ..checks import InputError, check_float, check_int
 from ..driver import Group, run_groups
 from ..runlog import RunLog, write_json
 
-__all__ = ["ExperimentSpec", "RunSummary", "setting", "check_field", "execute",
-           "circuit_lines", "headline"]
+__all__ = ["ExperimentSpec", "RunSummary", "setting", "seed_setting", "layout_setting",
+           "encoding_setting", "check_field", "execute", "circuit_lines", "headline"]
 
 S = TypeVar("S", bound="ExperimentSpec")
 
@@ -61,6 +62,26 @@ def setting(default: Any = dataclasses.MISSING, *, option: str | None = None, he
     meta = dict(option=option, help=help, minimum=minimum, maximum=maximum, choices=choices,
                 distinct=distinct, min_len=min_len, all_flag=all_flag, path=path)
     return field(default=default, default_factory=default_factory, metadata=meta)
+
+
+def seed_setting() -> Any:
+    """``seed``: run ``r`` starts from ``seed + r`` (``--seed``)."""
+    return setting(0, option="--seed", help="Run r starts from seed + r", minimum=0)
+
+
+def layout_setting() -> Any:
+    """``layout``: the model's bit layout (:data:`pyqhn.models.LAYOUTS`; ``--layout``)."""
+    return setting("original", option="--layout", choices="pyqhn.models:LAYOUTS",
+                   help="Bit layout: 'original' (the authors' notebooks: weights, biases in "
+                        "reverse layer order, choice bits last) or 'choices-first'")
+
+
+def encoding_setting() -> Any:
+    """``encoding``: the MNIST logistic regression's weight values (``None``: {−3, 1}, the
+    authors' table; ``--encoding``)."""
+    return setting(None, option="--encoding", distinct=True,
+                   help="Weight values 'lo,hi': -3,1 (default: the authors' published "
+                        "table), -1,1 (their notebook, 2σ−1), 0,1 (the paper's text)")
 
 
 def resolve_choices(choices: tuple | str | None) -> tuple | None:
@@ -99,10 +120,10 @@ def _check(label: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
     if hint is float:
         return check_float(value, label, low=meta.get("minimum"), high=meta.get("maximum"))
     if hint is str:
+        if meta.get("path") and isinstance(value, str | os.PathLike):
+            return str(Path(value).resolve())
         if not isinstance(value, str):
             raise InputError(f"{label} must be a string, got {value!r}")
-        if meta.get("path"):
-            return str(Path(value).resolve())
         choices = resolve_choices(meta.get("choices"))
         if choices is not None and value not in choices:
             raise InputError(f"{label}: unknown value {value!r}; choose one of "

@@ -65,7 +65,16 @@ from ..circuits import Circuit, brickwork_circuit, product_circuit
 from ..models import encoding_label
 from ..noise import NoiseModel
 from ..runlog import RunLog, read_angles
-from .base import ExperimentSpec, RunSummary, circuit_lines, execute, headline, setting
+from .base import (
+    ExperimentSpec,
+    RunSummary,
+    circuit_lines,
+    encoding_setting,
+    execute,
+    headline,
+    seed_setting,
+    setting,
+)
 
 __all__ = [
     "GradientFreeSpec",
@@ -122,13 +131,10 @@ class GradientFreeSpec(ExperimentSpec):
     n_samples: int = setting(1000, minimum=1)
     mnist_size: int = setting(4, minimum=1)
     max_per_class: int | None = setting(None, minimum=1)
-    encoding: tuple[float, float] | None = setting(
-        None, option="--encoding", distinct=True,
-        help="Weight values 'lo,hi': -3,1 (default: the authors' published table), -1,1 "
-             "(their notebook, 2σ−1), 0,1 (the paper's text)")
+    encoding: tuple[float, float] | None = encoding_setting()
     reference_optimizer: str = setting("direct-search", choices=("direct-search", "lbfgs"))
     paper: dict = setting(default_factory=dict)
-    seed: int = setting(0, option="--seed", help="Run r starts from seed + r", minimum=0)
+    seed: int = seed_setting()
     batch_size: int | None = setting(None, option="--batch-size", minimum=1,
                                      help="Runs searched together (default: 100, at most "
                                           "--runs)")

@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..runlog import RunLog
-from .base import ExperimentSpec, RunSummary, execute, setting
+from .base import ExperimentSpec, RunSummary, execute, seed_setting, setting
 
 __all__ = ["Mnist8x8Spec", "local_search", "OPTIMIZERS"]
 
@@ -77,7 +77,7 @@ class Mnist8x8Spec(ExperimentSpec):
                                            "0,1")
     search_restarts: int = setting(16, minimum=1)
     mode_beam: int = setting(64, minimum=1)
-    seed: int = setting(0, option="--seed", help="Run r starts from seed + r", minimum=0)
+    seed: int = seed_setting()
     quick_run: bool = setting(False)
 
     #: One run per depth, 80 steps, validation every 20 steps (minutes on 2 cores).

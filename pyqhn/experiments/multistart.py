@@ -39,7 +39,17 @@ from ..datasets import GAUSSIAN_TRAIN_SIZE
 from ..models import encoding_label
 from ..pipeline import Problem
 from ..runlog import RunLog
-from .base import ExperimentSpec, RunSummary, circuit_lines, execute, headline, setting
+from .base import (
+    ExperimentSpec,
+    RunSummary,
+    circuit_lines,
+    encoding_setting,
+    execute,
+    headline,
+    layout_setting,
+    seed_setting,
+    setting,
+)
 
 __all__ = ["MultistartSpec", "MULTISTART", "build_problem", "plot_landscape", "layout_text"]
 
@@ -83,14 +93,8 @@ class MultistartSpec(ExperimentSpec):
     digits: tuple[int, int] = setting((0, 1), option="--digits",
                                       help="MNIST digit pair 'a,b', b → label 1",
                                       minimum=0, maximum=9, distinct=True)
-    encoding: tuple[float, float] | None = setting(
-        None, option="--encoding", distinct=True,
-        help="Weight values 'lo,hi': -3,1 (default: the authors' published table), -1,1 "
-             "(their notebook, 2σ−1), 0,1 (the paper's text)")
-    layout: str = setting("original", option="--layout", choices="pyqhn.models:LAYOUTS",
-                          help="Bit layout: 'original' (the authors' notebooks: weights, "
-                               "biases in reverse layer order, choice bits last) or "
-                               "'choices-first'")
+    encoding: tuple[float, float] | None = encoding_setting()
+    layout: str = layout_setting()
     cost_file: str | None = setting(None, option="--cost", path=True,
                                     help="Train on this cost table (.npz key 'cost', e.g. "
                                          "the original authors') instead of enumerating "
@@ -108,7 +112,7 @@ class MultistartSpec(ExperimentSpec):
                                     "OptimKit defaults, memory 8) or armijo (pyqhn 0.1's "
                                     "backtracking, memory 10)")
     paper: dict = setting(default_factory=dict)
-    seed: int = setting(0, option="--seed", help="Run r starts from seed + r", minimum=0)
+    seed: int = seed_setting()
     batch_size: int | None = setting(None, option="--batch-size", minimum=1,
                                      help="Runs optimised together (default: all on a GPU, "
                                           "8 on a CPU)")

@@ -31,7 +31,15 @@ import numpy as np
 
 from ..analysis import early_stopping
 from ..runlog import RunLog, write_table
-from .base import ExperimentSpec, RunSummary, circuit_lines, execute, setting
+from .base import (
+    ExperimentSpec,
+    RunSummary,
+    circuit_lines,
+    execute,
+    layout_setting,
+    seed_setting,
+    setting,
+)
 
 __all__ = ["OverfittingSpec", "fig7_groups", "curves_table"]
 
@@ -49,11 +57,8 @@ class OverfittingSpec(ExperimentSpec):
     n_val: int = setting(1000, minimum=1)
     scale: float = setting(0.5, minimum=0.0)
     blocks: int = setting(2, minimum=1)
-    seed: int = setting(0, option="--seed", help="Run r starts from seed + r", minimum=0)
-    layout: str = setting("original", option="--layout", choices="pyqhn.models:LAYOUTS",
-                          help="Bit layout: 'original' (the authors' notebooks: weights, "
-                               "biases in reverse layer order, choice bits last) or "
-                               "'choices-first'")
+    seed: int = seed_setting()
+    layout: str = layout_setting()
     quick_run: bool = setting(False)
 
     #: A few draws, a shorter validation set, same sizes and iterations.

@@ -33,7 +33,7 @@ from ..bits import index_to_bits
 from ..checks import InputError
 from ..circuits import brickwork_circuit, random_params
 from ..runlog import RunLog, write_arrays, write_table
-from .base import ExperimentSpec, RunSummary, circuit_lines, execute, setting
+from .base import ExperimentSpec, RunSummary, circuit_lines, execute, seed_setting, setting
 
 __all__ = [
     "DATASETS",
@@ -80,7 +80,7 @@ class VISpec(ExperimentSpec):
     lam: float | None = setting(None, minimum=0.0)
     bandwidth: float = setting(1.0, minimum=0.0)
     prior_probs: tuple[float, ...] | None = setting(None, minimum=0.0, maximum=1.0)
-    seed: int = setting(0, option="--seed", help="Run r starts from seed + r", minimum=0)
+    seed: int = seed_setting()
     quick_run: bool = setting(False)
 
     #: Tiny sizes for tests and smoke runs.
