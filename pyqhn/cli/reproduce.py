@@ -74,7 +74,7 @@ def _option(f: dataclasses.Field, hint: Any, paper: Any, quick: Any) -> Callable
     element = _element_type(hint)
     if meta.get("all_flag"):  # given: every choice (the callback turns True into them)
         return click.option(flag, f.name, is_flag=True, help=meta["help"] + ".")
-    if meta.get("path"):
+    if meta.get("cost_table"):
         return click.option(flag, f.name, default=None,
                             type=click.Path(exists=True, dir_okay=False), help=help_text)
     if element is not None:
@@ -95,10 +95,11 @@ def experiment_command(entry: Entry) -> click.Command:
     ``--out``, one option per setting its spec exposes, ``--no-progress``, and
     ``--time-limit`` / ``--cluster`` where the entry trains that way."""
     paper = entry.create()
-    quick = paper.quick()
+    quick_spec = paper.quick()
     hints = typing.get_type_hints(type(paper))
     fields = {f.name: f for f in dataclasses.fields(paper)}
     all_flags = [n for n in paper.options() if fields[n].metadata.get("all_flag")]
+    tables = [n for n in paper.options() if fields[n].metadata.get("cost_table")]
 
     def callback(quick: bool, out: str, no_progress: bool, time_limit: float | None = None,
                  cluster: Any = None, **values: Any) -> None:
@@ -110,10 +111,11 @@ def experiment_command(entry: Entry) -> click.Command:
         spec = entry.create()
         spec = spec.quick() if quick else spec
         spec = spec.replace(**values)  # None: not given
-        if values.get("cost_file") is not None:
-            from .options import load_cost_option
+        for name in tables:  # a bad cost table is a usage error before any work
+            if values[name] is not None:
+                from .options import load_cost_option
 
-            load_cost_option(values["cost_file"])  # a bad table: usage error before work
+                load_cost_option(values[name], fields[name].metadata["option"])
         summary = run(spec, out, progress=not no_progress, time_limit=_minutes(time_limit),
                       client=cluster)
         echo_summary(summary, out)
@@ -123,7 +125,7 @@ def experiment_command(entry: Entry) -> click.Command:
     options = [click.option("--quick", is_flag=True, help="CI-sized run (minutes on 2 cores)."),
                click.option("--out", required=True, type=click.Path(file_okay=False),
                             help="Output folder (created; rerun to resume).")]
-    options += [_option(fields[n], hints[n], getattr(paper, n), getattr(quick, n))
+    options += [_option(fields[n], hints[n], getattr(paper, n), getattr(quick_spec, n))
                 for n in paper.options()]
     options.append(click.option("--no-progress", is_flag=True, help="Hide progress bars."))
     if "time-limit" in entry.capabilities:

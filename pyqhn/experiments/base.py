@@ -43,7 +43,7 @@ S = TypeVar("S", bound="ExperimentSpec")
 def setting(default: Any = dataclasses.MISSING, *, option: str | None = None, help: str = "",
             minimum: float | None = None, maximum: float | None = None,
             choices: tuple | str | None = None, distinct: bool = False,
-            min_len: int | None = None, all_flag: bool = False, path: bool = False,
+            min_len: int | None = None, all_flag: bool = False, cost_table: bool = False,
             default_factory: Any = dataclasses.MISSING) -> Any:
     """A spec field with its rules (read by :func:`check_field`) and, with ``option``, the
     command-line option that sets it (``pyqhn reproduce`` builds the option from it).
@@ -57,10 +57,11 @@ def setting(default: Any = dataclasses.MISSING, *, option: str | None = None, he
         distinct: a tuple's elements must differ.
         min_len: a tuple's least length.
         all_flag: the option is a flag that sets every choice (``--baselines``).
-        path: a file name (made absolute; the option checks that it exists).
+        cost_table: a cost-table file (``.npz``, key ``cost``): made absolute; the command
+            loads it before any work.
     """
     meta = dict(option=option, help=help, minimum=minimum, maximum=maximum, choices=choices,
-                distinct=distinct, min_len=min_len, all_flag=all_flag, path=path)
+                distinct=distinct, min_len=min_len, all_flag=all_flag, cost_table=cost_table)
     return field(default=default, default_factory=default_factory, metadata=meta)
 
 
@@ -120,7 +121,7 @@ def _check(label: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
     if hint is float:
         return check_float(value, label, low=meta.get("minimum"), high=meta.get("maximum"))
     if hint is str:
-        if meta.get("path") and isinstance(value, str | os.PathLike):
+        if meta.get("cost_table") and isinstance(value, str | os.PathLike):
             return str(Path(value).resolve())
         if not isinstance(value, str):
             raise InputError(f"{label} must be a string, got {value!r}")

@@ -95,7 +95,7 @@ class MultistartSpec(ExperimentSpec):
                                       minimum=0, maximum=9, distinct=True)
     encoding: tuple[float, float] | None = encoding_setting()
     layout: str = layout_setting()
-    cost_file: str | None = setting(None, option="--cost", path=True,
+    cost_file: str | None = setting(None, option="--cost", cost_table=True,
                                     help="Train on this cost table (.npz key 'cost', e.g. "
                                          "the original authors') instead of enumerating "
                                          "the model on the shipped data")
