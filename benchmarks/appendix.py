@@ -17,7 +17,8 @@ import time
 import click
 
 from pyqhn import driver
-from pyqhn.experiments.appendix import build_cost, driver_groups, groups_for, spec_for
+from pyqhn.experiments import EXPERIMENTS
+from pyqhn.experiments.gradient_free import build_cost, driver_groups, groups_for
 
 
 def _time(group, runs: int, batch: int, padded: bool) -> tuple[float, float]:
@@ -46,8 +47,8 @@ def _time(group, runs: int, batch: int, padded: bool) -> tuple[float, float]:
 @click.option("--blocks", default="0,2,4,6", show_default=True)
 def main(p: float, runs: int, steps: int, blocks: str) -> None:
     figure = "fig12" if p else "fig8"
-    spec = spec_for(figure, max_steps=steps, blocks=tuple(int(b) for b in blocks.split(",")))
-    spec = type(spec)(**{**spec.__dict__, "p": p})
+    spec = EXPERIMENTS.create(figure).replace(
+        max_steps=steps, blocks=tuple(int(b) for b in blocks.split(",")), p=p)
     cost, problem = build_cost(spec)
     groups = driver_groups(spec, groups_for(spec, problem.n_bits), cost, None, seed=0)
     total = 0.0

@@ -51,7 +51,7 @@ def variants(fid):
 def main(steps, blocks, names, out):
     from pyqhn.circuits import brickwork_circuit, random_params
     from pyqhn.engines import get_engine
-    from pyqhn.experiments.mnist8x8 import Mnist8x8Config, _problem
+    from pyqhn.experiments.mnist8x8 import Mnist8x8Spec, _problem
     from pyqhn.optimizers import minimize
     from pyqhn.sampled_objectives import (
         fidelity_fn,
@@ -60,7 +60,7 @@ def main(steps, blocks, names, out):
     )
     from pyqhn.shot_estimators import cost_of_samples
 
-    model, split = _problem(Mnist8x8Config())
+    model, split = _problem(Mnist8x8Spec())
     circuit = brickwork_circuit(model.n_qubits, blocks)
     eng = get_engine("mps")
     cost = lambda b: model.cost(b, split.train)  # noqa: E731

@@ -205,9 +205,10 @@ def fig10_markdown(df: pd.DataFrame) -> str:
 def fig5_encodings() -> pd.DataFrame:
     """Best cost per encoding of Fig. 5's table (3 vs 7, the original layout), each
     optimum decoded by the model."""
-    from pyqhn.experiments.landscape import build_problem, spec_for
+    from pyqhn.experiments import EXPERIMENTS
+    from pyqhn.experiments.multistart import build_problem
 
-    problem = build_problem(spec_for("fig5"))
+    problem = build_problem(EXPERIMENTS.create("fig5"))
     cost = problem.cost_table()
     model = problem.model
     n = model.n_qubits
@@ -290,10 +291,10 @@ def mnist8x8_reference() -> dict:
     bit-flip search (its evaluations of the training cost, its test accuracy) and the ±1
     template ``w_j = sign(mean_1[j] − mean_0[j])`` of the training class means, with the
     bias in {−1, 1} that is better on the training set."""
-    from pyqhn.experiments.mnist8x8 import Mnist8x8Config, _problem, local_search
+    from pyqhn.experiments.mnist8x8 import Mnist8x8Spec, _problem, local_search
     from pyqhn.large_models import accuracies
 
-    cfg = Mnist8x8Config()
+    cfg = Mnist8x8Spec()
     model, split = _problem(cfg)
     counting = _CountingModel(model)
     bits, costs = local_search(counting, split.train, restarts=cfg.search_restarts,

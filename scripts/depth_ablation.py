@@ -5,7 +5,7 @@ Run: ``python scripts/depth_ablation.py --out runs/ablation [--runs 500] [--figu
 [--settings original,today,...] [--hours H] [--quick]``
 
 Every (figure, setting) pair is one resumable run folder ``OUT/<figure>-<setting>``
-(:func:`pyqhn.experiments.landscape.run_landscape`, circuits product and N_layer = 1..4,
+(:meth:`pyqhn.experiments.multistart.MultistartSpec.run`, circuits product and N_layer = 1..4,
 i.e. 0, 2, 4, 6, 8 blocks); rerun the same command to continue after ``--hours``. The
 table of success probabilities with 95 % Wilson intervals is written to
 ``OUT/depth_ablation.md`` and ``.csv`` from whatever is finished.
@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from pyqhn.analysis import wilson_interval
-from pyqhn.experiments.landscape import LANDSCAPE, run_landscape
+from pyqhn.experiments import EXPERIMENTS, run
+from pyqhn.experiments.multistart import MULTISTART
 
 BLOCKS = (0, 2, 4, 6, 8)
 TODAY_DATA = {"fig2": dict(n_samples=1000), "fig3": dict(n_samples=1000),
@@ -46,7 +47,8 @@ AUTHORS_TABLE = "binncode_mnist4x4_blocks4.npz"
 
 
 def options(figure: str, setting: str, reference: Path = Path("../shared/reference")) -> dict:
-    """The :func:`run_landscape` overrides of one setting."""
+    """The spec changes (:meth:`~pyqhn.experiments.base.ExperimentSpec.replace`) of one
+    setting."""
     if setting == "authors-table":
         if figure != "fig4":
             raise click.BadParameter(f"the authors' table is Fig. 4's, not {figure}'s",
@@ -71,7 +73,7 @@ SETTINGS = ("original", "today", "layout", "line-search", "data", "authors-table
 def table(out: Path, figures: list[str], settings: list[str]) -> pd.DataFrame:
     rows = []
     for fig in figures:
-        eps = LANDSCAPE[fig].epsilon
+        eps = MULTISTART[fig].epsilon
         for setting in settings:
             folder = out / f"{fig}-{setting}"
             if not (folder / "runs.csv").exists():
@@ -133,9 +135,10 @@ def main(out: str, runs: int, figures: str, setting_names: str, hours: float | N
             if left is not None and left <= 0:
                 break
             click.echo(f"== {fig} {setting}")
-            run_landscape(fig, root / f"{fig}-{setting}", runs=runs, quick=quick,
-                          blocks=BLOCKS, progress=False, time_limit=left,
-                          **options(fig, setting, Path(reference)))
+            spec = EXPERIMENTS.create(fig)
+            spec = (spec.quick() if quick else spec).replace(
+                runs=runs, blocks=BLOCKS, **options(fig, setting, Path(reference)))
+            run(spec, root / f"{fig}-{setting}", progress=False, time_limit=left)
     df = table(root, list(TODAY_DATA), list(SETTINGS))  # every finished folder under OUT
     df.to_csv(root / "depth_ablation.csv", index=False)
     (root / "depth_ablation.md").write_text(markdown(df))

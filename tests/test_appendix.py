@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from pyqhn.cli import main
-from pyqhn.experiments.appendix import build_cost, load_samples, spec_for
+from pyqhn.experiments import EXPERIMENTS
+from pyqhn.experiments.gradient_free import build_cost, load_samples
 
 TINY = ["--quick", "--runs", "2", "--max-steps", "60", "--no-progress"]
 
@@ -33,7 +34,7 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def quick_cost() -> np.ndarray:
     """The quick MNIST table, enumerated independently of the commands (no cache)."""
-    cost, _ = build_cost(spec_for("fig8", quick=True))
+    cost, _ = build_cost(EXPERIMENTS.create("fig8").quick())
     return cost
 
 
@@ -162,24 +163,24 @@ def test_resume_refuses_other_settings(tmp_path):
 
 
 def test_paper_settings():
-    s = {f: spec_for(f) for f in EXPECTED}
+    s = {f: EXPERIMENTS.create(f) for f in EXPECTED}
     assert [s[f].runs for f in EXPECTED] == [300, 300, 100, 10, 300, 300]
     assert all(x.max_steps == 2000 and x.n_samples == 1000 and x.mnist_size == 4
                for x in s.values())
     assert s["fig12"].p == 1.0 and s["fig8"].p == 0.0
     assert s["fig10"].noise_levels == pytest.approx(np.arange(1, 11) * 0.2)
     # MNIST weights in {-3, 1} (the authors' table) unless told otherwise
-    from pyqhn.experiments.appendix import _problem
+    from pyqhn.experiments.gradient_free import _problem
 
     assert _problem(s["fig8"]).model.encodings == ((-3.0, 1.0),)
-    paper_text = spec_for("fig8", encoding=(0, 1))
+    paper_text = s["fig8"].replace(encoding=(0, 1))
     assert _problem(paper_text).model.encodings == ((0.0, 1.0),)
 
 
 def test_fig11_sweep_starts_at_p_zero_as_the_original_script():
-    from pyqhn.experiments.appendix import NOISE_LEVELS, groups_for, spec_for
+    from pyqhn.experiments.gradient_free import NOISE_LEVELS, groups_for
 
-    spec = spec_for("fig11")
+    spec = EXPERIMENTS.create("fig11")
     groups = groups_for(spec, 17)
     assert [g.p for g in groups] == [0.0, *NOISE_LEVELS]
     assert groups[0].name == "p=0" and groups[0].mode == "optimise"

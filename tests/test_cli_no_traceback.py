@@ -22,9 +22,10 @@ class WorkStarted(Exception):
 
 
 def _commands(cmd: click.Command = main, path: tuple[str, ...] = ()):
-    if isinstance(cmd, click.Group):
-        for name, sub in sorted(cmd.commands.items()):
-            yield from _commands(sub, (*path, name))
+    if isinstance(cmd, click.Group):  # list_commands: `reproduce` builds its commands lazily
+        ctx = click.Context(cmd)
+        for name in sorted(cmd.list_commands(ctx)):
+            yield from _commands(cmd.get_command(ctx, name), (*path, name))
     else:
         yield path, cmd
 
@@ -115,7 +116,7 @@ def tripwires(monkeypatch):
     import pyqhn.cost
     import pyqhn.driver
     import pyqhn.experiments.base
-    import pyqhn.experiments.fourier_fig
+    import pyqhn.experiments.fourier_spectrum
     import pyqhn.pipeline
 
     def trip(*args, **kwargs):
@@ -124,7 +125,7 @@ def tripwires(monkeypatch):
     for module, attr in ((pyqhn.driver, "train_multistart"), (pyqhn.cost, "cost_table"),
                          (pyqhn.experiments.base, "run_groups"),
                          (pyqhn.pipeline, "_enumerate_cost"),
-                         (pyqhn.experiments.fourier_fig, "run_fig6"),
+                         (pyqhn.experiments.fourier_spectrum, "_run_spectrum"),
                          (pyqhn.benchmark.suite, "run_suite"),
                          (pyqhn.benchmark.suite, "tables_only")):
         monkeypatch.setattr(module, attr, trip)

@@ -146,9 +146,10 @@ def test_default_mnist_table_reproduces_the_authors_table(reference_mnist):
 
 
 def test_fig5_default_problem_is_3_vs_7_with_encoding_columns():
-    from pyqhn.experiments.landscape import build_problem, spec_for
+    from pyqhn.experiments import EXPERIMENTS
+    from pyqhn.experiments.multistart import build_problem
 
-    problem = build_problem(spec_for("fig5"))
+    problem = build_problem(EXPERIMENTS.create("fig5"))
     assert problem.dataset.name.startswith("mnist(3,7)") and problem.n_bits == 19
     assert problem.model.parameter_names()[-2:] == ["encoding[0]", "encoding[1]"]
     columns = problem.cost_table().reshape(2**17, 4)  # 00 {0,1}, 01 {-1,1}, 10, 11 {-3,1}

@@ -92,31 +92,32 @@ def test_reproduce_mnist8x8_quick_reaches_the_experiment(monkeypatch, tmp_path):
 
     seen = {}
 
-    def spy(out, **kwargs):
-        seen.update(kwargs)
+    def spy(spec, out, **kwargs):
+        seen.update(kwargs, spec=spec)
         raise InputError("stop here: only the call is checked")
 
-    monkeypatch.setattr(m8, "run_mnist8x8", spy)
+    monkeypatch.setattr(m8, "_run_mnist8x8", spy)
     res = CliRunner().invoke(main, ["reproduce", "mnist8x8", "--quick", "--runs", "1",
                                     "--out", str(tmp_path / "m")])
     assert res.exit_code == 2 and "stop here" in res.output
-    assert seen["quick"] is True and seen["config"].runs == 1  # summary.json's "quick"
+    spec = seen["spec"]  # summary.json's "quick"; the quick sizes, then --runs
+    assert spec.quick_run is True and spec.runs == 1 and spec.max_steps == 80
 
 
 # ------------------------------------------------ 3. baselines added to one folder
 
 
 def test_baseline_rerun_with_other_methods_keeps_the_earlier_ones(tmp_path, monkeypatch):
-    import pyqhn.experiments.landscape as landscape
+    import pyqhn.experiments.multistart as multistart
 
     drawn = []
-    monkeypatch.setattr(landscape, "plot_landscape",
+    monkeypatch.setattr(multistart, "plot_landscape",
                         lambda energies, *a, **k: drawn.append(list(energies)) or [])
     for method in ("sa", "random"):
-        summary = landscape.run_landscape("fig2", tmp_path, quick=True, blocks=(),
-                                          baselines=(method,), runs=2, baseline_budget=20,
-                                          progress=False)
-    assert [c["name"] for c in summary["circuits"]] == ["sa", "random"]
+        spec = multistart.MULTISTART["fig2"].quick().replace(
+            blocks=(), baselines=(method,), runs=2, baseline_budget=20)
+        summary = spec.run(tmp_path, progress=False)
+    assert [c["name"] for c in summary.circuits] == ["sa", "random"]
     assert drawn[-1] == ["sa", "random"]  # the figure shows both too
     on_disk = json.loads((tmp_path / "summary.json").read_text())
     assert [c["name"] for c in on_disk["circuits"]] == ["sa", "random"]

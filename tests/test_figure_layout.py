@@ -81,7 +81,7 @@ def _landscape(tiny, **left):
 
 
 def _layout_text(problem) -> str:
-    from pyqhn.experiments.landscape import layout_text
+    from pyqhn.experiments.multistart import layout_text
 
     return layout_text(problem.model) + "\n\noptimum " + problem.describe(
         problem.optimum_bits())["text"]
@@ -128,12 +128,12 @@ def draw(kind: str, tiny):
                                "val_err": np.full(11, 0.02)} for n in (2, 10)}
         return overfitting_figure(curves, title="tiny run")
     if kind == "sampled-energy":
-        from pyqhn.plotting.appendix import sampled_energy_figure
+        from pyqhn.plotting.gradient_free import sampled_energy_figure
 
         sampled = {k: problem.c_star + rng.exponential(0.02, 100) for k in energies}
         return sampled_energy_figure(sampled, c_star=problem.c_star, title="tiny run")
     if kind == "noise-sweep":
-        from pyqhn.plotting.appendix import noise_sweep_figure
+        from pyqhn.plotting.gradient_free import noise_sweep_figure
 
         groups = {f"p={p}": problem.c_star + p * 0.01 + rng.exponential(0.01, 8)
                   for p in (0.0, 0.5, 1.0)}

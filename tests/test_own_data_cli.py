@@ -132,9 +132,9 @@ def test_enumerate_own_data_and_refuse_a_table_too_large(tmp_path):
 
 def test_reproduce_mnist8x8_takes_digits(tmp_path):
     from pyqhn import datasets
-    from pyqhn.experiments.mnist8x8 import Mnist8x8Config, _problem
+    from pyqhn.experiments.mnist8x8 import Mnist8x8Spec, _problem
 
-    model, split = _problem(Mnist8x8Config(digits=(3, 8)))
+    model, split = _problem(Mnist8x8Spec(digits=(3, 8)))
     n = sum(s.n_samples for s in (split.train, split.val, split.test))
     assert n == datasets.mnist_pair((3, 8), size=8).n_samples and model.n_qubits == 66
     res = CliRunner().invoke(main, ["reproduce", "mnist8x8", "--digits", "3,3", "--out",

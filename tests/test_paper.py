@@ -3,7 +3,7 @@
 import pytest
 
 import pyqhn  # noqa: F401
-from pyqhn.experiments.landscape import run_landscape
+from pyqhn.experiments import EXPERIMENTS
 
 
 @pytest.mark.paper
@@ -13,8 +13,8 @@ def test_fig4_on_authors_table_matches_paper(tmp_path, reference_mnist):
 
     cost_file = tmp_path / "authors.npz"
     np.savez(cost_file, cost=reference_mnist["cost"])
-    summary = run_landscape("fig4", tmp_path / "fig4", runs=200, blocks=(0, 4),
-                            cost_file=cost_file, progress=False)
+    spec = EXPERIMENTS.create("fig4").replace(runs=200, blocks=(0, 4), cost_file=str(cost_file))
+    summary = spec.run(tmp_path / "fig4", progress=False).to_json()
     rates = {c["name"]: c["success_probability"] for c in summary["circuits"]}
     assert abs(rates["product"] - 0.6) < 0.1
     assert abs(rates["blocks=4"] - 0.9) < 0.07
@@ -23,7 +23,7 @@ def test_fig4_on_authors_table_matches_paper(tmp_path, reference_mnist):
 
 @pytest.mark.paper
 def test_fig2_paper_sized_finds_relu_optimum(tmp_path):
-    summary = run_landscape("fig2", tmp_path / "fig2", runs=200, progress=False)
+    summary = EXPERIMENTS.create("fig2").run(tmp_path / "fig2", progress=False).to_json()
     assert summary["optimum"]["activation"] == "relu"
     assert abs(summary["c_star"] - 0.008) < 0.002
     assert all(c["runs"] == 200 for c in summary["circuits"])

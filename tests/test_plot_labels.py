@@ -49,7 +49,7 @@ def test_weight_spectrum_leaves_out_values_below_round_off():
 
 def test_sampled_energy_histograms_count_every_sample_on_a_log_axis():
     """Figs. 9/13: a rare high-cost tail stays visible (log counts) and no sample is lost."""
-    from pyqhn.plotting.appendix import sampled_energy_figure
+    from pyqhn.plotting.gradient_free import sampled_energy_figure
 
     rng = np.random.default_rng(1)
     c_star = 0.3

@@ -81,16 +81,21 @@ def test_problem_options_are_the_defaults_with_the_given_ones():
 # ------------------------------------------------- the builders build what they built
 
 
-def test_landscape_builds_the_figures_data_and_models():
+def test_multistart_builds_the_figures_data_and_models():
     from pyqhn import datasets, models
-    from pyqhn.experiments.landscape import build_problem, spec_for
+    from pyqhn.experiments import EXPERIMENTS
+    from pyqhn.experiments.multistart import build_problem
+
+    def spec_for(name, quick=False, **changes):
+        spec = EXPERIMENTS.create(name)
+        return (spec.quick() if quick else spec).replace(**changes)
 
     fig3 = build_problem(spec_for("fig3", quick=True, layout="choices-first"))
     assert fig3.model == models.gaussian_width_model("choices-first")
     expected = datasets.gaussian_mixture(200, seed=1234)
     np.testing.assert_array_equal(fig3.dataset.x, expected.x)
     np.testing.assert_array_equal(fig3.dataset.y, expected.y)
-    fig4 = build_problem(spec_for("fig4", quick=True, encoding=(0, 1), digits="3,8"))
+    fig4 = build_problem(spec_for("fig4", quick=True, encoding=(0, 1), digits=(3, 8)))
     assert fig4.model == models.mnist_model(4, (0.0, 1.0))
     np.testing.assert_array_equal(fig4.dataset.x, datasets.mnist_pair(
         (3, 8), size=4, max_per_class=100).x)
@@ -99,11 +104,12 @@ def test_landscape_builds_the_figures_data_and_models():
     assert fig5.dataset.name == datasets.mnist_pair((3, 7)).name
 
 
-def test_appendix_builds_mnist_0_vs_1():
+def test_gradient_free_builds_mnist_0_vs_1():
     from pyqhn import datasets, models
-    from pyqhn.experiments.appendix import _problem, spec_for
+    from pyqhn.experiments import EXPERIMENTS
+    from pyqhn.experiments.gradient_free import _problem
 
-    problem = _problem(spec_for("fig8", quick=True, encoding=(0, 1)))
+    problem = _problem(EXPERIMENTS.create("fig8").quick().replace(encoding=(0, 1)))
     assert problem.model == models.mnist_model(3, (0.0, 1.0))
     np.testing.assert_array_equal(problem.dataset.x, datasets.mnist_pair(
         (0, 1), size=3, max_per_class=100).x)
@@ -112,10 +118,10 @@ def test_appendix_builds_mnist_0_vs_1():
 @pytest.mark.parametrize("kind", ["logistic", "hidden"])
 def test_mnist8x8_builds_the_split_it_built(kind):
     from pyqhn import datasets
-    from pyqhn.experiments.mnist8x8 import Mnist8x8Config, _problem
+    from pyqhn.experiments.mnist8x8 import Mnist8x8Spec, _problem
     from pyqhn.large_models import LinkChoiceLogistic, hidden_layer_model
 
-    model, split = _problem(Mnist8x8Config(problem=kind, digits=(3, 8), seed=5))
+    model, split = _problem(Mnist8x8Spec(problem=kind, digits=(3, 8), seed=5))
     assert model == (LinkChoiceLogistic(64) if kind == "logistic" else hidden_layer_model())
     expected = datasets.train_val_test_split(datasets.mnist_pair((3, 8), size=8), val=0.2,
                                              test=0.2, seed=5)
@@ -135,7 +141,7 @@ def test_vi_draws_train_then_test_from_one_generator():
         x, y = vi.make_dataset(name, 30, np.random.default_rng(11))
         np.testing.assert_array_equal(x, train.x)
         np.testing.assert_array_equal(y, train.y.astype(float))
-    problem = vi.make_problem("ring", vi.VIConfig(n_train=30, n_test=20), seed=11)
+    problem = vi.make_problem("ring", vi.VISpec(n_train=30, n_test=20), seed=11)
     np.testing.assert_array_equal(problem.ce_test, vi.binn_tables(test.x, test.y)["ce"])
     np.testing.assert_array_equal(problem.acc_train, vi.binn_tables(train.x, train.y)["acc"])
 

@@ -63,9 +63,10 @@ def test_fig2_quick_end_to_end_and_resume(tmp_path):
     assert summary["optimum"]["activation"] == "relu"
 
     # c_star is the minimum of an independent enumeration
-    from pyqhn.experiments.landscape import build_problem, spec_for
+    from pyqhn.experiments import EXPERIMENTS
+    from pyqhn.experiments.multistart import build_problem
 
-    fresh = build_problem(spec_for("fig2", quick=True)).cost_table()
+    fresh = build_problem(EXPERIMENTS.create("fig2").quick()).cost_table()
     assert summary["c_star"] == pytest.approx(float(fresh.min()), rel=1e-12)
 
     # resume: more runs reuse the cached cost table and keep the finished runs
@@ -260,32 +261,35 @@ def test_fig4_on_the_authors_cost_table(tmp_path):
 
 
 def test_spec_overrides_are_checked():
-    from pyqhn.experiments.landscape import spec_for
+    from pyqhn.experiments import EXPERIMENTS
 
-    assert spec_for("fig4", encoding=(-1, 1)).encoding == (-1.0, 1.0)
-    assert spec_for("fig2", quick=True, runs=5).runs == 5
-    assert spec_for("fig2").runs == 200 and spec_for("fig2").blocks == (0, 2, 4, 6, 8)
+    fig2, fig4, fig5 = (EXPERIMENTS.create(f) for f in ("fig2", "fig4", "fig5"))
+    assert fig4.replace(encoding=(-1, 1)).encoding == (-1.0, 1.0)
+    assert fig2.quick().replace(runs=5).runs == 5 and fig2.quick().runs == 6
+    assert fig2.runs == 200 and fig2.blocks == (0, 2, 4, 6, 8)
+    assert fig2.replace(runs=None) == fig2  # None keeps the value
     with pytest.raises(ValueError, match="fig4 only"):
-        spec_for("fig5", encoding=(-1, 1))
-    with pytest.raises(ValueError, match="unknown figure"):
-        spec_for("fig9")
+        fig5.replace(encoding=(-1, 1))
+    with pytest.raises(ValueError, match="unknown experiment 'fig99'"):
+        EXPERIMENTS.lookup("fig99")
 
 
 def test_gaussian_figures_default_to_the_notebook_training_set():
-    from pyqhn.experiments.landscape import spec_for
+    from pyqhn.experiments import EXPERIMENTS
 
     for fig in ("fig2", "fig3"):
-        spec = spec_for(fig)
+        spec = EXPERIMENTS.create(fig)
         assert spec.n_samples == 10000 and spec.layout == "original"
-        assert spec_for(fig, n_samples=1000, layout="choices-first").n_samples == 1000
-    assert spec_for("fig5").digits == (3, 7) and spec_for("fig4").digits == (0, 1)
-    assert "MNIST 0 vs 1" in spec_for("fig5", digits="0,1").title
-    with pytest.raises(ValueError, match="--n-samples applies to the Gaussian"):
-        spec_for("fig4", n_samples=10)
-    with pytest.raises(ValueError, match="--digits applies to the MNIST"):
-        spec_for("fig2", digits=(0, 1))
-    with pytest.raises(ValueError, match="unknown layout"):
-        spec_for("fig2", layout="notebook")
+        assert spec.replace(n_samples=1000, layout="choices-first").n_samples == 1000
+    fig2, fig4, fig5 = (EXPERIMENTS.create(f) for f in ("fig2", "fig4", "fig5"))
+    assert fig5.digits == (3, 7) and fig4.digits == (0, 1)
+    assert "MNIST 0 vs 1" in fig5.replace(digits=(0, 1)).title
+    with pytest.raises(ValueError, match=r"--n-samples\) applies to the Gaussian"):
+        fig4.replace(n_samples=10)
+    with pytest.raises(ValueError, match=r"--digits\) applies to the MNIST"):
+        fig2.replace(digits=(0, 1))
+    with pytest.raises(ValueError, match="unknown value 'notebook'; choose one of original"):
+        fig2.replace(layout="notebook")
 
 
 def test_line_search_choice_is_recorded_and_guards_the_folder(tmp_path):
@@ -302,7 +306,7 @@ def test_line_search_choice_is_recorded_and_guards_the_folder(tmp_path):
 
 
 def test_mnist8x8_quick_end_to_end_and_resume(tmp_path):
-    from pyqhn.experiments.mnist8x8 import Mnist8x8Config
+    from pyqhn.experiments import EXPERIMENTS
 
     out = tmp_path / "mnist8x8"
     args = ["reproduce", "mnist8x8", "--quick", "--max-steps", "3", "--blocks", "2",
@@ -315,7 +319,7 @@ def test_mnist8x8_quick_end_to_end_and_resume(tmp_path):
     table = pd.read_csv(out / "runs.csv")
     pd.testing.assert_frame_equal(table.iloc[:1], before)
     summary = json.loads((out / "summary.json").read_text())
-    cfg = Mnist8x8Config.quick()
+    cfg = EXPERIMENTS.create("mnist8x8").quick()
     assert summary["n_qubits"] == 66 and summary["shots"] == cfg.shots == 1500
     assert "beam search" in summary["most_probable_method"]
     (c,) = summary["circuits"]

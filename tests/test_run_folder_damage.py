@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import pytest
 
-import pyqhn.experiments.landscape as landscape
+import pyqhn.experiments.multistart as multistart
 from pyqhn.checks import InputError
 from pyqhn.runlog import RunLogWarning, read_runs
 
@@ -31,8 +31,9 @@ ADVICE = ("remove it", "restore it", "delete it", "move it away", "fresh output 
 
 
 def _run(out, runs: int = RUNS) -> dict:
-    return landscape.run_landscape("fig2", out, quick=True, blocks=(), baselines=("sa",),
-                                   runs=runs, baseline_budget=20, progress=False)
+    spec = multistart.MULTISTART["fig2"].quick().replace(blocks=(), baselines=("sa",), runs=runs,
+                                                       baseline_budget=20)
+    return spec.run(out, progress=False).to_json()
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def folders(tmp_path_factory):
     """``{"rebuild": finished folder, "resume": 2 of 3 runs finished}`` and the finished
     folder's table and summary."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(landscape, "plot_landscape", lambda *a, **k: [])
+        mp.setattr(multistart, "plot_landscape", lambda *a, **k: [])
         base = tmp_path_factory.mktemp("reference")
         _run(base / "resume", runs=2)
         summary = _run(base / "rebuild")
@@ -102,7 +103,7 @@ def test_damaged_run_folder_is_repaired_or_refused(folders, tmp_path, monkeypatc
     if not (out / name).exists():  # the resume folder has no summary yet? it has one
         pytest.fail(f"{name} missing from the {mode} folder")
     _damage(out / name, how)
-    monkeypatch.setattr(landscape, "plot_landscape", lambda *a, **k: [])
+    monkeypatch.setattr(multistart, "plot_landscape", lambda *a, **k: [])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

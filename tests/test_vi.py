@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -53,7 +53,7 @@ def test_binn_tables_agree_with_project_cost_table():
 
 
 def test_train_vi_elbo_increases_elbo_and_evaluation_selects_by_train_cost():
-    cfg = vi.VIConfig.quick(runs=2, iterations=4, n_train=20, n_test=20)
+    cfg = vi.VISpec().quick().replace(runs=2, iterations=4, n_train=20, n_test=20)
     problem = vi.make_problem("gaussian", cfg, seed=1)
     theta0 = np.random.default_rng(2).uniform(0, 2 * np.pi, (2, 2 * cfg.blocks * 14))
     h = vi.train_vi(problem, "elbo", cfg, theta0)
@@ -72,15 +72,17 @@ def test_train_vi_elbo_increases_elbo_and_evaluation_selects_by_train_cost():
 
 
 def test_run_vi_summary_contract_and_resume(tmp_path, monkeypatch):
-    cfg = vi.VIConfig.quick(runs=2, iterations=3, n_train=20, n_test=20, shots=5,
-                            datasets=("gaussian",), objectives=("mle", "elbo"))
-    summary = vi.run_vi(tmp_path, config=cfg, progress=False)
-    assert summary["figure"] == "vi" and summary["epsilon"] is None
-    assert [c["name"] for c in summary["circuits"]] == ["gaussian/mle", "gaussian/elbo"]
-    assert all(c["runs"] == 2 for c in summary["circuits"])
+    cfg = vi.VISpec().quick().replace(runs=2, iterations=3, n_train=20, n_test=20, shots=5,
+                                      datasets=("gaussian",), objectives=("mle", "elbo"))
+    summary = cfg.run(tmp_path, progress=False)
+    assert summary.figure == "vi" and summary.epsilon is None and summary.quick
+    assert [c["name"] for c in summary.circuits] == ["gaussian/mle", "gaussian/elbo"]
+    assert all(c["runs"] == 2 for c in summary.circuits)
     problem = vi.make_problem("gaussian", cfg, seed=cfg.seed + 1000)
-    assert summary["c_star"]["gaussian"] == float(problem.ce_train.min())
-    assert all(c["mean_energy"] >= summary["c_star"]["gaussian"] for c in summary["circuits"])
+    assert summary.c_star["gaussian"] == float(problem.ce_train.min())
+    assert all(c["mean_energy"] >= summary.c_star["gaussian"] for c in summary.circuits)
+    on_disk = json.loads((tmp_path / "summary.json").read_text())
+    assert on_disk["circuits"] == summary.circuits and on_disk["complete"] is True
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished (dataset, objective) was trained again")
@@ -88,14 +90,13 @@ def test_run_vi_summary_contract_and_resume(tmp_path, monkeypatch):
     from pyqhn import driver
 
     monkeypatch.setattr(driver, "run_batch", boom)
-    again = vi.run_vi(tmp_path, config=cfg, progress=False)
-    assert again["circuits"] == summary["circuits"]
+    again = cfg.run(tmp_path, progress=False)
+    assert again.circuits == summary.circuits
     # a subset of the objectives reads the finished runs; other sizes are refused
-    more = vi.run_vi(tmp_path, config=dataclasses.replace(cfg, objectives=("mle",)),
-                     progress=False)
-    assert more["circuits"] == summary["circuits"][:1]
+    more = cfg.replace(objectives=("mle",)).run(tmp_path, progress=False)
+    assert more.circuits == summary.circuits[:1]
     with pytest.raises(ValueError, match="other settings"):
-        vi.run_vi(tmp_path, config=vi.VIConfig.quick(runs=3), progress=False)
+        vi.VISpec().quick().replace(runs=3).run(tmp_path, progress=False)
 
 
 def test_vi_command_shows_progress_unless_told_not_to(tmp_path):

@@ -11,6 +11,7 @@ from .command import Command
 from .options import (
     FiniteFloat,
     cluster_options,
+    comma_list,
     parse_pair,
     problem_choice,
     problem_help,
@@ -68,7 +69,7 @@ _ALIASES = {figure: name for name, figure in FIGURE_OF.items()}
               help="Gaussian training points (fig2, fig3; original 10000).")
 @click.option("--encoding", default=None, callback=parse_pair,
               help="Weight values 'lo,hi' (fig4): -3,1 (default), -1,1 or 0,1.")
-@click.option("--digits", default=None,
+@click.option("--digits", default=None, callback=comma_list(int),
               help="MNIST digit pair 'a,b' (fig4: default 0,1; fig5: default 3,7).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @cluster_options
@@ -77,13 +78,13 @@ def baseline(problem: str | None, data_file: str | None, target: str | None,
              epsilon: float | None, methods: tuple[str, ...], runs: int, budget: int,
              seed: int, quick: bool, out: str, cost_file: str | None, layout: str | None,
              n_samples: int | None, encoding: tuple[float, float] | None,
-             digits: str | None, no_progress: bool, cluster: Any = None) -> None:
+             digits: tuple[int, ...] | None, no_progress: bool, cluster: Any = None) -> None:
     """Simulated annealing, random search, straight-through training or exhaustive search
     over the same bits as the circuits; runs table, summary.json and figure in OUT. With
     --data: over your model's bits on your data (summary.json with the success of each
     method and the test accuracy of the best network, network.json)."""
-    from ..experiments.landscape import run_landscape
-    from .reproduce import _echo_summary
+    from ..experiments import EXPERIMENTS, run
+    from .reproduce import echo_summary
 
     dup = sorted({m for m in methods if methods.count(m) > 1})
     if dup:
@@ -113,12 +114,12 @@ def baseline(problem: str | None, data_file: str | None, target: str | None,
         from .options import load_cost_option
 
         load_cost_option(cost_file)  # a bad table is a usage error before any work
-    summary = run_landscape(figure, out, quick=quick, runs=runs, seed=seed,
-                            blocks=(), baselines=methods, baseline_budget=budget,
-                            cost_file=cost_file, layout=layout, n_samples=n_samples,
-                            encoding=encoding, digits=digits, progress=not no_progress,
-                            client=cluster)
-    _echo_summary(summary, out)
+    spec = EXPERIMENTS.create(figure)
+    spec = (spec.quick() if quick else spec).replace(
+        runs=runs, seed=seed, blocks=(), baselines=methods, baseline_budget=budget,
+        cost_file=cost_file, layout=layout, n_samples=n_samples, encoding=encoding,
+        digits=digits)
+    echo_summary(run(spec, out, progress=not no_progress, client=cluster), out)
 
 
 def _baseline_on_data(data_file, target, model_spec, test_fraction, no_standardize, epsilon,

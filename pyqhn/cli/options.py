@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-__all__ = ["FiniteFloat", "check_blocks", "cluster_options", "parse_pair", "check_output_file",
-           "load_cost_option", "require_julia", "problem_choice", "problem_help",
-           "problem_settings"]
+__all__ = ["FiniteFloat", "check_blocks", "cluster_options", "comma_list", "parse_pair",
+           "check_output_file", "load_cost_option", "require_julia", "problem_choice",
+           "problem_help", "problem_settings"]
 
 
 class FiniteFloat(click.ParamType):
@@ -67,6 +67,23 @@ def parse_pair(ctx: click.Context, param: click.Parameter, value: str | None):
         raise click.BadParameter(f"need two different finite numbers, got {value!r}", ctx,
                                  param)
     return lo, hi
+
+
+def comma_list(kind: type) -> Callable:
+    """A click callback: ``'a,b'`` → a tuple of ``kind`` values (``None`` stays ``None``);
+    what the values must be is the spec's to check."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None):
+        if value is None:
+            return None
+        try:
+            return tuple(kind(v) for v in value.replace(" ", "").split(",") if v)
+        except ValueError:
+            raise click.BadParameter(f"give a comma list of {kind.__name__} values such as "
+                                     f"{'2,4' if kind is int else '-1,1'}, got {value!r}",
+                                     ctx, param) from None
+
+    return parse
 
 
 def check_output_file(path: str, option: str, suffixes: list[str]) -> Path:

@@ -33,17 +33,16 @@ counts), ``mnist8x8.png``/``.pdf``; rerunning resumes.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from ..checks import InputError, check_int
 from ..runlog import RunLog
-from .base import execute
+from .base import ExperimentSpec, RunSummary, execute, seed_setting, setting
 
-__all__ = ["Mnist8x8Config", "run_mnist8x8", "local_search", "OPTIMIZERS"]
+__all__ = ["Mnist8x8Spec", "local_search", "OPTIMIZERS"]
 
 OPTIMIZERS = ("score-function", "qnspsa", "spsa")
 MODE_METHOD = (
@@ -56,48 +55,50 @@ PROBLEMS = ("logistic", "hidden")
 
 
 @dataclass(frozen=True)
-class Mnist8x8Config:
-    """Settings (talk-sized defaults; :meth:`quick` for CI)."""
+class Mnist8x8Spec(ExperimentSpec):
+    """Settings (talk-sized defaults; :meth:`quick` for CI; :meth:`run` runs it)."""
 
-    problem: str = "logistic"
-    blocks: tuple[int, ...] = (2, 4)
-    runs: int = 2
-    max_steps: int = 200
-    shots: int = 1500
-    val_shots: int = 10_000
-    val_every: int = 10
-    final_shots: int = 10_000
-    optimizer: str = "score-function"
-    learning_rate: float | None = None
-    digits: tuple[int, int] = (0, 1)
-    search_restarts: int = 16
-    mode_beam: int = 64
-    seed: int = 0
+    problem: str = setting("logistic", option="--problem", choices=PROBLEMS,
+                           help="logistic: 66 qubits; hidden: 64-3-1 network, 200 qubits")
+    blocks: tuple[int, ...] = setting((2, 4), option="--blocks", minimum=1, distinct=True,
+                                      min_len=1, help="Comma list of brickwork depths")
+    runs: int = setting(2, option="--runs", help="Runs per depth", minimum=1)
+    max_steps: int = setting(200, option="--max-steps", help="Optimiser steps", minimum=1)
+    shots: int = setting(1500, minimum=1)
+    val_shots: int = setting(10_000, minimum=1)
+    val_every: int = setting(10, minimum=1)
+    final_shots: int = setting(10_000, minimum=1)
+    optimizer: str = setting("score-function", option="--optimizer", choices=OPTIMIZERS,
+                             help="score-function (Adam); the talk used qnspsa")
+    learning_rate: float | None = setting(None, minimum=0.0)
+    digits: tuple[int, int] = setting((0, 1), option="--digits", minimum=0, maximum=9,
+                                      distinct=True,
+                                      help="MNIST digit pair 'a,b' (b → label 1); the talk's "
+                                           "0,1")
+    search_restarts: int = setting(16, minimum=1)
+    mode_beam: int = setting(64, minimum=1)
+    seed: int = seed_setting()
+    quick_run: bool = setting(False)
 
-    @classmethod
-    def quick(cls, seed: int = 0) -> Mnist8x8Config:
-        """One run per depth, 80 steps, validation every 20 steps (minutes on 2 cores)."""
-        return cls(runs=1, max_steps=80, val_every=20, val_shots=4000, final_shots=4000,
-                   search_restarts=8, seed=seed)
+    #: One run per depth, 80 steps, validation every 20 steps (minutes on 2 cores).
+    QUICK: ClassVar[dict] = dict(runs=1, max_steps=80, val_every=20, val_shots=4000,
+                                 final_shots=4000, search_restarts=8)
 
-    def __post_init__(self) -> None:
-        if self.problem not in PROBLEMS:
-            raise InputError(f"problem must be one of {PROBLEMS}, got {self.problem!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise InputError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        for name in ("runs", "max_steps", "shots", "val_shots", "val_every", "final_shots",
-                     "search_restarts", "mode_beam"):
-            check_int(getattr(self, name), name, minimum=1)
-        if not self.blocks or any(check_int(b, "blocks", minimum=1) < 1 for b in self.blocks):
-            raise InputError("blocks needs at least one brickwork depth >= 1")
-        digits = tuple(self.digits)
-        if (len(digits) != 2 or digits[0] == digits[1]
-                or any(check_int(d, "digits", minimum=0) > 9 for d in digits)):
-            raise InputError(f"digits must be two different digits 0-9, got {self.digits!r}")
-        object.__setattr__(self, "digits", tuple(int(d) for d in digits))
+    def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
+            client: Any = None) -> RunSummary:
+        """Run the sampled 8×8 MNIST hypernetwork into ``out`` (resumable); returns the
+        summary.
+
+        Summary: ``n_qubits``, ``shots``, ``val_shots``, ``classical_search`` (training
+        cost and test accuracy of the best local minimum), and per depth (``circuits``):
+        mean test accuracy of the most probable and of the best sampled BiNN, final
+        training and validation ``Ê``, circuits and shots per run, wall time per run.
+        """
+        return _run_mnist8x8(self, Path(out), progress=progress, time_limit=time_limit,
+                             client=client)
 
 
-def _problem(cfg: Mnist8x8Config):
+def _problem(cfg: Mnist8x8Spec):
     """``(model, split)`` of ``cfg.problem``: the ``mnist8x8-logistic`` or
     ``mnist8x8-hidden`` problem of :data:`pyqhn.problems.PROBLEMS`, its data split
     60/20/20 (train, validation, test)."""
@@ -146,7 +147,7 @@ def _mode(engine, circuit, theta, frequent: np.ndarray, width: int):
     return mode
 
 
-def _optimizer(cfg: Mnist8x8Config, engine, circuit):
+def _optimizer(cfg: Mnist8x8Spec, engine, circuit):
     from ..optimizers import adam_optimizer, qnspsa_optimizer, spsa_optimizer
     from ..sampled_objectives import fidelity_fn
 
@@ -158,7 +159,7 @@ def _optimizer(cfg: Mnist8x8Config, engine, circuit):
     return adam_optimizer(learning_rate=cfg.learning_rate or 0.1, max_steps=cfg.max_steps)
 
 
-def _groups(cfg: Mnist8x8Config):
+def _groups(cfg: Mnist8x8Spec):
     from ..circuits import brickwork_circuit
     from ..driver import Group
     from ..engines import get_engine
@@ -246,25 +247,18 @@ def _groups(cfg: Mnist8x8Config):
     return groups, (model, split)
 
 
-def run_mnist8x8(out: str | Path, *, quick: bool = False, config: Mnist8x8Config | None = None,
-                 progress: bool = True, time_limit: float | None = None) -> dict:
-    """Run the sampled 8×8 MNIST hypernetwork into ``out`` (resumable); returns the summary.
-
-    Summary: ``n_qubits``, ``shots``, ``val_shots``, ``classical_search`` (training cost and
-    test accuracy of the best local minimum), and per depth (``circuits``): mean test
-    accuracy of the most probable and of the best sampled BiNN, final training and
-    validation ``Ê``, circuits and shots per run, wall time per run.
-    """
-    cfg = config or (Mnist8x8Config.quick() if quick else Mnist8x8Config())
+def _run_mnist8x8(cfg: Mnist8x8Spec, out: Path, *, progress: bool,
+                  time_limit: float | None, client: Any) -> RunSummary:
+    quick = cfg.quick_run
     settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()
-                if k != "runs"}
+                if k not in ("runs", "quick_run")}
     if cfg.digits == (0, 1):  # folders made before --digits existed keep resuming
         settings.pop("digits")
 
     def build(out: Path):
         return _groups(cfg)
 
-    def summarise(log: RunLog, context: Any, out: Path) -> dict:
+    def summarise(log: RunLog, context: Any, out: Path) -> RunSummary:
         from ..large_models import accuracies
         from ..plotting import save_figure
         from ..plotting.sampled import sampled_training_figure
@@ -310,18 +304,28 @@ def run_mnist8x8(out: str | Path, *, quick: bool = False, config: Mnist8x8Config
             curves, dists, search["test_accuracy"],
             title=f"mnist8x8 ({model.n_qubits} qubits, {cfg.optimizer}, {cfg.shots} shots)"),
             out, "mnist8x8")]
-        return dict(figure="mnist8x8", quick=quick, n_qubits=model.n_qubits,
-                    digits=list(cfg.digits),
-                    problem=cfg.problem, shots=cfg.shots, val_shots=cfg.val_shots,
-                    final_shots=cfg.final_shots, optimizer=cfg.optimizer,
-                    n_train=split.train.n_samples, n_val=split.val.n_samples,
-                    n_test=split.test.n_samples, classical_search=search,
-                    most_probable_method=MODE_METHOD.format(width=cfg.mode_beam),
-                    circuits=entries,
-                    settings=settings, files=files)
+        report = [f"mnist8x8: digits {cfg.digits[0]} vs {cfg.digits[1]}, {model.n_qubits} "
+                  f"qubits, {cfg.shots} shots; classical search test accuracy "
+                  f"{search['test_accuracy']:.4f}"]
+        report += [f"  {c['name']:>9}: most probable {c['test_accuracy_most_probable']:.4f} "
+                   f"(exact mode in {c['most_probable_certified']}/{c['runs']} runs), "
+                   f"best sampled {c['test_accuracy_best_sampled']:.4f}, final Ê "
+                   f"{c['mean_energy']:.4f} (val {c['mean_val_energy']:.4f}), "
+                   f"{c['n_shots']} shots/run, {c['wall_time_per_run']:.0f} s/run"
+                   for c in entries]
+        return RunSummary(
+            figure="mnist8x8", quick=quick, c_star=None, epsilon=None, circuits=entries,
+            details=dict(n_qubits=model.n_qubits, digits=list(cfg.digits),
+                         problem=cfg.problem, shots=cfg.shots, val_shots=cfg.val_shots,
+                         final_shots=cfg.final_shots, optimizer=cfg.optimizer,
+                         n_train=split.train.n_samples, n_val=split.val.n_samples,
+                         n_test=split.test.n_samples, classical_search=search,
+                         most_probable_method=MODE_METHOD.format(width=cfg.mode_beam),
+                         settings=settings),
+            report=report, files=files)
 
     return execute(out, kind="mnist8x8", settings=settings, build=build, summarise=summarise,
-                   progress=progress, time_limit=time_limit)
+                   progress=progress, time_limit=time_limit, client=client)
 
 
 def _accuracy_distribution(histories: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -344,8 +348,3 @@ def _accuracy_distribution(histories: list[dict]) -> tuple[np.ndarray, np.ndarra
 def model_activation(model, bit: int) -> str:
     """Name of the activation selected by activation bit ``bit``."""
     return model.activations[bit % len(model.activations)]
-
-
-def with_overrides(cfg: Mnist8x8Config, **changes: Any) -> Mnist8x8Config:
-    """``cfg`` with the non-``None`` changes applied (checked by the config)."""
-    return replace(cfg, **{k: v for k, v in changes.items() if v is not None})

@@ -23,41 +23,62 @@ from the run log), ``summary.json`` and ``fig7.png`` / ``.pdf``. Rerunning resum
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..analysis import early_stopping
-from ..checks import check_int
 from ..runlog import RunLog, write_table
-from .base import execute
+from .base import (
+    ExperimentSpec,
+    RunSummary,
+    circuit_lines,
+    execute,
+    layout_setting,
+    seed_setting,
+    setting,
+)
 
-__all__ = ["OverfittingConfig", "run_fig7", "fig7_groups", "curves_table"]
+__all__ = ["OverfittingSpec", "fig7_groups", "curves_table"]
 
 
 @dataclass(frozen=True)
-class OverfittingConfig:
-    """Settings of Fig. 7 (paper-sized defaults; :meth:`quick` for CI). ``layout``: the
-    Fig. 2 model's bit layout (:data:`pyqhn.models.LAYOUTS`; the notebook's by default)."""
+class OverfittingSpec(ExperimentSpec):
+    """Settings of Fig. 7 (paper-sized defaults; :meth:`quick` for CI; :meth:`run` runs
+    it). ``layout``: the Fig. 2 model's bit layout (:data:`pyqhn.models.LAYOUTS`; the
+    notebook's by default)."""
 
-    sizes: tuple[int, ...] = (2, 4, 6, 8, 1000)
-    draws: int = 100
-    max_iter: int = 50
-    n_val: int = 1000
-    scale: float = 0.5
-    blocks: int = 2
-    seed: int = 0
-    layout: str = "original"
+    sizes: tuple[int, ...] = setting((2, 4, 6, 8, 1000), minimum=1, distinct=True)
+    draws: int = setting(100, option="--runs", help="Dataset draws per training-set size",
+                         minimum=1)
+    max_iter: int = setting(50, option="--max-iter", help="L-BFGS iterations", minimum=0)
+    n_val: int = setting(1000, minimum=1)
+    scale: float = setting(0.5, minimum=0.0)
+    blocks: int = setting(2, minimum=1)
+    seed: int = seed_setting()
+    layout: str = layout_setting()
+    quick_run: bool = setting(False)
 
-    @classmethod
-    def quick(cls, seed: int = 0) -> OverfittingConfig:
-        """A few draws, a shorter validation set, same sizes and iterations."""
-        return cls(draws=4, n_val=300, seed=seed)
+    #: A few draws, a shorter validation set, same sizes and iterations.
+    QUICK: ClassVar[dict] = dict(draws=4, n_val=300)
+
+    def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
+            client: Any = None) -> RunSummary:
+        """Run Fig. 7 into ``out`` (resumable); returns the summary.
+
+        Summary: ``figure``, ``c_star`` (``{"N_s=…": mean exact training optimum}``),
+        ``epsilon`` (``None``), ``circuits`` (one entry per ``N_s``: ``name`` ``N_s=…``,
+        ``runs`` (draws), ``mean_energy`` / ``mean_val_energy`` (final, averaged over
+        draws), ``success_probability`` (fraction of draws within 0.03 of the training
+        optimum)), plus the settings.
+        """
+        return _run_overfitting(self, Path(out), progress=progress, time_limit=time_limit,
+                                client=client)
 
 
-def fig7_groups(cfg: OverfittingConfig, *, progress: bool = False) -> list:
+def fig7_groups(cfg: OverfittingSpec, *, progress: bool = False) -> list:
     """One driver group per training-set size: run ``d`` trains on draw ``d``'s table and
     traces the validation energy on draw ``d``'s validation table."""
     from tqdm.auto import tqdm
@@ -99,7 +120,7 @@ def fig7_groups(cfg: OverfittingConfig, *, progress: bool = False) -> list:
     return groups
 
 
-def curves_table(log: RunLog, cfg: OverfittingConfig):
+def curves_table(log: RunLog, cfg: OverfittingSpec):
     """``curves.csv`` rows from the run log: every iteration ``0..max_iter`` of every draw
     and size (a run that stopped early keeps its last values)."""
     import pandas as pd
@@ -122,43 +143,29 @@ def curves_table(log: RunLog, cfg: OverfittingConfig):
     return curves.sort_values(["n_s", "draw", "iteration"]).reset_index(drop=True)
 
 
+def settings_of(cfg: OverfittingSpec) -> dict:
+    """The spec as ``summary.json`` records it (every field but ``quick_run``)."""
+    return {k: v for k, v in asdict(cfg).items() if k != "quick_run"}
+
+
 def n_layer_label(blocks: int) -> str:
     """``"N_layer = B/2"`` for an even number of blocks (the paper's name), else ``blocks=B``."""
     return f"N_layer = {blocks // 2}" if blocks % 2 == 0 and blocks else f"blocks={blocks}"
 
 
-def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
-             seed: int = 0, max_iter: int | None = None, progress: bool = True,
-             config: OverfittingConfig | None = None,
-             time_limit: float | None = None, layout: str | None = None,
-             client: Any = None) -> dict:
-    """Run Fig. 7 into ``out`` (resumable); returns the summary.
-
-    Summary: ``figure``, ``c_star`` (``{"N_s=…": mean exact training optimum}``),
-    ``epsilon`` (``None``), ``circuits`` (one entry per ``N_s``: ``name`` ``N_s=…``, ``runs``
-    (draws), ``mean_energy`` / ``mean_val_energy`` (final, averaged over draws),
-    ``success_probability`` (fraction of draws within 0.03 of the training optimum)),
-    plus the settings.
-    """
+def _run_overfitting(cfg: OverfittingSpec, out: Path, *, progress: bool,
+                     time_limit: float | None, client: Any) -> RunSummary:
     from ..plotting import save_figure
     from ..plotting.paper import overfitting_figure
 
-    cfg = config or (OverfittingConfig.quick(check_int(seed, "seed", minimum=0)) if quick
-                     else OverfittingConfig(seed=check_int(seed, "seed", minimum=0)))
-    if draws is not None:
-        cfg = replace(cfg, draws=check_int(draws, "draws", minimum=1))
-    if max_iter is not None:
-        cfg = replace(cfg, max_iter=check_int(max_iter, "max_iter", minimum=0))
-    if layout is not None:
-        from ..models import check_layout
-
-        cfg = replace(cfg, layout=check_layout(layout))
-    settings = {k: v for k, v in asdict(cfg).items() if k not in ("draws", "sizes")}
+    quick = cfg.quick_run
+    settings = {k: v for k, v in asdict(cfg).items()
+                if k not in ("draws", "sizes", "quick_run")}
 
     def build(out: Path):
         return fig7_groups(cfg, progress=progress), None
 
-    def summarise(log: RunLog, _: None, out: Path) -> dict:
+    def summarise(log: RunLog, _: None, out: Path) -> RunSummary:
         curves_df = curves_table(log, cfg)
         write_table(out / "curves.csv", curves_df)
         curves, entries, c_star = {}, [], {}
@@ -187,10 +194,11 @@ def run_fig7(out: str | Path, *, quick: bool = False, draws: int | None = None,
         files = [p.name for p in save_figure(overfitting_figure(
             curves, title=f"Fig. 7: Gaussians closer (scale {cfg.scale:g}), "
                           f"{n_layer_label(cfg.blocks)}, {cfg.draws} draws"), out, "fig7")]
-        return dict(figure="fig7", quick=quick, c_star=c_star, epsilon=None,
-                    success_epsilon=0.03, circuits=entries, settings=asdict(cfg),
-                    wall_time=dict(figure=time.perf_counter() - t0),
-                    files=["curves.csv", *files])
+        return RunSummary(
+            figure="fig7", quick=quick, c_star=c_star, epsilon=None, circuits=entries,
+            details=dict(success_epsilon=0.03, settings=settings_of(cfg)),
+            report=circuit_lines(entries, validation=True),
+            wall_time=dict(figure=time.perf_counter() - t0), files=["curves.csv", *files])
 
     return execute(out, kind="fig7", settings=settings, build=build, summarise=summarise,
                    progress=progress, time_limit=time_limit, client=client)

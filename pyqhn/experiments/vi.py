@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -33,11 +33,11 @@ from ..bits import index_to_bits
 from ..checks import InputError
 from ..circuits import brickwork_circuit, random_params
 from ..runlog import RunLog, write_arrays, write_table
-from .base import execute
+from .base import ExperimentSpec, RunSummary, circuit_lines, execute, seed_setting, setting
 
 __all__ = [
     "DATASETS",
-    "VIConfig",
+    "VISpec",
     "make_dataset",
     "binn_tables",
     "VIProblem",
@@ -45,7 +45,6 @@ __all__ = [
     "vi_group",
     "train_vi",
     "evaluate_samples",
-    "run_vi",
     "paired_vs_mle",
 ]
 
@@ -54,34 +53,55 @@ N_BITS = 14
 
 
 @dataclass(frozen=True)
-class VIConfig:
-    """Settings of the ``vi`` experiment (paper-sized defaults; ``quick()`` for a smoke run).
+class VISpec(ExperimentSpec):
+    """Settings of the ``vi`` experiment (paper-sized defaults; :meth:`quick` for a smoke
+    run; :meth:`run` runs it).
 
     ``lam=None`` uses ``λ = N·ln 2`` (the largest KL to the uniform prior), which puts the
     MMD penalty on the KL's scale; ``prior_probs=None`` is the uniform prior.
     """
 
-    datasets: tuple[str, ...] = DATASETS
-    objectives: tuple[str, ...] = ("mle", "elbo", "selbo-sampled")
-    runs: int = 100
-    iterations: int = 200
-    n_train: int = 100
-    n_test: int = 1000
-    blocks: int = 2
-    shots: int = 100
-    learning_rate: float = 0.05
-    beta: float = 1.0
-    lam: float | None = None
-    bandwidth: float = 1.0
-    prior_probs: tuple[float, ...] | None = None
-    seed: int = 0
+    datasets: tuple[str, ...] = setting(DATASETS, option="--datasets", choices=DATASETS,
+                                        distinct=True, min_len=1,
+                                        help="Comma list of gaussian,moons,ring")
+    objectives: tuple[str, ...] = setting(
+        ("mle", "elbo", "selbo-sampled"), option="--objectives",
+        choices="pyqhn.objectives:OBJECTIVES", distinct=True, min_len=1,
+        help="Comma list of mle,elbo,selbo,selbo-sampled")
+    runs: int = setting(100, option="--runs", help="Initialisations", minimum=1)
+    iterations: int = setting(200, option="--iterations", help="Adam steps per run",
+                              minimum=0)
+    n_train: int = setting(100, minimum=1)
+    n_test: int = setting(1000, minimum=1)
+    blocks: int = setting(2, minimum=1)
+    shots: int = setting(100, minimum=1)
+    learning_rate: float = setting(0.05, minimum=0.0)
+    beta: float = setting(1.0, minimum=0.0)
+    lam: float | None = setting(None, minimum=0.0)
+    bandwidth: float = setting(1.0, minimum=0.0)
+    prior_probs: tuple[float, ...] | None = setting(None, minimum=0.0, maximum=1.0)
+    seed: int = seed_setting()
+    quick_run: bool = setting(False)
 
-    @staticmethod
-    def quick(**kw) -> VIConfig:
-        """Tiny sizes for tests and smoke runs."""
-        base = dict(runs=4, iterations=10, n_train=40, n_test=200, shots=20)
-        base.update(kw)
-        return VIConfig(**base)
+    #: Tiny sizes for tests and smoke runs.
+    QUICK: ClassVar[dict] = dict(runs=4, iterations=10, n_train=40, n_test=200, shots=20)
+
+    def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
+            client: Any = None) -> RunSummary:
+        """Run MLE vs ELBO vs SELBO on every dataset, write tables, plots and
+        ``summary.json``.
+
+        Writes into ``out`` the run log (``runs.csv``: one row per dataset, objective and
+        run with its final metrics and sampled-BiNN accuracies; ``history.jsonl``: every
+        metric per iteration), ``vi_table.csv`` (mean ± std over runs), ``vi_vs_mle.csv``,
+        ``vi_history.npz`` (per-iteration histories, ``{dataset}/{objective}/{metric}`` of
+        shape ``(iterations + 1, runs)``), ``vi.png``/``vi.pdf`` and ``summary.json``
+        (``figure``, ``c_star`` per dataset, ``epsilon`` = None and ``circuits``: one entry
+        per dataset/objective). Each finished (dataset, objective) is in the run log at
+        once; calling again with the same settings resumes past them. Returns the summary.
+        """
+        return _run_vi(self, Path(out), progress=progress, time_limit=time_limit,
+                       client=client)
 
 
 # --------------------------------------------------------------------------- data, model
@@ -165,7 +185,7 @@ class VIProblem:
         return -float(self.n_train) * self.ce_train  # ob.log_likelihood_from_cost in NumPy
 
 
-def make_problem(name: str, config: VIConfig, seed: int) -> VIProblem:
+def make_problem(name: str, config: VISpec, seed: int) -> VIProblem:
     """Draw train and test sets of ``name`` and tabulate the BiNN on them."""
     problem = _vi_problem(name, config.n_train, config.n_test, seed)
     tr = binn_tables(problem.dataset.x, problem.dataset.y, model=problem.model)
@@ -179,11 +199,11 @@ def make_problem(name: str, config: VIConfig, seed: int) -> VIProblem:
 # --------------------------------------------------------------------------- training
 
 
-def _lam(config: VIConfig) -> float:
+def _lam(config: VISpec) -> float:
     return float(N_BITS * np.log(2.0)) if config.lam is None else float(config.lam)
 
 
-def _metrics(q, problem: VIProblem, config: VIConfig) -> dict[str, jax.Array]:
+def _metrics(q, problem: VIProblem, config: VISpec) -> dict[str, jax.Array]:
     """Per-run quantities of the full distributions ``q`` ``(runs, 2**14)``."""
     ll = jnp.asarray(problem.log_likelihood)
     prior = jnp.asarray(problem.prior)
@@ -199,7 +219,7 @@ def _metrics(q, problem: VIProblem, config: VIConfig) -> dict[str, jax.Array]:
     }
 
 
-def _objective(problem: VIProblem, objective: str, config: VIConfig, circuit) -> ob.Objective:
+def _objective(problem: VIProblem, objective: str, config: VISpec, circuit) -> ob.Objective:
     from ..engines import get_engine
 
     engine = get_engine("exact")
@@ -213,7 +233,7 @@ def _objective(problem: VIProblem, objective: str, config: VIConfig, circuit) ->
                                      lam=_lam(config), bandwidth=config.bandwidth)
 
 
-def vi_group(problem: VIProblem, objective: str, config: VIConfig, theta0: np.ndarray):
+def vi_group(problem: VIProblem, objective: str, config: VISpec, theta0: np.ndarray):
     """The driver group of one dataset and objective: ``runs`` circuits from ``theta0``
     ``(runs, P)`` trained by Adam together (one batch, so the sampled SELBO's shot stream
     is that of one generator seeded ``seed + 7919``), with every :func:`_metrics` entry and
@@ -259,7 +279,7 @@ def _histories(hist: dict, group: str, runs: int) -> dict[str, np.ndarray]:
 
 
 def train_vi(
-    problem: VIProblem, objective: str, config: VIConfig, theta0: np.ndarray
+    problem: VIProblem, objective: str, config: VISpec, theta0: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Train ``runs`` circuits from ``theta0`` ``(runs, P)`` by Adam on ``objective``
     (in memory, through the driver).
@@ -300,39 +320,13 @@ def evaluate_samples(
 # --------------------------------------------------------------------------- runner
 
 
-def run_vi(
-    out_dir: str | Path,
-    quick: bool = False,
-    runs: int | None = None,
-    seed: int = 0,
-    config: VIConfig | None = None,
-    progress: bool = True,
-    client: Any = None,
-) -> dict:
-    """Run MLE vs ELBO vs SELBO on every dataset, write tables, plots and ``summary.json``.
-
-    Writes into ``out_dir`` the run log (``runs.csv``: one row per dataset, objective and
-    run with its final metrics and sampled-BiNN accuracies; ``history.jsonl``: every metric
-    per iteration), ``vi_table.csv`` (mean ± std over runs), ``vi_vs_mle.csv``,
-    ``vi_history.npz`` (per-iteration histories, ``{dataset}/{objective}/{metric}`` of
-    shape ``(iterations + 1, runs)``), ``vi.png``/``vi.pdf`` and ``summary.json``
-    (``figure``, ``c_star`` per dataset, ``epsilon`` = None and ``circuits``: one entry per
-    dataset/objective). Each finished (dataset, objective) is in the run log at once;
-    calling again with the same settings resumes past them. Returns the summary.
-    """
+def _run_vi(cfg: VISpec, out: Path, *, progress: bool, time_limit: float | None,
+            client: Any) -> RunSummary:
     from ..plotting.vi import plot_vi
 
-    cfg = config or (VIConfig.quick() if quick else VIConfig())
-    cfg = replace(cfg, seed=seed) if config is None else cfg
-    if runs is not None:
-        cfg = replace(cfg, runs=runs)
-    bad = [o for o in cfg.objectives if o not in ob.OBJECTIVES]
-    bad += [d for d in cfg.datasets if d not in DATASETS]
-    if bad:
-        raise InputError(f"unknown objective or dataset {bad}; objectives: {ob.OBJECTIVES}, "
-                         f"datasets: {DATASETS}")
     # runs stay in the settings: a group's runs share one shot stream (selbo-sampled)
-    settings = {k: v for k, v in asdict(cfg).items() if k not in ("datasets", "objectives")}
+    settings = {k: v for k, v in asdict(cfg).items()
+                if k not in ("datasets", "objectives", "quick_run")}
     circuit = brickwork_circuit(N_BITS, cfg.blocks)
     theta0 = random_params(circuit, cfg.runs, seed=cfg.seed)  # same inits for all objectives
     problems = {}
@@ -345,7 +339,7 @@ def run_vi(
             groups += [vi_group(problems[name], o, cfg, theta0) for o in cfg.objectives]
         return groups, None
 
-    def summarise(log: RunLog, _: None, out: Path) -> dict:
+    def summarise(log: RunLog, _: None, out: Path) -> RunSummary:
         table = log.table()
         names = [f"{d}/{o}" for d in cfg.datasets for o in cfg.objectives]
         df = table[table["group"].isin(names) & (table["run"] < cfg.runs)]
@@ -360,33 +354,34 @@ def run_vi(
         write_arrays(out / "vi_history.npz", histories)
         plot_vi(histories, summary_table, cfg, out)
         c_star = {d: float(np.min(problems[d].ce_train)) for d in cfg.datasets}
-        return {
-            "figure": "vi",
-            "experiment": "vi",
-            "c_star": c_star,  # per dataset: minimum training cross-entropy over all BiNNs
-            "epsilon": None,
-            "circuits": [
-                {
-                    "name": f"{r['dataset']}/{r['objective']}",
-                    "runs": int(((df["dataset"] == r["dataset"])
-                                 & (df["objective"] == r["objective"])).sum()),
-                    "mean_energy": r["ce_train_mean"],
-                    "mean_test_accuracy": r["mean_test_acc_mean"],
-                    "best_test_accuracy": r["best_test_acc_mean"],
-                }
-                for r in summary_table.to_dict(orient="records")
-            ],
-            "config": asdict(cfg),
-            "lambda": _lam(cfg),
-            "n_qubits": N_BITS,
-            "table": summary_table.to_dict(orient="records"),
-            "vs_mle": paired.to_dict(orient="records"),
-            "files": ["vi_table.csv", "vi_vs_mle.csv", "vi_history.npz", "vi.png",
-                      "vi.pdf"],
-        }
+        circuits = [
+            {
+                "name": f"{r['dataset']}/{r['objective']}",
+                "runs": int(((df["dataset"] == r["dataset"])
+                             & (df["objective"] == r["objective"])).sum()),
+                "mean_energy": r["ce_train_mean"],
+                "mean_test_accuracy": r["mean_test_acc_mean"],
+                "best_test_accuracy": r["best_test_acc_mean"],
+            }
+            for r in summary_table.to_dict(orient="records")
+        ]
+        return RunSummary(
+            figure="vi", quick=cfg.quick_run,
+            c_star=c_star,  # per dataset: minimum training cross-entropy over all BiNNs
+            epsilon=None, circuits=circuits,
+            details={
+                "experiment": "vi",
+                "config": {k: v for k, v in asdict(cfg).items() if k != "quick_run"},
+                "lambda": _lam(cfg),
+                "n_qubits": N_BITS,
+                "table": summary_table.to_dict(orient="records"),
+                "vs_mle": paired.to_dict(orient="records"),
+            },
+            report=circuit_lines(circuits, success=False),
+            files=["vi_table.csv", "vi_vs_mle.csv", "vi_history.npz", "vi.png", "vi.pdf"])
 
-    return execute(out_dir, kind="vi", settings=settings, build=build, summarise=summarise,
-                   progress=progress, client=client)
+    return execute(out, kind="vi", settings=settings, build=build, summarise=summarise,
+                   progress=progress, time_limit=time_limit, client=client)
 
 
 _TABLE_COLS = ("mean_train_acc", "mean_test_acc", "best_train_acc", "best_test_acc",

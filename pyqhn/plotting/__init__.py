@@ -2,7 +2,7 @@
 
 * :mod:`.basic` — decision boundary, W(S) of one table (``pyqhn fourier --plot``).
 * :mod:`.paper` — Figs. 2–7 (landscape, weight spectrum, overfitting).
-* :mod:`.appendix` — Figs. 8–13 (sampled energies, noise sweeps).
+* :mod:`.gradient_free` — Figs. 8–13 (sampled energies, noise sweeps).
 * :mod:`.vi` — the variational-inference comparison.
 
 Importing this package costs nothing: :func:`pyplot` imports matplotlib on first use.

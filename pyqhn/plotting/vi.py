@@ -37,7 +37,7 @@ def vi_figure(histories: dict, table: Any, config: Any) -> Any:
             the columns ``mean_test_acc_mean``, ``mean_test_acc_std``,
             ``best_test_acc_mean``, ``best_test_acc_std``.
         config: anything with ``datasets`` and ``objectives`` (the display order), e.g.
-            :class:`pyqhn.experiments.vi.VIConfig`.
+            :class:`pyqhn.experiments.vi.VISpec`.
     """
     plt = pyplot()
 

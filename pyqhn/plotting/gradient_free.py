@@ -1,5 +1,5 @@
 """Figures of the paper's appendix (Figs. 9–11, 13) from the tidy results of
-:mod:`pyqhn.experiments.appendix`. Figs. 8 and 12 reuse
+:mod:`pyqhn.experiments.gradient_free`. Figs. 8 and 12 reuse
 :func:`pyqhn.plotting.paper.landscape_figure`.
 
 matplotlib is imported lazily with the Agg backend (as :mod:`pyqhn.plotting.paper`);

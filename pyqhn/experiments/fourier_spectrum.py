@@ -14,40 +14,57 @@ Cost tables come from the same problems (and caches, ``DIR/cost_figK.npz``) as F
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..fourier import weight_spectrum
 from ..runlog import write_table
-from .base import execute
-from .landscape import build_problem, spec_for
+from .base import ExperimentSpec, RunSummary, execute, setting
+from .multistart import MULTISTART, build_problem
 
-__all__ = ["TASKS", "run_fig6"]
+__all__ = ["TASKS", "SpectrumSpec"]
 
-#: (label, landscape figure whose problem is used)
+#: (label, multi-start figure whose problem is used)
 TASKS = (("Gaussian, activation (N=14)", "fig2"), ("Gaussian, width (N=15)", "fig3"),
          ("MNIST 0/1 (N=17)", "fig4"))
 
 
-def run_fig6(out: str | Path, *, quick: bool = False, progress: bool = True) -> dict:
-    """Cost tables (cached), ``W(S)`` per task, ``summary.json``, ``spectrum.csv`` and the figure.
+@dataclass(frozen=True)
+class SpectrumSpec(ExperimentSpec):
+    """Fig. 6 (:meth:`run`): the weight spectra of the :data:`TASKS`; ``quick_run`` uses
+    the smaller datasets of the quick multi-start runs. Nothing is trained."""
 
-    ``quick`` uses the smaller datasets of the quick landscape runs. Summary: ``figure``,
-    ``c_star`` (``{task: min C}``), ``epsilon`` (``None``), ``circuits`` (``[]``: nothing is
-    trained), ``tasks`` (per task ``n_qubits, c_star, W, peak_S, decay_per_S``).
-    """
+    quick_run: bool = setting(False)
+
+    def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
+            client: Any = None) -> RunSummary:
+        """Cost tables (cached), ``W(S)`` per task, ``summary.json``, ``spectrum.csv`` and
+        the figure (``time_limit`` and ``client`` do not apply: nothing is trained).
+
+        Summary: ``figure``, ``c_star`` (``{task: min C}``), ``epsilon`` (``None``),
+        ``circuits`` (``[]``), ``tasks`` (per task ``n_qubits, c_star, W, peak_S,
+        decay_per_S``).
+        """
+        return _run_spectrum(self, Path(out), progress=progress)
+
+
+def _run_spectrum(spec: SpectrumSpec, out: Path, *, progress: bool) -> RunSummary:
     import pandas as pd
     from tqdm.auto import tqdm
 
     from ..plotting import save_figure
     from ..plotting.paper import weight_spectrum_figure
 
-    problems = {fig: build_problem(spec_for(fig, quick=quick), cache=Path(out) / f"cost_{fig}.npz")
+    quick = spec.quick_run
+    problems = {fig: build_problem(MULTISTART[fig].quick() if quick else MULTISTART[fig],
+                                   cache=out / f"cost_{fig}.npz")
                 for _, fig in TASKS}
     settings = dict(quick=quick, problems={f: p.fingerprint() for f, p in problems.items()})
 
-    def summarise(log, _: None, out: Path) -> dict:
+    def summarise(log, _: None, out: Path) -> RunSummary:
         spectra, tasks, rows = {}, [], []
         for label, fig in tqdm(TASKS, desc="tasks", unit="task", disable=not progress):
             cost = problems[fig].cost_table()
@@ -69,11 +86,13 @@ def run_fig6(out: str | Path, *, quick: bool = False, progress: bool = True) -> 
         files = [p.name for p in save_figure(
             weight_spectrum_figure(spectra, title="Fig. 6: Walsh-Fourier weight spectrum"),
             out, "fig6")]
-        return dict(figure="fig6", quick=quick,
-                    c_star={t["name"]: t["c_star"] for t in tasks}, epsilon=None,
-                    circuits=[], tasks=tasks,
-                    paper={"peak_S": {"Gaussian": [2, 3], "MNIST": [1]}},
-                    files=["spectrum.csv", *files])
+        return RunSummary(
+            figure="fig6", quick=quick, c_star={t["name"]: t["c_star"] for t in tasks},
+            epsilon=None, circuits=[],
+            details=dict(tasks=tasks, paper={"peak_S": {"Gaussian": [2, 3], "MNIST": [1]}}),
+            report=[f"  {t['name']}: C* = {t['c_star']:.6g}, W(S) peaks at S = {t['peak_S']}"
+                    for t in tasks],
+            files=["spectrum.csv", *files])
 
     return execute(out, kind="fig6", settings=settings, build=lambda out: ([], None),
                    summarise=summarise, progress=progress)

@@ -1,6 +1,6 @@
 """Figs. 8–13 of the paper (appendix): gradient-free and noisy optimisation on MNIST.
 
-One shared pipeline (:func:`run_appendix`) for the six figures. A figure is a list of
+One shared pipeline (:meth:`GradientFreeSpec.run`) for the six figures. A figure is a list of
 *groups*; a group is ``R`` runs of one circuit at one noise strength ``p``, either
 
 * ``"optimise"``: probabilistic-descent direct search
@@ -51,32 +51,39 @@ run, ``angles.npz``), ``cost.npz`` (cached enumeration), ``summary.json`` and
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..analysis import summarize_groups
-from ..checks import check_int
 from ..circuits import Circuit, brickwork_circuit, product_circuit
 from ..models import encoding_label
 from ..noise import NoiseModel
 from ..runlog import RunLog, read_angles
-from .base import execute, spec_with
+from .base import (
+    ExperimentSpec,
+    RunSummary,
+    circuit_lines,
+    encoding_setting,
+    execute,
+    headline,
+    seed_setting,
+    setting,
+)
 
 __all__ = [
-    "AppendixSpec",
+    "GradientFreeSpec",
     "GroupSpec",
-    "APPENDIX",
-    "APPENDIX_FIGURES",
-    "spec_for",
+    "GRADIENT_FREE",
+    "GRADIENT_FREE_FIGURES",
     "build_cost",
     "groups_for",
     "driver_groups",
-    "run_appendix",
     "load_samples",
     "NOISE_LEVELS",
 ]
@@ -90,8 +97,8 @@ BATCH_RUNS = 100
 NOISE_LEVELS: tuple[float, ...] = tuple(round(0.2 * k, 1) for k in range(1, 11))
 
 @dataclass(frozen=True)
-class AppendixSpec:
-    """Settings of one appendix figure.
+class GradientFreeSpec(ExperimentSpec):
+    """Settings of one gradient-free figure (:meth:`run` runs it).
 
     ``kind``: ``"depth"`` (one group per circuit in ``blocks``, noise ``p``) or
     ``"sweep"`` (one group per ``noise_levels`` entry at ``sweep_blocks``). ``source``
@@ -101,75 +108,84 @@ class AppendixSpec:
     ``encoding``: the logistic regression's weight values (``None``: {−3, 1}, the authors'
     table; :func:`pyqhn.models.mnist_model`). ``reference_optimizer`` (fig10): how the
     noise-free optima are found, ``"lbfgs"`` (the original: L-BFGS on the exact pure-state
-    energy, OptimKit's defaults, 500 iterations) or ``"direct-search"``.
+    energy, OptimKit's defaults, 500 iterations) or ``"direct-search"``. Run ``r`` starts
+    from ``seed + r``; ``batch_size`` runs are searched together (``None``:
+    :data:`BATCH_RUNS`, at most ``runs``).
     """
 
-    figure: str
-    title: str
-    kind: str
-    epsilon: float
-    plot: str = "energies"
-    p: float = 0.0
-    blocks: tuple[int, ...] = (0, 2, 4, 6)
-    sweep_blocks: int = 4
-    noise_levels: tuple[float, ...] = NOISE_LEVELS
-    source: str = ""
-    runs: int = 300
-    max_steps: int = 2000
-    n_samples: int = 1000
-    mnist_size: int = 4
-    max_per_class: int | None = None
-    encoding: tuple[float, float] | None = None
-    reference_optimizer: str = "direct-search"
-    paper: dict = field(default_factory=dict)
+    figure: str = setting()
+    title: str = setting()
+    kind: str = setting(choices=("depth", "sweep"))
+    epsilon: float = setting(minimum=0.0)
+    plot: str = setting("energies", choices=("energies", "samples", "sweep"))
+    p: float = setting(0.0, minimum=0.0, maximum=250.0)
+    blocks: tuple[int, ...] = setting((0, 2, 4, 6), minimum=0, distinct=True)
+    sweep_blocks: int = setting(4, minimum=0)
+    noise_levels: tuple[float, ...] = setting(NOISE_LEVELS, minimum=0.0, maximum=250.0,
+                                              distinct=True)
+    source: str = setting("")
+    runs: int = setting(300, option="--runs", help="Runs per circuit / noise level",
+                        minimum=1)
+    max_steps: int = setting(2000, option="--max-steps", help="Direct-search steps per run",
+                             minimum=1)
+    n_samples: int = setting(1000, minimum=1)
+    mnist_size: int = setting(4, minimum=1)
+    max_per_class: int | None = setting(None, minimum=1)
+    encoding: tuple[float, float] | None = encoding_setting()
+    reference_optimizer: str = setting("direct-search", choices=("direct-search", "lbfgs"))
+    paper: dict = setting(default_factory=dict)
+    seed: int = seed_setting()
+    batch_size: int | None = setting(None, option="--batch-size", minimum=1,
+                                     help="Runs searched together (default: 100, at most "
+                                          "--runs)")
+    quick_run: bool = setting(False)
+
+    #: CI-sized values: 3×3 MNIST (N = 10), 3 runs, 300 steps, product + blocks=2, two
+    #: noise levels, 200 samples per final state.
+    QUICK: ClassVar[dict] = dict(runs=3, max_steps=300, blocks=(0, 2), sweep_blocks=2,
+                                 noise_levels=(1.0, 2.0), n_samples=200, mnist_size=3,
+                                 max_per_class=100)
+
+    def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
+            client: Any = None) -> RunSummary:
+        """Run the whole pipeline into ``out``; returns the summary.
+
+        ``summary.json`` holds ``figure, c_star`` (min of the enumerated cost), ``epsilon``
+        and ``circuits``: per group ``name, runs, success_probability`` (fraction with
+        ``E − C* < ε``, ``E`` the objective at the group's noise) with its Wilson
+        interval, ``mean_energy``, sampled energies and measured seconds per evaluation.
+        Calling it again resumes.
+        """
+        return _run_gradient_free(self, Path(out), progress=progress, time_limit=time_limit,
+                             client=client)
 
 
 _DEPTH = (0, 2, 4, 6)
 
-APPENDIX: dict[str, AppendixSpec] = {
-    "fig8": AppendixSpec(
+GRADIENT_FREE: dict[str, GradientFreeSpec] = {
+    "fig8": GradientFreeSpec(
         "fig8", "Fig. 8: gradient-free (probabilistic descent) vs depth, MNIST (N=17)",
         "depth", 5e-4, "energies", 0.0, _DEPTH),
-    "fig9": AppendixSpec(
+    "fig9": GradientFreeSpec(
         "fig9", "Fig. 9: sampled energies of the gradient-free optima vs depth (N=17)",
         "depth", 5e-4, "samples", 0.0, _DEPTH),
-    "fig10": AppendixSpec(
+    "fig10": GradientFreeSpec(
         "fig10", "Fig. 10: noise-free optima under depolarizing noise p (N=17)",
         "sweep", 1.5e-2, "sweep", source="noise-free optima", runs=100,
         reference_optimizer="lbfgs"),
-    "fig11": AppendixSpec(
+    "fig11": GradientFreeSpec(
         "fig11", "Fig. 11: gradient-free optimisation under noise p (N=17)",
         "sweep", 1.5e-2, "sweep", noise_levels=(0.0, *NOISE_LEVELS),
         source="noisy optimisation", runs=10),
-    "fig12": AppendixSpec(
+    "fig12": GradientFreeSpec(
         "fig12", "Fig. 12: noisy (p=1) gradient-free optimisation vs depth (N=17)",
         "depth", 1.5e-2, "energies", 1.0, _DEPTH),
-    "fig13": AppendixSpec(
+    "fig13": GradientFreeSpec(
         "fig13", "Fig. 13: sampled energies of the noisy (p=1) optima vs depth (N=17)",
         "depth", 1.5e-2, "samples", 1.0, _DEPTH),
 }
 
-APPENDIX_FIGURES = tuple(APPENDIX)
-
-#: CI-sized overrides: 3×3 MNIST (N = 10), 3 runs, 300 steps, product + blocks=2,
-#: two noise levels, 200 samples per final state.
-_QUICK = dict(runs=3, max_steps=300, blocks=(0, 2), sweep_blocks=2, noise_levels=(1.0, 2.0),
-              n_samples=200, mnist_size=3, max_per_class=100)
-
-
-def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
-             max_steps: int | None = None, blocks: tuple[int, ...] | None = None,
-             noise_levels: tuple[float, ...] | None = None,
-             encoding: tuple[float, float] | None = None) -> AppendixSpec:
-    """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides."""
-    spec = spec_with(APPENDIX, figure, quick=quick, quick_sizes=_QUICK, runs=runs,
-                     max_steps=max_steps, blocks=blocks, noise_levels=noise_levels)
-    if encoding is not None:
-        from ..models import check_encoding
-
-        spec = replace(spec, encoding=check_encoding(encoding))
-    return spec
-
+GRADIENT_FREE_FIGURES = tuple(GRADIENT_FREE)
 
 @dataclass(frozen=True)
 class GroupSpec:
@@ -188,7 +204,7 @@ def _circuit(n: int, blocks: int) -> Circuit:
     return product_circuit(n) if blocks == 0 else brickwork_circuit(n, blocks)
 
 
-def groups_for(spec: AppendixSpec, n_qubits: int) -> list[GroupSpec]:
+def groups_for(spec: GradientFreeSpec, n_qubits: int) -> list[GroupSpec]:
     """The groups of ``spec`` on ``n_qubits`` qubits, in display order."""
     if spec.kind == "depth":
         return [GroupSpec(_circuit(n_qubits, b).name, _circuit(n_qubits, b), spec.p)
@@ -201,7 +217,7 @@ def groups_for(spec: AppendixSpec, n_qubits: int) -> list[GroupSpec]:
     return [GroupSpec(f"p={p:g}", circ, p) for p in spec.noise_levels]
 
 
-def _problem(spec: AppendixSpec, cache: str | Path | None = None) -> Any:
+def _problem(spec: GradientFreeSpec, cache: str | Path | None = None) -> Any:
     """MNIST 0 vs 1 logistic regression of ``spec`` as a :class:`pyqhn.pipeline.Problem`
     (the ``mnist`` problem of :data:`pyqhn.problems.PROBLEMS`)."""
     from ..pipeline import Problem
@@ -212,7 +228,7 @@ def _problem(spec: AppendixSpec, cache: str | Path | None = None) -> Any:
     return Problem(built.model, built.dataset, cache=cache)
 
 
-def build_cost(spec: AppendixSpec, cache: str | Path | None = None) -> tuple[np.ndarray, Any]:
+def build_cost(spec: GradientFreeSpec, cache: str | Path | None = None) -> tuple[np.ndarray, Any]:
     """``(cost (2**N,), problem)``: MNIST 0 vs 1 logistic regression of ``spec``, enumerated
     (cached in ``cache``)."""
     problem = _problem(spec, cache)
@@ -234,7 +250,7 @@ def load_samples(out: str | Path) -> dict[tuple[str, int], np.ndarray]:
             for k, h in read_histories(out).items() if "samples" in h}
 
 
-def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray, out: Path,
+def driver_groups(spec: GradientFreeSpec, groups: list[GroupSpec], cost: np.ndarray, out: Path,
                   *, seed: int, batch_size: int | None = None) -> list:
     """The driver's groups of ``groups``: direct search (``optimise``) or re-evaluation of
     another group's final angles (``evaluate``) on ``Tr(ρ_θ Ĉ)`` at the group's noise.
@@ -298,7 +314,7 @@ def driver_groups(spec: AppendixSpec, groups: list[GroupSpec], cost: np.ndarray,
 # ----------------------------------------------------------------------------- summary
 
 
-def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
+def gradient_free_settings(spec: GradientFreeSpec, problem: Any) -> dict:
     """What must match to resume: the spec without what only extends the sweep (runs,
     circuits, noise levels) or only changes the drawing (figure, plot), the seed and the
     problem's fingerprint. So fig9 draws fig8's runs and fig13 fig12's: ``pyqhn reproduce
@@ -308,9 +324,9 @@ def appendix_settings(spec: AppendixSpec, seed: int, problem: Any) -> dict:
 
     cfg = {k: v for k, v in asdict(spec).items()
            if k not in ("runs", "blocks", "noise_levels", "paper", "title", "epsilon",
-                        "figure", "plot")}
+                        "figure", "plot", "seed", "batch_size", "quick_run")}
     opt = direct_search_optimizer(max_steps=spec.max_steps)
-    return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
+    return dict(cfg, seed=spec.seed, problem=problem.fingerprint(), optimizer=opt.name,
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
 
 
@@ -337,79 +353,61 @@ def _group_stats(table: pd.DataFrame, groups: list[GroupSpec], c_star: float,
     return stats
 
 
-def run_appendix(
-    figure: str,
-    out: str | Path,
-    *,
-    quick: bool = False,
-    runs: int | None = None,
-    seed: int = 0,
-    max_steps: int | None = None,
-    batch_size: int | None = None,
-    progress: bool = True,
-    time_limit: float | None = None,
-    encoding: tuple[float, float] | None = None,
-    client: Any = None,
-) -> dict:
-    """Run the whole pipeline of ``figure`` (fig8..fig13) into ``out``; returns the summary.
-
-    ``encoding`` overrides the logistic regression's weight values ({−3, 1} by default).
-
-    ``summary.json`` holds ``figure, c_star`` (min of the enumerated cost), ``epsilon`` and
-    ``circuits``: per group ``name, runs, success_probability`` (fraction with
-    ``E − C* < ε``, ``E`` the objective at the group's noise) with its Wilson interval,
-    ``mean_energy``, sampled energies and measured seconds per evaluation. Calling it
-    again resumes.
-    """
-    spec = spec_for(figure, quick=quick, runs=runs, max_steps=max_steps, encoding=encoding)
-    seed = check_int(seed, "seed", minimum=0)
-    out = Path(out)
+def _run_gradient_free(spec: GradientFreeSpec, out: Path, *, progress: bool,
+                  time_limit: float | None, client: Any) -> RunSummary:
+    seed = spec.seed
     problem = _problem(spec, cache=out / "cost.npz")
     n = problem.n_bits
     groups = groups_for(spec, n)
-    spec = replace(spec, title=spec.title.replace("(N=17)", f"(N={n})"))
+    spec = dataclasses.replace(spec, title=spec.title.replace("(N=17)", f"(N={n})"))
 
     def build(out: Path):
         cost = problem.cost_table()
-        return driver_groups(spec, groups, cost, out, seed=seed, batch_size=batch_size), cost
+        return driver_groups(spec, groups, cost, out, seed=seed,
+                             batch_size=spec.batch_size), cost
 
-    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> dict:
+    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> RunSummary:
         names = [g.name for g in groups]
         table = log.table()
         table = table[table["group"].isin(names) & (table["run"] < spec.runs)]
         table = table.reset_index(drop=True)
         c_star = float(np.min(cost))
         t0 = time.perf_counter()
-        files = [p.name for p in plot_appendix(table, spec, groups, cost, out)]
-        return dict(
-            figure=spec.figure, title=spec.title, quick=quick, n_qubits=n, c_star=c_star,
-            epsilon=spec.epsilon, circuits=_group_stats(table, groups, c_star, spec.epsilon),
-            optimum_index=int(np.argmin(cost)),
-            optimum=problem.describe(problem.optimum_bits()).get("text"),
-            dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
-            encoding=encoding_label(problem.model.encodings[0]),
-            settings=dict(runs=spec.runs, max_steps=spec.max_steps, n_samples=spec.n_samples,
-                          seed=seed, kind=spec.kind, p=spec.p, blocks=list(spec.blocks),
-                          sweep_blocks=spec.sweep_blocks,
-                          noise_levels=list(spec.noise_levels), source=spec.source,
-                          optimiser="probabilistic descent (BlackBoxOptim defaults), box "
-                          "(-pi, pi)", noise="(l1, l2) = p*(0.001, 0.00375), 2-qubit "
-                          "channel after CX"),
-            paper=spec.paper,
+        files = [p.name for p in plot_gradient_free(table, spec, groups, cost, out)]
+        circuits = _group_stats(table, groups, c_star, spec.epsilon)
+        return RunSummary(
+            figure=spec.figure, quick=spec.quick_run, c_star=c_star, epsilon=spec.epsilon,
+            circuits=circuits,
+            details=dict(
+                title=spec.title, n_qubits=n,
+                optimum_index=int(np.argmin(cost)),
+                optimum=problem.describe(problem.optimum_bits()).get("text"),
+                dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
+                encoding=encoding_label(problem.model.encodings[0]),
+                settings=dict(runs=spec.runs, max_steps=spec.max_steps,
+                              n_samples=spec.n_samples, seed=seed, kind=spec.kind, p=spec.p,
+                              blocks=list(spec.blocks), sweep_blocks=spec.sweep_blocks,
+                              noise_levels=list(spec.noise_levels), source=spec.source,
+                              optimiser="probabilistic descent (BlackBoxOptim defaults), box "
+                              "(-pi, pi)", noise="(l1, l2) = p*(0.001, 0.00375), 2-qubit "
+                              "channel after CX"),
+                paper=spec.paper),
+            report=[headline(spec.figure, c_star, spec.epsilon), *circuit_lines(circuits)],
             wall_time=dict(figure=time.perf_counter() - t0),
             files=["cost.npz", *files],
         )
 
-    return execute(out, kind="appendix", settings=appendix_settings(spec, seed, problem),
+    # kind "appendix": the run logs written before the rename keep resuming
+    return execute(out, kind="appendix", settings=gradient_free_settings(spec, problem),
                    build=build, summarise=summarise, progress=progress,
                    time_limit=time_limit, client=client)
 
 
-def plot_appendix(table: pd.DataFrame, spec: AppendixSpec, groups: list[GroupSpec],
+def plot_gradient_free(table: pd.DataFrame, spec: GradientFreeSpec, groups: list[GroupSpec],
                   cost: np.ndarray, out: Path) -> list[Path]:
     """Draw and save the figure of ``spec``; returns the PNG and PDF paths."""
     from ..plotting import save_figure
-    from ..plotting.appendix import noise_sweep_figure, sampled_energy_figure
+    from ..plotting.gradient_free import noise_sweep_figure, sampled_energy_figure
     from ..plotting.paper import landscape_figure
 
     names = [g.name for g in groups]

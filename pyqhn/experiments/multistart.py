@@ -1,6 +1,6 @@
 """Figs. 2–5 of the paper: multi-start training of circuits on an enumerated cost table.
 
-One shared pipeline (:func:`run_landscape`) for the four problems:
+One shared pipeline (:meth:`MultistartSpec.run`) for the four problems:
 
 1. build the dataset and the augmented BiNN model (:mod:`pyqhn.datasets`, :mod:`pyqhn.models`);
 2. enumerate the cost of all ``2**N`` BiNNs, cached in ``DIR/cost.npz`` (reruns skip it);
@@ -24,29 +24,39 @@ iterations. The earlier settings stay reachable: ``layout="choices-first"``,
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..analysis import summarize_groups
-from ..checks import InputError, check_int
+from ..checks import InputError
 from ..datasets import GAUSSIAN_TRAIN_SIZE
 from ..models import encoding_label
 from ..pipeline import Problem
 from ..runlog import RunLog
-from .base import execute, spec_with
+from .base import (
+    ExperimentSpec,
+    RunSummary,
+    circuit_lines,
+    encoding_setting,
+    execute,
+    headline,
+    layout_setting,
+    seed_setting,
+    setting,
+)
 
-__all__ = ["LandscapeSpec", "LANDSCAPE", "spec_for", "build_problem", "run_landscape",
-           "plot_landscape", "layout_text"]
+__all__ = ["MultistartSpec", "MULTISTART", "build_problem", "plot_landscape", "layout_text"]
 
 
 @dataclass(frozen=True)
-class LandscapeSpec:
-    """Settings of one landscape figure.
+class MultistartSpec(ExperimentSpec):
+    """Settings of one multi-start figure (:meth:`run` runs it).
 
     ``blocks``: circuits, ``0`` the product state, ``b`` the brickwork with ``b`` blocks
     (N_layer = b/2). ``n_samples``: Gaussian-mixture size (ignored for MNIST; the
@@ -59,34 +69,96 @@ class LandscapeSpec:
     ``.npz`` cost table (key ``cost``, e.g. the original authors') instead of enumerating
     the model on the shipped data. ``baselines``:
     classical searches run beside the circuits (:mod:`pyqhn.baselines`), each with
-    ``baseline_budget`` cost evaluations per run. ``line_search``: L-BFGS as the original
+    ``baseline_budget`` cost evaluations per run; ``blocks=()`` runs the baselines alone
+    (``pyqhn baseline``). ``line_search``: L-BFGS as the original
     (``"hager-zhang"``: OptimKit's defaults, memory 8) or pyqhn 0.1's (``"armijo"``:
-    backtracking Armijo, memory 10) (:func:`lbfgs_for`).
+    backtracking Armijo, memory 10) (:func:`lbfgs_for`). Run ``r`` starts from
+    ``seed + r``; ``batch_size`` runs are optimised together (``None``: all on a GPU, 8 on
+    a CPU).
     """
 
-    figure: str
-    title: str
-    model: str
-    data: str
-    epsilon: float
-    blocks: tuple[int, ...]
-    runs: int = 200
-    max_iter: int = 500
-    n_samples: int = GAUSSIAN_TRAIN_SIZE
-    max_per_class: int | None = None
-    mnist_size: int = 4
-    digits: tuple[int, int] = (0, 1)
-    encoding: tuple[float, float] | None = None
-    layout: str = "original"
-    cost_file: str | None = None
-    data_seed: int = 1234
-    baselines: tuple[str, ...] = ()
-    baseline_budget: int = 10000
-    line_search: str = "hager-zhang"
-    paper: dict = field(default_factory=dict)
+    figure: str = setting()
+    title: str = setting()
+    model: str = setting()
+    data: str = setting(choices=("gaussian", "mnist"))
+    epsilon: float = setting(minimum=0.0)
+    blocks: tuple[int, ...] = setting(minimum=0, distinct=True)
+    runs: int = setting(200, option="--runs", help="Initialisations per circuit", minimum=1)
+    max_iter: int = setting(500, option="--max-iter", help="L-BFGS iteration budget",
+                            minimum=0)
+    n_samples: int = setting(GAUSSIAN_TRAIN_SIZE, option="--n-samples",
+                             help="Gaussian training points", minimum=1)
+    max_per_class: int | None = setting(None, minimum=1)
+    mnist_size: int = setting(4, minimum=1)
+    digits: tuple[int, int] = setting((0, 1), option="--digits",
+                                      help="MNIST digit pair 'a,b', b → label 1",
+                                      minimum=0, maximum=9, distinct=True)
+    encoding: tuple[float, float] | None = encoding_setting()
+    layout: str = layout_setting()
+    cost_file: str | None = setting(None, option="--cost", cost_table=True,
+                                    help="Train on this cost table (.npz key 'cost', e.g. "
+                                         "the original authors') instead of enumerating "
+                                         "the model on the shipped data")
+    data_seed: int = setting(1234, minimum=0)
+    baselines: tuple[str, ...] = setting(
+        (), option="--baselines", all_flag=True, choices="pyqhn.baselines:METHODS",
+        distinct=True, help="Also run the classical baselines (sa, random, ste, exhaustive) "
+                            "on the same bits; their rows join the table and the success "
+                            "panel")
+    baseline_budget: int = setting(10000, minimum=1)
+    line_search: str = setting("hager-zhang", option="--line-search",
+                               choices="pyqhn.optimizers.lbfgs:LINE_SEARCHES",
+                               help="L-BFGS line search: hager-zhang (the original's "
+                                    "OptimKit defaults, memory 8) or armijo (pyqhn 0.1's "
+                                    "backtracking, memory 10)")
+    paper: dict = setting(default_factory=dict)
+    seed: int = seed_setting()
+    batch_size: int | None = setting(None, option="--batch-size", minimum=1,
+                                     help="Runs optimised together (default: all on a GPU, "
+                                          "8 on a CPU)")
+    quick_run: bool = setting(False)
+
+    #: CI-sized values (same pipeline): few runs, short L-BFGS, two circuits, small data.
+    QUICK: ClassVar[dict] = dict(runs=6, max_iter=100, blocks=(0, 2), n_samples=200,
+                                 max_per_class=100, baseline_budget=300)
+
+    def inapplicable(self, name: str) -> str | None:
+        if name == "encoding" and self.model != "mnist_model":
+            return "applies to fig4 only (fig5 searches the encoding)"
+        if name == "layout" and self.model == "mnist_model":
+            return ("does not apply to fig4: its logistic regression has no choice bit, so "
+                    "both layouts are the same")
+        if name == "digits" and self.data != "mnist":
+            return f"applies to the MNIST figures (fig4, fig5), not {self.figure}"
+        if name == "n_samples" and self.data != "gaussian":
+            return (f"applies to the Gaussian figures (fig2, fig3), not {self.figure}; MNIST "
+                    "uses every shipped image of the digits")
+        return None
+
+    def _check(self) -> None:
+        if "ste" in self.baselines and self.cost_file is not None:
+            raise InputError("the ste baseline trains the model on the shipped data, so it "
+                             "cannot search a given cost table; use sa, random or exhaustive "
+                             "with --cost")
+        if self.data == "mnist":  # the title names the digits
+            object.__setattr__(self, "title", re.sub(
+                r"MNIST \d+ vs \d+", f"MNIST {self.digits[0]} vs {self.digits[1]}",
+                self.title))
+
+    def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
+            client: Any = None) -> RunSummary:
+        """Run the whole pipeline into ``out``; returns the summary.
+
+        Writes the run log (``runlog.json``, ``runs.csv``, ``history.jsonl``,
+        ``angles.npz``), ``cost.npz`` (cached enumeration), ``summary.json`` and
+        ``<figure>.png`` / ``.pdf``. Calling it again resumes: the cost table and finished
+        runs are reused.
+        """
+        return _run_multistart(self, Path(out), progress=progress, time_limit=time_limit,
+                              client=client)
 
 
-def lbfgs_for(spec: LandscapeSpec) -> Any:
+def lbfgs_for(spec: MultistartSpec) -> Any:
     """The figure's L-BFGS: OptimKit's (Hager–Zhang, memory 8, the original runs') or
     pyqhn 0.1's (backtracking Armijo, memory 10)."""
     from ..optimizers import lbfgs_optimizer
@@ -99,98 +171,29 @@ def lbfgs_for(spec: LandscapeSpec) -> Any:
 _GAUSS_BLOCKS = (0, 2, 4, 6, 8)
 _MNIST_BLOCKS = (0, 2, 4, 6)
 
-LANDSCAPE: dict[str, LandscapeSpec] = {
-    "fig2": LandscapeSpec(
+MULTISTART: dict[str, MultistartSpec] = {
+    "fig2": MultistartSpec(
         "fig2", "Fig. 2: Gaussian mixture, BiNN 2-3-1 with activation choice (N=14)",
         "gaussian_activation_model", "gaussian", 0.03, _GAUSS_BLOCKS,
         paper={"c_star": 0.008, "activation": "ReLU"},
     ),
-    "fig3": LandscapeSpec(
+    "fig3": MultistartSpec(
         "fig3", "Fig. 3: Gaussian mixture, activation and hidden-width choice (N=15)",
         "gaussian_width_model", "gaussian", 0.03, _GAUSS_BLOCKS,
     ),
-    "fig4": LandscapeSpec(
+    "fig4": MultistartSpec(
         "fig4", "Fig. 4: MNIST 0 vs 1 (4x4), logistic regression (N=17)",
         "mnist_model", "mnist", 5e-5, _MNIST_BLOCKS,
         paper={"success_probability": {"product": 0.6, "blocks=4": 0.9, "blocks=6": 0.9}},
     ),
-    "fig5": LandscapeSpec(
+    "fig5": MultistartSpec(
         "fig5", "Fig. 5: MNIST 3 vs 7 (4x4), logistic regression + encoding search (N=19)",
         "mnist_encoding_model", "mnist", 1e-4, _MNIST_BLOCKS, digits=(3, 7),
     ),
 }
 
-#: CI-sized overrides (same pipeline): few runs, short L-BFGS, two circuits, small data.
-_QUICK = dict(runs=6, max_iter=100, blocks=(0, 2), n_samples=200, max_per_class=100,
-              baseline_budget=300)
 
-
-def spec_for(figure: str, *, quick: bool = False, runs: int | None = None,
-             max_iter: int | None = None, blocks: tuple[int, ...] | None = None,
-             encoding: tuple[float, float] | None = None,
-             cost_file: str | Path | None = None,
-             baselines: tuple[str, ...] | None = None,
-             baseline_budget: int | None = None,
-             layout: str | None = None,
-             digits: tuple[int, int] | str | None = None,
-             n_samples: int | None = None,
-             line_search: str | None = None) -> LandscapeSpec:
-    """The settings of ``figure`` (paper-sized, or CI-sized with ``quick``) with overrides
-    (``None`` keeps the figure's own value)."""
-    from ..baselines import METHODS
-    from ..datasets import _parse_digits
-    from ..models import check_layout
-
-    spec = spec_with(LANDSCAPE, figure, quick=quick, quick_sizes=_QUICK, runs=runs,
-                     max_iter=max_iter, blocks=blocks)
-    if line_search is not None:
-        from ..optimizers.lbfgs import LINE_SEARCHES
-
-        if line_search not in LINE_SEARCHES:
-            raise InputError(f"--line-search {line_search!r}: choose "
-                             f"{' or '.join(LINE_SEARCHES)}")
-        spec = replace(spec, line_search=line_search)
-    if baselines is not None:
-        bad = [m for m in baselines if m not in METHODS]
-        if bad or len(set(baselines)) != len(baselines):
-            raise InputError(f"baselines {list(baselines)}: give each of "
-                             f"{', '.join(METHODS)} at most once")
-        spec = replace(spec, baselines=tuple(baselines))
-    if baseline_budget is not None:
-        spec = replace(spec, baseline_budget=check_int(baseline_budget, "baseline_budget",
-                                                       minimum=1))
-    if "ste" in spec.baselines and (cost_file is not None or spec.cost_file is not None):
-        raise InputError("the ste baseline trains the model on the shipped data, so it "
-                         "cannot search a given cost table; use sa, random or exhaustive "
-                         "with --cost")
-    if encoding is not None:
-        if spec.model != "mnist_model":
-            raise InputError("--encoding applies to fig4 only (fig5 searches the encoding)")
-        spec = replace(spec, encoding=(float(encoding[0]), float(encoding[1])))
-    if layout is not None:
-        if spec.model == "mnist_model" and layout != spec.layout:
-            raise InputError("--layout does not apply to fig4: its logistic regression has "
-                             "no choice bit, so both layouts are the same")
-        spec = replace(spec, layout=check_layout(layout))
-    if digits is not None:
-        if spec.data != "mnist":
-            raise InputError(f"--digits applies to the MNIST figures (fig4, fig5), not "
-                             f"{figure}")
-        pair = _parse_digits(digits)
-        spec = replace(spec, digits=pair,
-                       title=spec.title.replace(f"MNIST {spec.digits[0]} vs {spec.digits[1]}",
-                                                f"MNIST {pair[0]} vs {pair[1]}"))
-    if n_samples is not None:
-        if spec.data != "gaussian":
-            raise InputError(f"--n-samples applies to the Gaussian figures (fig2, fig3), "
-                             f"not {figure}; MNIST uses every shipped image of the digits")
-        spec = replace(spec, n_samples=check_int(n_samples, "n_samples", minimum=1))
-    if cost_file is not None:
-        spec = replace(spec, cost_file=str(Path(cost_file).resolve()))
-    return spec
-
-
-def build_problem(spec: LandscapeSpec, *, cache: str | Path | None = None) -> Problem:
+def build_problem(spec: MultistartSpec, *, cache: str | Path | None = None) -> Problem:
     """The dataset and augmented model of ``spec`` as a :class:`pyqhn.pipeline.Problem`
     (built by :data:`pyqhn.problems.PROBLEMS`)."""
     from ..problems import PROBLEMS
@@ -258,7 +261,7 @@ def _layout_text(problem: Problem, bits: np.ndarray) -> str:
 
 
 def plot_landscape(energies: dict[str, np.ndarray], cost: np.ndarray, problem: Problem | None,
-                   spec: LandscapeSpec, out: Path) -> list[Path]:
+                   spec: MultistartSpec, out: Path) -> list[Path]:
     """Draw and save the figure of ``spec``; returns the PNG and PDF paths.
 
     ``energies``: ``{circuit name: (R,) final energies}`` in display order.
@@ -298,60 +301,26 @@ def _weight_image(problem: Problem, bits: np.ndarray) -> np.ndarray | None:
     return w.reshape(side, side) if side * side == w.size else None
 
 
-def landscape_settings(spec: LandscapeSpec, seed: int, problem: Problem) -> dict:
-    """What must match to resume a landscape folder: the spec without what only extends
-    the sweep (runs, circuits), the seed, the optimiser and the problem's fingerprint."""
+def multistart_settings(spec: MultistartSpec, problem: Problem) -> dict:
+    """What must match to resume a multi-start folder: the spec without what only extends
+    the sweep (runs, circuits) or does not change a run (batch size), the seed, the
+    optimiser and the problem's fingerprint."""
 
-    extends = ("runs", "blocks", "baselines", "paper", "title", "epsilon")  # not a run's
+    extends = ("runs", "blocks", "baselines", "paper", "title", "epsilon",  # not a run's
+               "seed", "batch_size", "quick_run")
     cfg = {k: v for k, v in asdict(spec).items() if k not in extends}
     opt = lbfgs_for(spec)
-    return dict(cfg, seed=seed, problem=problem.fingerprint(), optimizer=opt.name,
+    return dict(cfg, seed=spec.seed, problem=problem.fingerprint(), optimizer=opt.name,
                 **{f"optimizer.{k}": v for k, v in opt.settings.items()})
 
 
-def run_landscape(
-    figure: str,
-    out: str | Path,
-    *,
-    quick: bool = False,
-    runs: int | None = None,
-    seed: int = 0,
-    max_iter: int | None = None,
-    blocks: tuple[int, ...] | None = None,
-    encoding: tuple[float, float] | None = None,
-    cost_file: str | Path | None = None,
-    batch_size: int | None = None,
-    progress: bool = True,
-    time_limit: float | None = None,
-    baselines: tuple[str, ...] | None = None,
-    baseline_budget: int | None = None,
-    layout: str | None = None,
-    digits: tuple[int, int] | str | None = None,
-    n_samples: int | None = None,
-    line_search: str | None = None,
-    client: Any = None,
-) -> dict:
-    """Run the whole pipeline of ``figure`` (fig2..fig5) into ``out``; returns the summary.
-
-    ``baselines`` (names of :data:`pyqhn.baselines.METHODS`) adds classical searches of
-    the same bits beside the circuits, in the same runs table, summary and figure;
-    ``blocks=()`` runs the baselines alone (``pyqhn baseline``). ``layout``, ``digits``,
-    ``n_samples`` and ``encoding`` override the figure's problem (:func:`spec_for`).
-
-    Writes the run log (``runlog.json``, ``runs.csv``, ``history.jsonl``, ``angles.npz``),
-    ``cost.npz`` (cached enumeration), ``summary.json`` and ``<figure>.png`` / ``.pdf``.
-    Calling it again resumes: the cost table and finished runs are reused.
-    """
+def _run_multistart(spec: MultistartSpec, out: Path, *, progress: bool,
+                   time_limit: float | None, client: Any) -> RunSummary:
     from ..cost import save_cost
     from ..driver import circuit_groups
 
-    spec = spec_for(figure, quick=quick, runs=runs, max_iter=max_iter, blocks=blocks,
-                    encoding=encoding, cost_file=cost_file, baselines=baselines,
-                    baseline_budget=baseline_budget, layout=layout, digits=digits,
-                    n_samples=n_samples, line_search=line_search)
-    seed = check_int(seed, "seed", minimum=0)
-    out = Path(out)
     problem = build_problem(spec, cache=out / "cost.npz")
+    seed = spec.seed
 
     def build(out: Path):
         cost = problem.cost_table()
@@ -360,7 +329,7 @@ def run_landscape(
         circuits = problem.circuits(list(spec.blocks))
         groups = circuit_groups(cost, circuits, spec.runs, seed=seed,
                                 optimizer=lbfgs_for(spec),
-                                batch_size=batch_size)
+                                batch_size=spec.batch_size)
         if spec.baselines:
             from ..baselines import baseline_groups
 
@@ -369,7 +338,7 @@ def run_landscape(
                                       budget=spec.baseline_budget)
         return groups, cost
 
-    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> dict:
+    def summarise(log: RunLog, cost: np.ndarray, out: Path) -> RunSummary:
         from ..baselines import best_over_choices
 
         table = log.table()
@@ -386,39 +355,40 @@ def run_landscape(
         opt_bits = problem.optimum_bits()
         t0 = time.perf_counter()
         files = [p.name for p in plot_landscape(energies, cost, problem, spec, out)]
-        return dict(
-            figure=spec.figure,
-            title=spec.title,
-            quick=quick,
-            n_qubits=problem.n_bits,
-            c_star=float(np.min(cost)),
-            epsilon=spec.epsilon,
-            circuits=summarize_groups(table, float(np.min(cost)), spec.epsilon, names),
-            optimum_index=int(np.argmin(cost)),
-            optimum=_jsonable(problem.describe(opt_bits)),
-            best_run=dict(circuit=str(best["circuit"]), run=int(best["run"]),
-                          e_final=float(best["e_final"]),
-                          most_probable_cost=float(cost[int(best["best_index"])])),
-            dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
-            model=dict(layout=problem.model.layout,
-                       parameter_names=problem.model.parameter_names(),
-                       encodings=[encoding_label(e, mnist=spec.model == "mnist_model")
-                                  for e in problem.model.encodings]),
-            cost_source=spec.cost_file or "enumerated on the dataset",
-            settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
-                          blocks=list(blocks_shown), baselines=list(methods_shown),
-                          baseline_budget=spec.baseline_budget),
-            paper=spec.paper,
+        c_star = float(np.min(cost))
+        circuits = summarize_groups(table, c_star, spec.epsilon, names)
+        return RunSummary(
+            figure=spec.figure, quick=spec.quick_run, c_star=c_star, epsilon=spec.epsilon,
+            circuits=circuits,
+            details=dict(
+                title=spec.title,
+                n_qubits=problem.n_bits,
+                optimum_index=int(np.argmin(cost)),
+                optimum=_jsonable(problem.describe(opt_bits)),
+                best_run=dict(circuit=str(best["circuit"]), run=int(best["run"]),
+                              e_final=float(best["e_final"]),
+                              most_probable_cost=float(cost[int(best["best_index"])])),
+                dataset=dict(name=problem.dataset.name, n_samples=problem.dataset.n_samples),
+                model=dict(layout=problem.model.layout,
+                           parameter_names=problem.model.parameter_names(),
+                           encodings=[encoding_label(e, mnist=spec.model == "mnist_model")
+                                      for e in problem.model.encodings]),
+                cost_source=spec.cost_file or "enumerated on the dataset",
+                settings=dict(runs=spec.runs, max_iter=spec.max_iter, gtol=1e-6, seed=seed,
+                              blocks=list(blocks_shown), baselines=list(methods_shown),
+                              baseline_budget=spec.baseline_budget),
+                paper=spec.paper),
+            report=[headline(spec.figure, c_star, spec.epsilon), *circuit_lines(circuits)],
             wall_time=dict(figure=time.perf_counter() - t0),
             files=["cost.npz", *files],
         )
 
-    return execute(out, kind=spec.figure, settings=landscape_settings(spec, seed, problem),
+    return execute(out, kind=spec.figure, settings=multistart_settings(spec, problem),
                    build=build, summarise=summarise, progress=progress,
                    time_limit=time_limit, client=client)
 
 
-def _shown_groups(table: pd.DataFrame, spec: LandscapeSpec) -> tuple[list[int], list[str]]:
+def _shown_groups(table: pd.DataFrame, spec: MultistartSpec) -> tuple[list[int], list[str]]:
     """The circuits (blocks, 0 = product) and baselines a summary shows: those ``spec``
     asks for and those earlier calls left in the folder (``pyqhn baseline`` and
     ``pyqhn reproduce`` may add to one folder, with other methods each time), in display
