@@ -135,3 +135,35 @@ def test_names_are_resolved_at_the_edge_and_capabilities_are_flags():
     assert name_checks == []
     assert sorted(set(lookups)) == ["cli/circuit_commands.py", "driver.py",
                                     "engines/__init__.py"]
+
+
+def test_registry_lookups_of_computed_names_happen_only_where_listed():
+    """A name from the command line becomes an object at the CLI edge. Below it a registry
+    is asked for a computed (non-literal) name only in the places listed here, each for a
+    reason: ``get_engine``/``problem_options`` are the registries' own helpers, and an
+    experiment's spec names its problem as plain data (checked against the registry when
+    the spec is made, recorded in the run log) that its builder turns into the Problem."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "pyqhn"
+    registries = {"ENGINES", "OPTIMIZERS", "PROBLEMS", "EXPERIMENTS"}
+    found = set()
+    for path in package.rglob("*.py"):
+        rel = path.relative_to(package).as_posix()
+        if rel.startswith("cli/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("lookup", "create")
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in registries
+                    and node.args and not isinstance(node.args[0], ast.Constant)):
+                found.add((rel, node.func.value.id))
+    assert found == {
+        ("engines/__init__.py", "ENGINES"),             # get_engine(name)
+        ("problems/__init__.py", "PROBLEMS"),           # problem_options(name)
+        ("experiments/multistart.py", "PROBLEMS"),      # spec.model -> its problem
+        ("experiments/vi.py", "PROBLEMS"),              # spec.datasets -> their problems
+        ("experiments/mnist8x8.py", "PROBLEMS"),        # spec.problem -> its problem
+    }
