@@ -192,3 +192,17 @@ def test_enumerate_takes_any_registered_problem(tmp_path):
     res = CliRunner().invoke(main, ["enumerate", "--problem", "mnist8x8-logistic",
                                     "--n-samples", "10", "--out", str(out)])
     assert res.exit_code == 2 and "--n-samples" in res.output and "--digits" in res.output
+
+
+def test_overfitting_tables_are_the_fig2_problem_on_closer_gaussians():
+    """Fig. 7 builds its per-draw tables through PROBLEMS; they are the Fig. 2 model's
+    tables on the mixture drawn from the same seed list with the Gaussians moved closer."""
+    from pyqhn import datasets, models
+    from pyqhn.cost import cost_table
+    from pyqhn.problems import PROBLEMS
+
+    table = PROBLEMS.create("gaussian-activation", n_samples=6, seed=[0, 2, 0, 6],
+                            scale=0.5).cost_table()
+    expected = cost_table(models.gaussian_activation_model("original"),
+                          datasets.gaussian_mixture(6, seed=[0, 2, 0, 6], scale=0.5))
+    np.testing.assert_array_equal(table, expected)

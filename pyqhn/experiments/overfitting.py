@@ -83,24 +83,24 @@ def fig7_groups(cfg: OverfittingSpec, *, progress: bool = False) -> list:
     traces the validation energy on draw ``d``'s validation table."""
     from tqdm.auto import tqdm
 
-    from .. import datasets, models
+    from ..checks import n_qubits_of_cost
     from ..circuits import brickwork_circuit
-    from ..cost import cost_table
     from ..driver import Group
     from ..engines import get_engine
     from ..objectives import per_run_energy_objective
     from ..optimizers import lbfgs_optimizer
-
-    model = models.gaussian_activation_model(cfg.layout)
-    circuit = brickwork_circuit(model.n_qubits, cfg.blocks)
-    engine = get_engine("exact")
+    from ..problems import PROBLEMS
 
     def table(n: int, seed: list[int]) -> np.ndarray:
-        return cost_table(model, datasets.gaussian_mixture(n, seed=seed, scale=cfg.scale))
+        """The cost table of the Fig. 2 problem on ``n`` points drawn from ``seed``."""
+        return PROBLEMS.create("gaussian-activation", layout=cfg.layout, n_samples=n,
+                               seed=seed, scale=cfg.scale).cost_table()
 
     val = np.stack([table(cfg.n_val, [cfg.seed, d, 1]) for d in
                     tqdm(range(cfg.draws), desc="validation tables", leave=False,
                          disable=not progress)])
+    circuit = brickwork_circuit(n_qubits_of_cost(val[0]), cfg.blocks)
+    engine = get_engine("exact")
     val_energy = per_run_energy_objective(engine, circuit, val, gradient=False)
 
     def trace(state, runs: np.ndarray) -> dict[str, np.ndarray]:

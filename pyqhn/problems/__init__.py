@@ -32,7 +32,8 @@ __all__ = ["PROBLEMS", "problem_options"]
 #: factory's keyword options.
 PROBLEMS: Registry[Problem] = Registry("problem", "--problem")
 
-_GAUSS = ("layout", "loss", "n_samples", "seed", "n_test", "test_seed")
+_TWO_D = ("layout", "loss", "n_samples", "seed", "n_test", "test_seed")
+_GAUSS = (*_TWO_D, "scale")
 _MNIST = ("size", "digits", "layout", "max_per_class", "resize")
 
 PROBLEMS.register(
@@ -55,11 +56,11 @@ PROBLEMS.register(
 PROBLEMS.register(
     "moons-activation", "pyqhn.problems.tasks:moons_activation",
     "The vi task: two moons, the Fig. 2 BiNN with cross-entropy (N = 14)",
-    capabilities=_GAUSS)
+    capabilities=_TWO_D)
 PROBLEMS.register(
     "ring-activation", "pyqhn.problems.tasks:ring_activation",
     "The vi task: a disc inside a ring, the Fig. 2 BiNN with cross-entropy (N = 14)",
-    capabilities=_GAUSS)
+    capabilities=_TWO_D)
 PROBLEMS.register(
     "mnist8x8-logistic", "pyqhn.problems.tasks:mnist8x8_logistic",
     "mnist8x8: 8x8 MNIST 0 vs 1, ±1 logistic regression + link choice (N = 66; sampled)",

@@ -9,6 +9,7 @@ as its figure does (:mod:`pyqhn.experiments`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -26,10 +27,13 @@ GAUSSIAN_SEED = 1234
 
 
 def _two_d(make: Callable[..., Dataset], model: models.AugmentedBiNN, n_samples: int,
-           seed: Seed, n_test: int, test_seed: int | None) -> Problem:
+           seed: Seed, n_test: int, test_seed: int | None, scale: float | None = None) -> Problem:
     """``model`` on ``n_samples`` points of ``make``; ``n_test`` test points drawn from
-    ``test_seed``, or (``None``) from the training data's generator after it."""
+    ``test_seed``, or (``None``) from the training data's generator after it; ``scale``
+    (Gaussian mixtures only) is :func:`pyqhn.datasets.gaussian_mixture`'s."""
     rng = np.random.default_rng(seed)
+    if scale is not None:
+        make = partial(make, scale=scale)
     train = make(n_samples, seed=rng)
     test = None
     if n_test:
@@ -39,22 +43,24 @@ def _two_d(make: Callable[..., Dataset], model: models.AugmentedBiNN, n_samples:
 
 def gaussian_activation(*, layout: str = "original", loss: str = "mse",
                         n_samples: int = GAUSSIAN_TRAIN_SIZE, seed: Seed = GAUSSIAN_SEED,
-                        n_test: int = 0, test_seed: int | None = None) -> Problem:
+                        n_test: int = 0, test_seed: int | None = None,
+                        scale: float = 1.0) -> Problem:
     """Fig. 2: :func:`pyqhn.models.gaussian_activation_model` on ``n_samples`` points of
     :func:`pyqhn.datasets.gaussian_mixture` drawn from ``seed`` (test points: see
     :func:`_two_d`)."""
     return _two_d(datasets.gaussian_mixture,
                   models.gaussian_activation_model(layout, loss=loss), n_samples, seed,
-                  n_test, test_seed)
+                  n_test, test_seed, scale)
 
 
 def gaussian_width(*, layout: str = "original", loss: str = "mse",
                    n_samples: int = GAUSSIAN_TRAIN_SIZE, seed: Seed = GAUSSIAN_SEED,
-                   n_test: int = 0, test_seed: int | None = None) -> Problem:
+                   n_test: int = 0, test_seed: int | None = None,
+                   scale: float = 1.0) -> Problem:
     """Fig. 3: :func:`pyqhn.models.gaussian_width_model` on the Gaussian mixture (as
     :func:`gaussian_activation`)."""
     return _two_d(datasets.gaussian_mixture, models.gaussian_width_model(layout, loss=loss),
-                  n_samples, seed, n_test, test_seed)
+                  n_samples, seed, n_test, test_seed, scale)
 
 
 def moons_activation(*, layout: str = "choices-first", loss: str = "cross_entropy",
