@@ -51,7 +51,8 @@ def setting(default: Any = dataclasses.MISSING, *, option: str | None = None, he
     Args:
         option: the option (``"--runs"``); ``None``: not on the command line.
         help: the option's help (the registered and the quick value are appended).
-        minimum, maximum: bounds of a number, or of each element of a tuple.
+        minimum: lower bound of a number, or of each element of a tuple.
+        maximum: upper bound, likewise.
         choices: allowed strings (of a ``str`` or of each element of a tuple), or
             ``"module:attribute"`` naming them (imported when checked).
         distinct: a tuple's elements must differ.

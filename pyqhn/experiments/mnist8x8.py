@@ -56,7 +56,8 @@ PROBLEMS = ("logistic", "hidden")
 
 @dataclass(frozen=True)
 class Mnist8x8Spec(ExperimentSpec):
-    """Settings (talk-sized defaults; :meth:`quick` for CI; :meth:`run` runs it)."""
+    """Settings (talk-sized defaults;
+    :meth:`~pyqhn.experiments.base.ExperimentSpec.quick` for CI; :meth:`run` runs it)."""
 
     problem: str = setting("logistic", option="--problem", choices=PROBLEMS,
                            help="logistic: 66 qubits; hidden: 64-3-1 network, 200 qubits")

@@ -46,7 +46,8 @@ __all__ = ["OverfittingSpec", "fig7_groups", "curves_table"]
 
 @dataclass(frozen=True)
 class OverfittingSpec(ExperimentSpec):
-    """Settings of Fig. 7 (paper-sized defaults; :meth:`quick` for CI; :meth:`run` runs
+    """Settings of Fig. 7 (paper-sized defaults;
+    :meth:`~pyqhn.experiments.base.ExperimentSpec.quick` for CI; :meth:`run` runs
     it). ``layout``: the Fig. 2 model's bit layout (:data:`pyqhn.models.LAYOUTS`; the
     notebook's by default)."""
 

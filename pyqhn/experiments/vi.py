@@ -54,7 +54,8 @@ N_BITS = 14
 
 @dataclass(frozen=True)
 class VISpec(ExperimentSpec):
-    """Settings of the ``vi`` experiment (paper-sized defaults; :meth:`quick` for a smoke
+    """Settings of the ``vi`` experiment (paper-sized defaults;
+    :meth:`~pyqhn.experiments.base.ExperimentSpec.quick` for a smoke
     run; :meth:`run` runs it).
 
     ``lam=None`` uses ``λ = N·ln 2`` (the largest KL to the uniform prior), which puts the
