@@ -229,3 +229,17 @@ def test_tables_of_folders_run_apart(tmp_path):
     res = runner.invoke(main, ["benchmark", "--suite", "tiny", "--out", str(tmp_path / "q"),
                                "--include", str(tmp_path / "a")])
     assert res.exit_code == 2 and "--tables-only" in res.output
+
+
+def test_tuning_records_keep_the_methods_of_earlier_calls(tmp_path):
+    """A second call with other --methods adds its tuning to tuning.json and tuning.csv
+    instead of replacing the first call's."""
+    import json
+
+    from pyqhn.benchmark.suite import SUITES, run_suite
+
+    run_suite(SUITES["tiny"], tmp_path, methods=("sa",), progress=False)
+    run_suite(SUITES["tiny"], tmp_path, methods=("pt",), progress=False)
+    saved = json.loads((tmp_path / "tuning.json").read_text())
+    assert set(saved["chosen"]) == {"sa", "pt"} and set(saved["grids"]) == {"sa", "pt"}
+    assert set(pd.read_csv(tmp_path / "tuning.csv")["method"]) == {"sa", "pt"}

@@ -10,6 +10,16 @@ import pandas as pd
 __all__ = ["plot_success", "plot_tts"]
 
 
+def _styles(methods: list[str]) -> dict[str, dict]:
+    """One look per method, distinct for up to 60 methods: 20 colours (tab20) times
+    three line styles."""
+    import matplotlib
+
+    colours = matplotlib.colormaps["tab20"].colors
+    return {m: dict(color=colours[i % 20], ls=("-", "--", ":")[i // 20 % 3])
+            for i, m in enumerate(sorted(methods))}
+
+
 def plot_success(bench: pd.DataFrame, path: str | Path) -> Path:
     """Mean success (criterion a) over the instances of each N against budget, one panel
     per N, one line per method."""
@@ -19,6 +29,7 @@ def plot_success(bench: pd.DataFrame, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     a = bench[bench["criterion"] == "a"]
+    styles = _styles(list(a["method"].unique()))
     ns = sorted(a["n_qubits"].unique())
     fig, axes = plt.subplots(1, max(1, len(ns)), figsize=(3.2 * max(1, len(ns)), 3.2),
                              squeeze=False, sharey=True)
@@ -26,14 +37,21 @@ def plot_success(bench: pd.DataFrame, path: str | Path) -> Path:
         sub = a[a["n_qubits"] == n]
         for method, g in sub.groupby("method"):
             m = g.groupby("budget")["success"].mean()
-            ax.plot(m.index, m.to_numpy(), marker="o", ms=3, label=method)
+            ax.plot(m.index, m.to_numpy(), marker="o", ms=3, label=method, **styles[method])
         ax.set_xscale("log", base=2)
         ax.set_title(f"N = {n}")
         ax.set_xlabel("budget (BiNN evaluations)")
     axes[0, 0].set_ylabel("success (best BiNN within ε)")
-    axes[0, -1].legend(fontsize=6, loc="lower right")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    for ax in axes[0, 1:]:  # methods seen only at some N
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.legend(handles, labels, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5),
+               ncol=1 + len(labels) // 16)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return Path(path)
 
@@ -48,6 +66,7 @@ def plot_tts(summary: pd.DataFrame, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     s = summary[summary["criterion"] == "a"]
+    styles = _styles(list(s["method"].unique()))
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     unsolved = []
     for method, g in s.groupby("method"):
@@ -60,7 +79,7 @@ def plot_tts(summary: pd.DataFrame, path: str | Path) -> Path:
         q3 = g["tts_q3"].to_numpy(float)
         hi = np.nan_to_num(np.where(np.isfinite(q3), q3 - med, 0.0))
         line = ax.errorbar(n, med, yerr=[lo, hi], marker="o", ms=3, capsize=2,
-                           label=method)
+                           label=method, **styles[method])
         unsolved.append((n[~finite], line.lines[0].get_color()))
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -78,8 +97,9 @@ def plot_tts(summary: pd.DataFrame, path: str | Path) -> Path:
     ax.set_xlabel("N (qubits = bits of the BiNN)")
     ax.set_ylabel("median TTS99 (BiNN evaluations)")
     ax.set_title("open triangles: median instance unsolved", fontsize=8)
-    ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5),
+              ncol=1 + len(styles) // 16)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return Path(path)

@@ -173,7 +173,9 @@ def tune(suite: Suite, methods: Sequence[str], out: Path, *, progress: bool,
                          mean_gap=float(gap.mean())))
     scores = pd.DataFrame(rows, columns=["method", "instance", "config", "hyperparameters",
                                          "runs", "success", "mean_gap"])
-    write_table(out / "tuning.csv", scores)
+    earlier = _earlier_tuning(out, methods)  # methods tuned by earlier calls stay recorded
+    write_table(out / "tuning.csv", pd.concat([earlier[0], scores], ignore_index=True)
+                if not earlier[0].empty else scores)
     chosen: dict[str, dict[str, Any]] = {}
     for method in methods:
         grid = method_info(method).grid
@@ -184,11 +186,27 @@ def tune(suite: Suite, methods: Sequence[str], out: Path, *, progress: bool,
         agg = s.groupby("config").agg(success=("success", "mean"), gap=("mean_gap", "mean"))
         best = agg.sort_values(["success", "gap"], ascending=[False, True]).index[0]
         chosen[method] = dict(grid[int(best)])
-    write_json(out / "tuning.json", dict(chosen=chosen, grids={
-        m: list(method_info(m).grid) for m in methods},
+    write_json(out / "tuning.json", dict(chosen={**earlier[1], **chosen}, grids={
+        **earlier[2], **{m: list(method_info(m).grid) for m in methods}},
         budget=suite.tuning_budget, runs=suite.tuning_runs,
         instances=[i.name for i in suite.tuning_instances]))
     return chosen
+
+
+def _earlier_tuning(out: Path, methods: Sequence[str]) -> tuple[pd.DataFrame, dict, dict]:
+    """What ``tuning.csv``/``tuning.json`` in ``out`` record of methods other than
+    ``methods`` (tuned by an earlier call with other ``--method``s): rows, chosen, grids."""
+    rows = pd.DataFrame()
+    if (out / "tuning.csv").exists():
+        rows = pd.read_csv(out / "tuning.csv")
+        rows = rows[~rows["method"].isin(methods)]
+    chosen: dict = {}
+    grids: dict = {}
+    if (out / "tuning.json").exists():
+        saved = json.loads((out / "tuning.json").read_text())
+        chosen = {m: c for m, c in saved.get("chosen", {}).items() if m not in methods}
+        grids = {m: g for m, g in saved.get("grids", {}).items() if m not in methods}
+    return rows, chosen, grids
 
 
 def run_suite(suite: Suite, out: str | Path, *, methods: Sequence[str] | None = None,
