@@ -25,6 +25,9 @@ TINY = {
     "ring-activation": dict(n_samples=30, n_test=10),
     "mnist8x8-logistic": dict(size=2),
     "mnist8x8-hidden": dict(size=2, hidden=1),
+    "bench-gauss": dict(hidden=1),
+    "bench-mnist": dict(size=2),
+    "bench-pixels": dict(pixels=4),
 }
 
 

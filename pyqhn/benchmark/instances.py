@@ -2,18 +2,12 @@
 
 An :class:`Instance` is one augmented model on one dataset: a bit cost ``C`` (bit rows
 ``(M, N)`` uint8 → ``(M,)`` training losses) and the reference ``C_ref`` success is
-measured against. Three families, each a function of ``(size, seed)``:
-
-``gauss``
-    the paper's 2-D Gaussian mixture (:func:`pyqhn.datasets.gaussian_mixture`, 200 points,
-    component variance ``width``) and a ``2-h-1`` sigmoid network (weights in {−1, 1},
-    biases on every layer): ``N = 4h + 1``.
-``mnist``
-    an MNIST digit pair (chosen by the seed from :data:`DIGIT_PAIRS`, the first 100 images
-    of each digit) resized to ``s × s``, logistic regression: ``N = s² + 1``.
-``pixels``
-    an MNIST digit pair at full resolution, ``k`` pixels drawn by the seed among those
-    that vary across the images, logistic regression: ``N = k + 1``.
+measured against. Three families, each a function of ``(size, seed)``, built as problems
+by :mod:`pyqhn.problems.benchmark_families` (registered as ``bench-gauss``,
+``bench-mnist``, ``bench-pixels``): ``gauss`` (the 2-D Gaussian mixture with component
+variance ``width``, a ``2-h-1`` network, ``N = 4h + 1``), ``mnist`` (a digit pair resized
+to ``s × s``, logistic regression, ``N = s² + 1``) and ``pixels`` (``k`` seeded pixels of a
+digit pair, logistic regression, ``N = k + 1``).
 
 Up to :data:`MAX_EXACT_QUBITS` the whole cost table is enumerated
 (:func:`pyqhn.cost.cost_table`) and ``C_ref = C*`` exactly; above, ``C_ref`` is the best
@@ -32,9 +26,16 @@ import numpy as np
 
 from ..bits import bits_to_index
 from ..checks import InputError
-from ..cost import cost_table, load_cost, save_cost
-from ..datasets import Dataset, gaussian_mixture, mnist_pair
+from ..cost import load_cost, save_cost
+from ..datasets import Dataset
 from ..models import AugmentedBiNN
+from ..pipeline import Problem
+from ..problems.benchmark_families import (
+    DIGIT_PAIRS,
+    gauss_instance,
+    mnist_instance,
+    pixels_instance,
+)
 
 __all__ = ["FAMILIES", "DIGIT_PAIRS", "MAX_EXACT_QUBITS", "Instance", "InstanceSpec",
            "build_instance", "search_reference", "size_for"]
@@ -42,14 +43,9 @@ __all__ = ["FAMILIES", "DIGIT_PAIRS", "MAX_EXACT_QUBITS", "Instance", "InstanceS
 #: Families and how their size parameter sets N.
 FAMILIES = ("gauss", "mnist", "pixels")
 
-#: Digit pairs of the ``mnist`` and ``pixels`` families, picked by ``seed mod 8``.
-DIGIT_PAIRS = ((0, 1), (3, 7), (4, 9), (2, 5), (1, 7), (3, 8), (5, 6), (0, 6))
-
 #: Largest N whose cost table is enumerated (2**21 float64: 16 MiB).
 MAX_EXACT_QUBITS = 21
 
-_IMAGES_PER_DIGIT = 100
-_GAUSS_POINTS = 200
 
 
 @dataclass(frozen=True)
@@ -121,27 +117,18 @@ class Instance:
         if self.table is not None:
             return self.table[bits_to_index(bits.astype(np.int64))]
         if self._cost is None:
-            self._cost = self.model.cost_function(self.data)
+            self._cost = Problem(self.model, self.data).bit_cost
         return np.asarray(self._cost(bits), dtype=np.float64)
 
 
-def _model_and_data(spec: InstanceSpec) -> tuple[AugmentedBiNN, Dataset]:
+def _problem(spec: InstanceSpec) -> Problem:
+    """The family's problem (:mod:`pyqhn.problems.benchmark_families`) of ``spec``."""
     if spec.family == "gauss":
-        data = gaussian_mixture(_GAUSS_POINTS, seed=[spec.seed, 26], variance=spec.width)
-        return AugmentedBiNN((2, spec.size, 1), name=spec.name), data
-    digits = DIGIT_PAIRS[spec.seed % len(DIGIT_PAIRS)]
+        return gauss_instance(hidden=spec.size, seed=spec.seed, width=spec.width)
     if spec.family == "mnist":
-        data = mnist_pair(digits, size=spec.size, max_per_class=_IMAGES_PER_DIGIT)
-        return AugmentedBiNN((spec.size**2, 1), name=spec.name), data
+        return mnist_instance(size=spec.size, seed=spec.seed)
     if spec.family == "pixels":
-        full = mnist_pair(digits, size=28, max_per_class=_IMAGES_PER_DIGIT)
-        varying = np.flatnonzero(full.x.std(axis=0) > 0.2)
-        if spec.size > varying.size:
-            raise InputError(f"pixels: at most {varying.size} varying pixels, asked {spec.size}")
-        pick = np.sort(np.random.default_rng([spec.seed, 26]).choice(varying, spec.size,
-                                                                     replace=False))
-        data = Dataset(full.x[:, pick], full.y, f"{full.name} pixels {pick.tolist()}")
-        return AugmentedBiNN((spec.size, 1), name=spec.name), data
+        return pixels_instance(pixels=spec.size, seed=spec.seed)
     raise InputError(f"unknown instance family {spec.family!r}; use one of {FAMILIES}")
 
 
@@ -149,7 +136,8 @@ def build_instance(spec: InstanceSpec, folder: str | Path | None = None, *,
                    reference_budget: int = 20000, reference_runs: int = 4) -> Instance:
     """The instance of ``spec``; its table (``cost.npz``) or search reference
     (``reference.json``) cached in ``folder/<name>/`` when ``folder`` is given."""
-    model, data = _model_and_data(spec)
+    problem = _problem(spec)
+    model, data = problem.model, problem.dataset
     here = None if folder is None else Path(folder) / spec.name
     if here is not None:
         here.mkdir(parents=True, exist_ok=True)
@@ -158,7 +146,7 @@ def build_instance(spec: InstanceSpec, folder: str | Path | None = None, *,
         if path is not None and path.exists():
             table, _ = load_cost(path)
         else:
-            table = cost_table(model, data)
+            table = problem.cost_table()
             if path is not None:
                 save_cost(path, table, instance=spec.name, family=spec.family,
                           size=spec.size, seed=spec.seed, width=spec.width)

@@ -71,6 +71,20 @@ PROBLEMS.register(
     capabilities=("size", "hidden", "digits", "seed"))
 
 
+PROBLEMS.register(
+    "bench-gauss", "pyqhn.problems.benchmark_families:gauss_instance",
+    "Benchmark family: seeded Gaussian mixture, 2-hidden-1 network (N = 4 hidden + 1)",
+    capabilities=("hidden", "seed", "width"))
+PROBLEMS.register(
+    "bench-mnist", "pyqhn.problems.benchmark_families:mnist_instance",
+    "Benchmark family: MNIST digit pair by seed at size x size, logistic (N = size^2 + 1)",
+    capabilities=("size", "seed"))
+PROBLEMS.register(
+    "bench-pixels", "pyqhn.problems.benchmark_families:pixels_instance",
+    "Benchmark family: seeded pixels of an MNIST digit pair, logistic (N = pixels + 1)",
+    capabilities=("pixels", "seed"))
+
+
 def problem_options(name: str, **given: Any) -> dict[str, Any]:
     """Every keyword option of problem ``name``'s factory: its defaults with ``given``
     applied (what a cost file or run folder records of the problem). Imports the factory.
