@@ -182,7 +182,8 @@ def start_points(group: Group, runs: Sequence[int]) -> np.ndarray:
 
 def run_batch(group: Group, runs: Sequence[int], *,
               callbacks: Sequence[Callback | Callable] = (),
-              x0: np.ndarray | None = None) -> list[RunRecord]:
+              x0: np.ndarray | None = None,
+              stop_on_request: bool = True) -> list[RunRecord]:
     """Train runs ``runs`` of ``group`` together and return their records (no I/O).
 
     This is the driver's unit of work (a pure function of its arguments, so it can run in
@@ -191,7 +192,11 @@ def run_batch(group: Group, runs: Sequence[int], *,
     P)``: the starting points when the caller computed them (:func:`start_points`; on a
     cluster the client does, since a group's ``start`` may read the run log); default
     :func:`start_points`. Raises :class:`Interrupted` between steps after
-    :func:`pyqhn.interrupt.request_stop` (:class:`~pyqhn.callbacks.StopOnRequest`).
+    :func:`pyqhn.interrupt.request_stop` (:class:`~pyqhn.callbacks.StopOnRequest`) when
+    ``stop_on_request``; on a cluster the client asks for stops between batches and
+    cancels the batches in flight instead (``False``): an ``Interrupted`` (a
+    ``KeyboardInterrupt``) raised inside a Dask task of an in-process worker, which shares
+    the client's stop flag, could leave the client waiting on its scheduler for ever.
     """
     runs_arr = np.asarray(list(runs), dtype=np.int64)
     c = group.circuit
@@ -204,7 +209,7 @@ def run_batch(group: Group, runs: Sequence[int], *,
         fun = _padded(fun, len(runs_arr))
     traces: list[Mapping[str, np.ndarray]] = []
     user = step_hook([as_callback(cb) for cb in callbacks], group.name)
-    stop = step_hook([StopOnRequest()], group.name)
+    stop = step_hook([StopOnRequest()] if stop_on_request else [], group.name)
 
     def callback(step: int, state: Any) -> Any:
         state = user(step, state)
@@ -428,7 +433,8 @@ def _run_on_client(client: Any, groups: Sequence[Group], todo: Mapping[str, list
                                                     key=f"pyqhn-group-{g.name}-{id(g)}")
                 x0 = start_points(g, runs) if g.start is not None else None
                 fut = client.submit(run_batch, shipped[g.name], runs, callbacks=callbacks,
-                                    x0=x0, pure=False, retries=retries)
+                                    x0=x0, stop_on_request=False, pure=False,
+                                    retries=retries)
                 in_flight[fut] = (g, runs)
             if not asked and in_flight:  # nothing sent: ask while the batches run
                 if stop_before(units[0][0] if units else next(iter(in_flight.values()))[0]):

@@ -322,3 +322,21 @@ def test_stop_request_callback_stops_a_cluster_sweep(one_thread_client):
     assert 1 <= len(log.finished()) <= 2
     full = run_groups(_evaluate_groups(), log, progress=False, client=one_thread_client)
     assert sorted(full["run"]) == list(range(6))
+
+
+def test_batches_sent_to_a_cluster_do_not_raise_on_a_stop_request():
+    """A stop request is the client's to act on (between batches, cancelling those in
+    flight): the batch it sends ignores the stop flag, which an in-process worker shares
+    (an Interrupted raised inside its Dask task left the client waiting for ever), while
+    a local batch still stops between steps."""
+    from pyqhn.driver import run_batch
+
+    (group,) = _evaluate_groups(runs=1)
+    request_stop()
+    try:
+        records = run_batch(group, [0], stop_on_request=False)
+        with pytest.raises(Interrupted):
+            run_batch(group, [0])
+    finally:
+        clear_stop()
+    assert len(records) == 1
