@@ -186,7 +186,7 @@ def test_instance_cost_on_the_fly_matches_its_table(tiny):
     must give the table's values (it is the only cost the scaling suite's N >= 33 see)."""
     from pyqhn.benchmark.instances import Instance
 
-    on_the_fly = Instance(tiny.spec, tiny.model, tiny.data, None, tiny.reference, False)
+    on_the_fly = Instance(tiny.spec, tiny.problem, None, tiny.reference, False)
     bits = index_to_bits(np.arange(2**tiny.n_qubits), tiny.n_qubits)
     np.testing.assert_allclose(on_the_fly.cost(bits), tiny.table, rtol=1e-12, atol=1e-14)
 

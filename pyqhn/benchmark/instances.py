@@ -18,7 +18,7 @@ cost found by long simulated-annealing and parallel-tempering runs
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,19 +86,27 @@ class Instance:
 
     Attributes:
         spec: its name and seeds.
-        model, data: the augmented model and its training set.
+        problem: its augmented model and training set (``model``, ``data``).
         table: the ``(2**N,)`` cost table, or ``None`` above :data:`MAX_EXACT_QUBITS`.
         reference: ``C*`` (exact) or the best cost long searches found.
         reference_exact: whether ``reference`` is the exact optimum.
     """
 
     spec: InstanceSpec
-    model: AugmentedBiNN
-    data: Dataset
+    problem: Problem
     table: np.ndarray | None
     reference: float
     reference_exact: bool
-    _cost: Any = field(default=None, repr=False)
+
+    @property
+    def model(self) -> AugmentedBiNN:
+        """The augmented model (its problem's)."""
+        return self.problem.model
+
+    @property
+    def data(self) -> Dataset:
+        """The training set (its problem's)."""
+        return self.problem.dataset
 
     @property
     def name(self) -> str:
@@ -116,9 +124,7 @@ class Instance:
         bits = np.asarray(bits, dtype=np.uint8)
         if self.table is not None:
             return self.table[bits_to_index(bits.astype(np.int64))]
-        if self._cost is None:
-            self._cost = Problem(self.model, self.data).bit_cost
-        return np.asarray(self._cost(bits), dtype=np.float64)
+        return self.problem.bit_cost(bits)
 
 
 def _problem(spec: InstanceSpec) -> Problem:
@@ -137,11 +143,10 @@ def build_instance(spec: InstanceSpec, folder: str | Path | None = None, *,
     """The instance of ``spec``; its table (``cost.npz``) or search reference
     (``reference.json``) cached in ``folder/<name>/`` when ``folder`` is given."""
     problem = _problem(spec)
-    model, data = problem.model, problem.dataset
     here = None if folder is None else Path(folder) / spec.name
     if here is not None:
         here.mkdir(parents=True, exist_ok=True)
-    if model.n_qubits <= MAX_EXACT_QUBITS:
+    if problem.n_bits <= MAX_EXACT_QUBITS:
         path = None if here is None else here / "cost.npz"
         if path is not None and path.exists():
             table, _ = load_cost(path)
@@ -150,14 +155,14 @@ def build_instance(spec: InstanceSpec, folder: str | Path | None = None, *,
             if path is not None:
                 save_cost(path, table, instance=spec.name, family=spec.family,
                           size=spec.size, seed=spec.seed, width=spec.width)
-        return Instance(spec, model, data, table, float(table.min()), True)
+        return Instance(spec, problem, table, float(table.min()), True)
     path = None if here is None else here / "reference.json"
     key = dict(reference_budget=reference_budget, reference_runs=reference_runs)
     if path is not None and path.exists():
         saved = json.loads(path.read_text())
         if all(saved.get(k) == v for k, v in key.items()):
-            return Instance(spec, model, data, None, float(saved["reference"]), False)
-    inst = Instance(spec, model, data, None, float("nan"), False)
+            return Instance(spec, problem, None, float(saved["reference"]), False)
+    inst = Instance(spec, problem, None, float("nan"), False)
     found = search_reference(inst, budget=reference_budget, runs=reference_runs)
     inst.reference = found["reference"]
     if path is not None:
