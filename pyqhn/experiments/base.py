@@ -19,6 +19,7 @@ The loop, the files and the resume logic are the driver's and the run log's alon
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import importlib
 import os
@@ -150,7 +151,7 @@ def _check(label: str, hint: Any, value: Any, meta: Mapping[str, Any]) -> Any:
     return value  # dicts and other records (``paper``): no rule
 
 
-class ExperimentSpec:
+class ExperimentSpec(abc.ABC):
     """Base of every experiment's frozen spec dataclass.
 
     A subclass is a ``@dataclass(frozen=True)`` whose fields are made with
@@ -174,7 +175,9 @@ class ExperimentSpec:
         self._check()
 
     def _check(self) -> None:
-        """Rules relating several fields (an :class:`InputError` when broken)."""
+        """Rules relating several fields (an :class:`InputError` when broken); none by
+        default."""
+        return None
 
     def inapplicable(self, name: str) -> str | None:
         """Why field ``name`` does not apply to this spec (``None``: it does)."""
@@ -205,10 +208,10 @@ class ExperimentSpec:
         return tuple(f.name for f in dataclasses.fields(self)  # type: ignore[arg-type]
                      if f.metadata.get("option") and self.inapplicable(f.name) is None)
 
+    @abc.abstractmethod
     def run(self, out: str | Path, *, progress: bool = True, time_limit: float | None = None,
             client: Any = None) -> RunSummary:
         """Run the experiment into ``out`` (resumable); returns its summary."""
-        raise NotImplementedError
 
 
 def _hints(cls: type) -> dict[str, Any]:
