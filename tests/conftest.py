@@ -83,3 +83,24 @@ def hide_modules(monkeypatch):
             monkeypatch.setitem(sys.modules, m, None)
 
     return hide
+
+
+@pytest.fixture
+def evaluate_only_groups():
+    """``make(runs, seed) -> [Group]``: one group ``"g"`` of ``runs`` evaluate-only runs
+    (one batch each) of a 3-qubit, one-block brickwork circuit on a random cost table
+    drawn from ``seed`` — the cheapest sweep for the driver and cluster tests."""
+    from pyqhn.circuits import brickwork_circuit
+    from pyqhn.driver import Group
+    from pyqhn.engines import get_engine
+    from pyqhn.objectives import energy_objective
+    from pyqhn.optimizers import evaluate_only
+
+    def make(runs: int, seed: int) -> list:
+        n = 3
+        cost = np.random.default_rng(seed).random(2**n)
+        c = brickwork_circuit(n, 1)
+        return [Group("g", c, energy_objective(get_engine("exact"), c, cost, gradient=False),
+                      evaluate_only(), runs, batch_size=1)]
+
+    return make

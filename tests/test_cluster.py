@@ -267,15 +267,6 @@ def one_thread_client():
         yield c
 
 
-def _evaluate_groups(runs: int = 6):
-    n = 3
-    cost = np.random.default_rng(2).random(2**n)
-    c = brickwork_circuit(n, 1)
-    eng = get_engine("exact")
-    return [Group("g", c, energy_objective(eng, c, cost, gradient=False), evaluate_only(),
-                  runs, batch_size=1)]
-
-
 class _StopAfterOneBatch(Callback):
     """A caller's callback: no new batch once one is in the log."""
 
@@ -290,8 +281,9 @@ class _StopAfterOneBatch(Callback):
         self.finished += 1
 
 
-def test_time_limit_callback_stops_new_batches_on_a_cluster(one_thread_client):
-    groups = _evaluate_groups()
+def test_time_limit_callback_stops_new_batches_on_a_cluster(one_thread_client,
+                                                            evaluate_only_groups):
+    groups = evaluate_only_groups(6, 2)
     log = MemoryLog()
     part = run_groups(groups, log, progress=False, client=one_thread_client, time_limit=1e-9)
     # TimeLimit lets the first batch finish; the second was sent with it (two per worker)
@@ -300,14 +292,14 @@ def test_time_limit_callback_stops_new_batches_on_a_cluster(one_thread_client):
     assert sorted(full["run"]) == list(range(6))
 
 
-def test_a_callers_stop_before_batch_is_asked_on_a_cluster(one_thread_client):
+def test_a_callers_stop_before_batch_is_asked_on_a_cluster(one_thread_client, evaluate_only_groups):
     stop = _StopAfterOneBatch()
-    part = run_groups(_evaluate_groups(), None, progress=False, client=one_thread_client,
+    part = run_groups(evaluate_only_groups(6, 2), None, progress=False, client=one_thread_client,
                       callbacks=[stop])
     assert stop.asked >= 3 and len(part) == 2  # two sent, then the callback said stop
 
 
-def test_stop_request_callback_stops_a_cluster_sweep(one_thread_client):
+def test_stop_request_callback_stops_a_cluster_sweep(one_thread_client, evaluate_only_groups):
     class RequestStop(Callback):
         def on_batch_end(self, group: str, n_runs: int) -> None:
             request_stop()  # as Ctrl-C would, once the first batch is in the log
@@ -315,23 +307,23 @@ def test_stop_request_callback_stops_a_cluster_sweep(one_thread_client):
     log = MemoryLog()
     try:
         with pytest.raises(Interrupted):
-            run_groups(_evaluate_groups(), log, progress=False, client=one_thread_client,
+            run_groups(evaluate_only_groups(6, 2), log, progress=False, client=one_thread_client,
                        callbacks=[RequestStop()])
     finally:
         clear_stop()
     assert 1 <= len(log.finished()) <= 2
-    full = run_groups(_evaluate_groups(), log, progress=False, client=one_thread_client)
+    full = run_groups(evaluate_only_groups(6, 2), log, progress=False, client=one_thread_client)
     assert sorted(full["run"]) == list(range(6))
 
 
-def test_batches_sent_to_a_cluster_do_not_raise_on_a_stop_request():
+def test_batches_sent_to_a_cluster_do_not_raise_on_a_stop_request(evaluate_only_groups):
     """A stop request is the client's to act on (between batches, cancelling those in
     flight): the batch it sends ignores the stop flag, which an in-process worker shares
     (an Interrupted raised inside its Dask task left the client waiting for ever), while
     a local batch still stops between steps."""
     from pyqhn.driver import run_batch
 
-    (group,) = _evaluate_groups(runs=1)
+    (group,) = evaluate_only_groups(1, 2)
     request_stop()
     try:
         records = run_batch(group, [0], stop_on_request=False)

@@ -22,10 +22,7 @@ import pyqhn  # noqa: F401
 from pyqhn.checks import Fault, InputError, MissingExtra
 from pyqhn.circuits import brickwork_circuit, gate_list, product_circuit
 from pyqhn.cli import main
-from pyqhn.driver import Group, Interrupted, MemoryLog, run_groups, train_multistart
-from pyqhn.engines import get_engine
-from pyqhn.objectives import energy_objective
-from pyqhn.optimizers import evaluate_only
+from pyqhn.driver import Interrupted, MemoryLog, run_groups, train_multistart
 from pyqhn.runlog import RunLog, RunLogWarning, RunRecord, read_histories, read_runs
 
 
@@ -165,17 +162,8 @@ def scheduler_only():
     cluster.close()
 
 
-def _groups(runs: int = 3):
-    n = 3
-    cost = np.random.default_rng(1).random(2**n)
-    c = brickwork_circuit(n, 1)
-    eng = get_engine("exact")
-    return [Group("g", c, energy_objective(eng, c, cost, gradient=False), evaluate_only(),
-                  runs, batch_size=1)]
-
-
 def test_scheduler_without_workers_says_so_and_stops_on_the_first_ctrl_c(
-        scheduler_only, monkeypatch, capfd):
+        scheduler_only, monkeypatch, capfd, evaluate_only_groups):
     import pyqhn.cluster as cluster
     from pyqhn.cluster import parse_cluster
     from pyqhn.interrupt import _on_sigint, clear_stop
@@ -188,7 +176,7 @@ def test_scheduler_without_workers_says_so_and_stops_on_the_first_ctrl_c(
     t0 = time.perf_counter()
     try:
         with pytest.raises(Interrupted):
-            run_groups(_groups(), None, progress=False, client=spec)
+            run_groups(evaluate_only_groups(3, 1), None, progress=False, client=spec)
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, old)
@@ -197,7 +185,7 @@ def test_scheduler_without_workers_says_so_and_stops_on_the_first_ctrl_c(
     assert "0 workers" in capfd.readouterr().err
 
 
-def test_losing_the_scheduler_mid_sweep_is_one_sentence(tmp_path):
+def test_losing_the_scheduler_mid_sweep_is_one_sentence(tmp_path, evaluate_only_groups):
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
@@ -214,7 +202,7 @@ def test_losing_the_scheduler_mid_sweep_is_one_sentence(tmp_path):
     log = Log()
     try:
         with pytest.raises(Fault) as err:
-            run_groups(_groups(4), log, progress=False, client=client)
+            run_groups(evaluate_only_groups(4, 1), log, progress=False, client=client)
     finally:
         client.close()
     msg = str(err.value)
