@@ -82,6 +82,7 @@ __all__ = [
     "read_runs",
     "read_angles",
     "read_histories",
+    "made_with",
     "write_json",
     "write_table",
     "write_arrays",
@@ -318,6 +319,17 @@ def read_histories(folder: str | Path) -> dict[tuple[str, int], dict[str, Any]]:
             out[key] = {k: np.asarray(v) if isinstance(v, list) else v
                         for k, v in rec.items()}
     return out
+
+
+def made_with(folder: str | Path, settings: Mapping[str, Any], *, kind: str) -> bool:
+    """Whether the run folder ``folder`` records these ``settings`` and ``kind`` (the check
+    :class:`RunLog` makes on opening, without opening it: safe while another process
+    writes it); ``False`` when its ``runlog.json`` is missing or unreadable."""
+    try:
+        meta = json.loads((Path(folder) / _META).read_bytes().decode("utf-8"))
+        return meta["kind"] == kind and meta["settings"] == _jsonable(dict(settings))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+        return False
 
 
 def _keys(table: pd.DataFrame) -> Iterable[tuple[str, int]]:

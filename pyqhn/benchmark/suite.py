@@ -256,20 +256,18 @@ def tables_only(suite: Suite, out: str | Path,
     ``include``: other folders of the same suite and settings (e.g. methods run by another
     process or machine, each into its own folder); their finished runs join ``out``'s (a
     run present twice counts once) and the tables are written to ``out``."""
-    from ..runlog import read_runs
+    from ..runlog import made_with, read_runs
 
     out = Path(out)
     folders = [out, *(Path(f) for f in include)]
     if include and not (out / "runs" / "runs.csv").exists():
         folders = folders[1:]  # OUT only receives the tables of the included folders
-    want = json.loads(json.dumps(suite.settings()))
     tables = []
     for folder in folders:
         if not (folder / "runs" / "runs.csv").exists():
             raise InputError(f"{folder} holds no finished benchmark runs yet; run the suite "
                              "first")
-        meta = json.loads((folder / "runs" / "runlog.json").read_text())
-        if meta.get("kind") != "benchmark" or meta.get("settings") != want:
+        if not made_with(folder / "runs", suite.settings(), kind="benchmark"):
             raise InputError(f"{folder} was made by another suite or other settings than "
                              f"--suite {suite.name}; give folders of the same suite only")
         tables.append(read_runs(folder / "runs"))
